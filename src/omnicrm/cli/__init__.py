@@ -1,0 +1,1 @@
+"""Command-line interface (Typer + Rich). Thin: every command calls the layers below."""

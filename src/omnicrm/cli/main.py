@@ -1,0 +1,58 @@
+"""The ``omnicrm`` command.
+
+Each command lives in its own module under ``omnicrm.cli`` and is registered here. Errors
+raised on purpose (:class:`omnicrm.errors.OmnicrmError`) are printed as one clear message with
+exit code 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from omnicrm.errors import OmnicrmError
+
+app = typer.Typer(
+    name="omnicrm",
+    help="Customer intelligence and loyalty for retailers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    from omnicrm.cli import tables_cmd
+
+    app.command("tables", help=tables_cmd.__doc__.splitlines()[0])(tables_cmd.tables)
+
+
+@app.callback()
+def _root() -> None:
+    """Customer intelligence and loyalty for retailers."""
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit code (2 for bad input, 130 when interrupted)."""
+    try:
+        app(args=argv, prog_name="omnicrm")
+    except OmnicrmError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted: nothing was committed for the file in progress[/]")
+        return 130
+    except SystemExit as exc:  # Typer exits this way after every command and usage error
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
