@@ -26,9 +26,10 @@ err_console = Console(stderr=True)
 
 
 def _register() -> None:
-    from omnicrm.cli import tables_cmd
+    from omnicrm.cli import report_cmd, tables_cmd
 
     app.command("tables", help=tables_cmd.__doc__.splitlines()[0])(tables_cmd.tables)
+    app.command("report", help=report_cmd.__doc__.splitlines()[0])(report_cmd.report)
 
 
 @app.callback()
