@@ -38,6 +38,21 @@ def warehouse(tmp_path: Path):
     con.disconnect()
 
 
+@pytest.fixture(scope="session")
+def spark_warehouse():
+    """One PySpark local-mode warehouse (``local[2]``) shared by the whole test session.
+
+    Starting Spark costs about 10 s, so every Spark test uses this one connection.
+    """
+    pytest.importorskip("pyspark", reason="the spark extra is not installed")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from omnicrm.warehouse import connect
+
+    con = connect("pyspark://local[2]")
+    yield con
+    con.disconnect()
+
+
 _postgres_outcomes: dict[str, int] = {"passed": 0, "skipped": 0}
 
 
