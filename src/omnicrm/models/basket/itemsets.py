@@ -143,7 +143,7 @@ def _count_baskets(rows: ibis.Table, *, basket_col: str, item_col: str) -> int:
         null_items=rows.item.isnull().sum(),
     ).execute()
     n_rows, n_baskets, null_baskets, null_items = (
-        int(stats[c].fillna(0).iloc[0]) for c in ("n_rows", "n_baskets", "null_baskets", "null_items")
+        int(stats[column].fillna(0).iloc[0]) for column in stats.columns
     )
     if n_rows == 0:
         raise InputError(
@@ -208,12 +208,13 @@ def _candidates(frequent: pd.DataFrame, k: int) -> pd.DataFrame:
     for dropped in range(k - 2):  # the two subsets dropping i{k-1} or i{k} are the parents
         subset = [n for j, n in enumerate(names) if j != dropped]
         probe = joined[subset].set_axis(names[:-1], axis=1)
-        joined = joined[probe.merge(keys, how="left", indicator=True)["_merge"].eq("both").to_numpy()]
+        found = probe.merge(keys, how="left", indicator=True)["_merge"].eq("both")
+        joined = joined[found.to_numpy()]
     return joined[names].reset_index(drop=True)
 
 
 def _upload(frame: pd.DataFrame, item_type: dt.DataType) -> ibis.Table:
-    schema = ibis.schema({column: item_type for column in frame.columns})
+    schema = ibis.schema(dict.fromkeys(frame.columns, item_type))
     return ibis.memtable(frame.reset_index(drop=True), schema=schema)
 
 

@@ -130,10 +130,9 @@ def association_rules(
     s_a = support[_positions(index, rules["antecedent"], "antecedent")]
     s_c = support[_positions(index, rules["consequent"], "consequent")]
     confidence = s_ac / s_a
-    with np.errstate(divide="ignore"):
-        conviction = np.where(
-            confidence < 1.0, (1.0 - s_c) / np.where(confidence < 1.0, 1.0 - confidence, 1.0), np.inf
-        )
+    below_one = confidence < 1.0
+    conviction = np.full(len(confidence), np.inf)
+    conviction[below_one] = (1.0 - s_c[below_one]) / (1.0 - confidence[below_one])
     result = pd.DataFrame(
         {
             "antecedent": rules["antecedent"],

@@ -1,0 +1,140 @@
+"""Validation of CLV summaries and their compression to sufficient statistics.
+
+The BG/NBD and Pareto/NBD likelihoods depend on a customer only through ``(x, t_x, T)``, and
+the Gamma-Gamma likelihood only through ``(x, m)``. Customers sharing those values are fitted as
+one row weighted by their count, which is exact and makes fits on millions of customers with
+day-level dates cost as much as a fit on the few thousand distinct rows.
+
+Examples
+--------
+>>> import pandas as pd
+>>> s = pd.DataFrame({"frequency": [0, 0, 2], "recency": [0.0, 0.0, 3.0], "T": [5.0, 5.0, 5.0]})
+>>> stats = compress(purchase_arrays(s), ("frequency", "recency", "T"))
+>>> stats.columns["frequency"].tolist(), stats.weights.tolist()
+([0.0, 2.0], [2.0, 1.0])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from omnicrm.errors import InputError
+
+MIN_CUSTOMERS = 10
+"""Fewest customers a CLV model is fitted on (4 parameters need far more; this stops typos)."""
+
+_MAX_LISTED = 5
+
+
+def row_labels(summary: pd.DataFrame, mask: np.ndarray) -> str:
+    idx = np.flatnonzero(mask)
+    ids = summary["customer_id"].to_numpy() if "customer_id" in summary.columns else None
+    labels = [
+        f"row {i}" + (f" (customer_id {ids[i]!r})" if ids is not None else "")
+        for i in idx[:_MAX_LISTED]
+    ]
+    more = f" and {len(idx) - _MAX_LISTED} more" if len(idx) > _MAX_LISTED else ""
+    return ", ".join(labels) + more
+
+
+def numeric_column(summary: pd.DataFrame, name: str) -> np.ndarray:
+    if not isinstance(summary, pd.DataFrame):
+        raise InputError(
+            f"summary must be a pandas DataFrame, not {type(summary).__name__}; build it with "
+            "omnicrm.models.clv.rfm_summary(...) or rfm_summary_expr(...).to_pandas()"
+        )
+    if name not in summary.columns:
+        raise InputError(
+            f"summary has no column {name!r} (columns: {list(summary.columns)}); build it with "
+            "omnicrm.models.clv.rfm_summary(...) or rename your columns to frequency, recency, "
+            "T and monetary_value"
+        )
+    values = pd.to_numeric(summary[name], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise InputError(
+            f"summary column {name!r} is missing, not a number or infinite in "
+            f"{row_labels(summary, bad)}; drop or fix those rows"
+        )
+    return values
+
+
+def purchase_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Validated ``frequency, recency, T`` arrays of a summary (see :mod:`.summary`)."""
+    x = numeric_column(summary, "frequency")
+    t_x = numeric_column(summary, "recency")
+    T = numeric_column(summary, "T")
+    checks = (
+        (x < 0, "frequency is negative; frequency counts repeat purchases (>= 0)"),
+        (x != np.round(x), "frequency is not a whole number; it counts repeat purchases"),
+        (t_x < 0, "recency is negative; recency is the time from first to last purchase"),
+        (T < 0, "T is negative; T is the time from the first purchase to the observation end"),
+        (t_x > T * (1 + 1e-12) + 1e-12,
+         "recency > T; the last purchase cannot be after the observation end "
+         "(check observation_period_end and the time unit of both columns)"),
+        ((x == 0) & (t_x != 0),
+         "frequency is 0 but recency is not 0; with no repeat purchase recency must be 0"),
+    )
+    for mask, reason in checks:
+        if mask.any():
+            raise InputError(f"summary {row_labels(summary, mask)}: {reason}")
+    return {"frequency": x, "recency": np.minimum(t_x, T), "T": T}
+
+
+def spend_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Validated ``frequency, monetary_value`` arrays for the Gamma-Gamma spend model."""
+    x = numeric_column(summary, "frequency")
+    m = numeric_column(summary, "monetary_value")
+    if (x <= 0).any():
+        raise InputError(
+            f"summary {row_labels(summary, x <= 0)}: frequency must be > 0 for the Gamma-Gamma "
+            "spend model; fit it on repeat buyers only: summary[summary.frequency > 0]"
+        )
+    if (m <= 0).any():
+        raise InputError(
+            f"summary {row_labels(summary, m <= 0)}: monetary_value must be > 0 for the "
+            "Gamma-Gamma spend model; fit it on repeat buyers with positive spend only: "
+            "summary[(summary.frequency > 0) & (summary.monetary_value > 0)]"
+        )
+    return {"frequency": x, "monetary_value": m}
+
+
+@dataclass(frozen=True)
+class SufficientStats:
+    """Distinct rows of the statistics a likelihood needs, with how many customers share each."""
+
+    columns: dict[str, np.ndarray]
+    weights: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers represented."""
+        return int(self.weights.sum())
+
+
+def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> SufficientStats:
+    """Group identical rows of ``arrays[names]``; weights are the group sizes (exact)."""
+    frame = pd.DataFrame({n: arrays[n] for n in names})
+    counts = frame.groupby(list(names), sort=False).size()
+    index = counts.index.to_frame(index=False)
+    return SufficientStats(
+        columns={n: index[n].to_numpy(dtype="float64") for n in names},
+        weights=counts.to_numpy(dtype="float64"),
+    )
+
+
+def require_fit_size(n_customers: int, n_repeaters: int, model: str) -> None:
+    """Refuse fits that cannot identify the model's parameters."""
+    if n_customers < MIN_CUSTOMERS:
+        raise InputError(
+            f"{model} needs at least {MIN_CUSTOMERS} customers to fit, got {n_customers}; "
+            "use a longer period or more customers (hundreds give stable parameters)"
+        )
+    if n_repeaters == 0:
+        raise InputError(
+            f"{model}: no customer has a repeat purchase (all frequency == 0), so purchase "
+            "rates cannot be estimated; use a longer observation period"
+        )

@@ -1,0 +1,172 @@
+"""What the BG/NBD and Pareto/NBD purchase models share: fitting flow and the public methods.
+
+A subclass supplies its parameter names, the per-row log-likelihood (with analytic gradient
+when available) and three closed forms: the expected number of purchases of a new customer,
+the conditional expected number of purchases of a customer with history ``(x, t_x, T)``, and
+the probability that such a customer is still alive.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from omnicrm.errors import InputError
+from omnicrm.models.base import JSONModel, check_is_fitted
+from omnicrm.models.clv.inputs import compress, purchase_arrays, require_fit_size
+from omnicrm.models.clv.mle import maximize
+
+
+def _index(summary: pd.DataFrame) -> pd.Index:
+    if "customer_id" in summary.columns:
+        return pd.Index(summary["customer_id"].to_numpy(), name="customer_id")
+    return summary.index
+
+
+def check_horizon(t: float | np.ndarray, name: str = "t") -> np.ndarray:
+    """Validate a (non-negative, finite) time horizon."""
+    arr = np.asarray(t, dtype="float64")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise InputError(f"{name} = {t!r} must be a finite time >= 0 in the summary's time unit")
+    return arr
+
+
+class PurchaseModel(JSONModel):
+    """Base class of the buy-till-you-die purchase models (not used directly)."""
+
+    _param_names: ClassVar[tuple[str, ...]] = ()
+    _model_name: ClassVar[str] = ""
+    _analytic_gradient: ClassVar[bool] = True
+    _fitted_attributes: ClassVar[tuple[str, ...]] = (
+        "params_", "log_likelihood_", "n_customers_",
+    )
+
+    def __init__(self, penalizer_coef: float = 0.0, initial_params: dict | None = None):
+        self.penalizer_coef = penalizer_coef
+        self.initial_params = initial_params
+
+    # -- subclass hooks -----------------------------------------------------------------------
+    def _loglik(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+        raise NotImplementedError
+
+    def _expected_new(self, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _expected_conditional(self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray,
+                              T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _start(self) -> np.ndarray:
+        if self.initial_params is None:
+            return np.zeros(len(self._param_names))
+        if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
+                self._param_names):
+            raise InputError(
+                f"initial_params must be a dict with keys {list(self._param_names)}, got "
+                f"{self.initial_params!r}"
+            )
+        values = np.array([float(self.initial_params[n]) for n in self._param_names])
+        if not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise InputError(f"initial_params must all be > 0, got {self.initial_params!r}")
+        return np.log(values)
+
+    def fit(self, summary: pd.DataFrame) -> PurchaseModel:
+        """Fit by maximum likelihood on a per-customer summary.
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            Columns ``frequency, recency, T`` (see :func:`omnicrm.models.clv.rfm_summary`).
+
+        Returns
+        -------
+        self
+        """
+        if not (isinstance(self.penalizer_coef, (int, float)) and self.penalizer_coef >= 0):
+            raise InputError(
+                f"penalizer_coef = {self.penalizer_coef!r} must be a number >= 0 (0 = none)")
+        arrays = purchase_arrays(summary)
+        require_fit_size(len(arrays["frequency"]), int((arrays["frequency"] > 0).sum()),
+                         self._model_name)
+        stats = compress(arrays, ("frequency", "recency", "T"))
+        x, t_x, T = (stats.columns[n] for n in ("frequency", "recency", "T"))
+        result = maximize(
+            lambda p: self._loglik(p, x, t_x, T),
+            stats.weights,
+            self._start(),
+            names=self._param_names,
+            model=self._model_name,
+            penalizer_coef=float(self.penalizer_coef),
+            analytic_gradient=self._analytic_gradient,
+        )
+        self.params_ = result.params
+        self.log_likelihood_ = result.log_likelihood
+        self.n_customers_ = stats.n_customers
+        return self
+
+    def _params(self) -> tuple[float, ...]:
+        check_is_fitted(self)
+        return tuple(float(self.params_[n]) for n in self._param_names)
+
+    # -- predictions --------------------------------------------------------------------------
+    def log_likelihood(self, summary: pd.DataFrame) -> pd.Series:
+        """Each customer's log-likelihood under the fitted parameters."""
+        params = np.array(self._params())
+        a = purchase_arrays(summary)
+        ll, _ = self._loglik(params, a["frequency"], a["recency"], a["T"])
+        return pd.Series(ll, index=_index(summary), name="log_likelihood")
+
+    def expected_purchases(self, t: float, summary: pd.DataFrame) -> pd.Series:
+        """Expected number of purchases of each customer in the next ``t`` time units.
+
+        Parameters
+        ----------
+        t : float
+            Horizon, in the summary's time unit.
+        summary : pandas.DataFrame
+            Columns ``frequency, recency, T``.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by ``customer_id`` when the summary has it.
+        """
+        self._params()
+        horizon = check_horizon(t)
+        if horizon.ndim:
+            raise InputError(f"t must be one number (a horizon), got an array of {horizon.size}")
+        a = purchase_arrays(summary)
+        values = self._expected_conditional(horizon, a["frequency"], a["recency"], a["T"])
+        return pd.Series(values, index=_index(summary), name="expected_purchases")
+
+    def expected_purchase_curve(self, times: np.ndarray, summary: pd.DataFrame) -> np.ndarray:
+        """Expected cumulative purchases at each of ``times`` (shape ``(n_customers, len)``)."""
+        self._params()
+        times = check_horizon(times, "times").reshape(1, -1)
+        a = purchase_arrays(summary)
+        return self._expected_conditional(
+            times, a["frequency"][:, None], a["recency"][:, None], a["T"][:, None])
+
+    def p_alive(self, summary: pd.DataFrame) -> pd.Series:
+        """Probability that each customer is still active at the end of the observation."""
+        self._params()
+        a = purchase_arrays(summary)
+        values = self._p_alive(a["frequency"], a["recency"], a["T"])
+        return pd.Series(values, index=_index(summary), name="p_alive")
+
+    def expected_purchases_new_customer(self, t: float | np.ndarray) -> float | np.ndarray:
+        """Expected repeat purchases in ``(0, t]`` of a customer who just made a first purchase.
+
+        Returns a float for a scalar ``t`` and an array for an array.
+        """
+        self._params()
+        arr = check_horizon(t)
+        values = self._expected_new(arr)
+        return float(values) if values.ndim == 0 else values
