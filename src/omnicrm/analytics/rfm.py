@@ -17,10 +17,11 @@ Only customers with at least one purchase order before ``as_of`` get a row.
 
 Scores (Hughes 1994, *Strategic Database Marketing*): each measure is cut into ``bins``
 quantile groups. With ``rank`` the number of customers with a strictly worse value and ``n``
-the number of customers, ``score = floor(bins * rank / n) + 1``. Without ties this is exactly
-SQL ``NTILE(bins)``; tied customers share the score of the first of them (never split
-arbitrarily), so the result does not depend on row order. Higher is better: recent (small
-``recency_days``), frequent and high-spending customers score ``bins``.
+the number of customers, ``score = floor(bins * rank / n) + 1``. Without ties every score
+holds ``floor(n / bins)`` or ``ceil(n / bins)`` customers (exactly SQL ``NTILE(bins)`` when
+``n`` is a multiple of ``bins``); tied customers share the score of the first of them (never
+split arbitrarily, as ``NTILE`` would), so the result does not depend on row order. Higher is
+better: recent (small ``recency_days``), frequent and high-spending customers score ``bins``.
 
 Examples
 --------
@@ -93,6 +94,8 @@ def as_of_timestamp(as_of: date | datetime | str | pd.Timestamp) -> datetime:
     >>> as_of_timestamp("2024-08-01")
     datetime.datetime(2024, 8, 1, 0, 0, tzinfo=datetime.timezone.utc)
     """
+    if as_of is None or as_of is pd.NaT:
+        raise InputError("as_of is missing: give a date such as 2024-08-01")
     if isinstance(as_of, str):
         try:
             as_of = pd.Timestamp(as_of)
@@ -101,8 +104,6 @@ def as_of_timestamp(as_of: date | datetime | str | pd.Timestamp) -> datetime:
                 f"as_of {as_of!r} is not a date: write it as YYYY-MM-DD (or an ISO date-time)"
             ) from None
     if isinstance(as_of, pd.Timestamp):
-        if pd.isna(as_of):
-            raise InputError("as_of is missing (NaT): give a date such as 2024-08-01")
         as_of = as_of.to_pydatetime()
     if isinstance(as_of, datetime):
         if as_of.tzinfo is None:
