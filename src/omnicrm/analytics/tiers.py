@@ -59,7 +59,7 @@ class ValueTiers:
         src = self.source
         if not self.tiers:
             raise InputError(
-                f"{src}: no [[tiers]] given; list at least one tier with top_share = 1"
+                f"{src}: no tiers given; list at least one, ending with top_share = 1"
             )
         names = [t.name for t in self.tiers]
         dupes = sorted({n for n in names if names.count(n) > 1})
