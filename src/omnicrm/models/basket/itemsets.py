@@ -143,7 +143,7 @@ def _count_baskets(rows: ibis.Table, *, basket_col: str, item_col: str) -> int:
         null_items=rows.item.isnull().sum(),
     ).execute()
     n_rows, n_baskets, null_baskets, null_items = (
-        int(stats[column].fillna(0).iloc[0]) for column in stats.columns
+        0 if pd.isna(value) else int(value) for value in stats.iloc[0]
     )
     if n_rows == 0:
         raise InputError(

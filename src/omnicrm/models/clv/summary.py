@@ -66,7 +66,7 @@ def _require_columns(frame: pd.DataFrame, columns: dict[str, str | None]) -> Non
             )
 
 
-def _purchase_days(
+def purchase_days(
     transactions: pd.DataFrame,
     customer_id_col: str,
     datetime_col: str,
@@ -193,7 +193,7 @@ def rfm_summary(
     """
     unit_days = _days_per_unit(time_unit)
     end = _as_day(observation_period_end, "observation_period_end")
-    days = _purchase_days(transactions, customer_id_col, datetime_col, monetary_value_col)
+    days = purchase_days(transactions, customer_id_col, datetime_col, monetary_value_col)
     days = days[days["day"] <= end]
     if days.empty:
         raise InputError(
@@ -238,7 +238,7 @@ def calibration_holdout_summary(
             f"observation_period_end {obs_end.date()} must be after calibration_period_end "
             f"{cal_end.date()}: the holdout period would be empty"
         )
-    days = _purchase_days(transactions, customer_id_col, datetime_col, monetary_value_col)
+    days = purchase_days(transactions, customer_id_col, datetime_col, monetary_value_col)
     cal = days[days["day"] <= cal_end]
     if cal.empty:
         raise InputError(f"no transactions on or before calibration_period_end {cal_end.date()}")
