@@ -31,6 +31,14 @@ def _register() -> None:
     app.command("tables", help=tables_cmd.__doc__.splitlines()[0])(tables_cmd.tables)
     app.command("report", help=report_cmd.__doc__.splitlines()[0])(report_cmd.report)
 
+    from omnicrm.cli import db_cmd, keys_cmd, ledger_cmd, loyalty_cmd, serve_cmd
+
+    app.add_typer(db_cmd.app, name="db")
+    app.add_typer(keys_cmd.app, name="keys")
+    app.add_typer(ledger_cmd.app, name="ledger")
+    app.add_typer(loyalty_cmd.app, name="loyalty")
+    app.command("serve", help=serve_cmd.__doc__.splitlines()[0])(serve_cmd.serve)
+
 
 @app.callback()
 def _root() -> None:

@@ -1,0 +1,47 @@
+"""The service's handle on the operational database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from omnicrm.db.engine import make_engine, make_session_factory, run_transaction
+from omnicrm.db.migrate import require_current
+
+T = TypeVar("T")
+
+
+class Database:
+    """Engine + session factory; refuses a database that is not fully migrated.
+
+    Examples
+    --------
+    >>> from omnicrm.api.core.db import Database
+    >>> Database("sqlite://")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    omnicrm.db.migrate.NotMigratedError: operational database sqlite:// has never been migrated, ...
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = make_engine(url)
+        require_current(self.engine)
+        self.factory: sessionmaker[Session] = make_session_factory(self.engine)
+
+    def run(self, operation: Callable[[Session], T]) -> T:
+        """Run one business operation with bounded retry of transient conflicts."""
+        return run_transaction(self.factory, operation)
+
+    def read(self, query: Callable[[Session], T]) -> T:
+        """Run a read-only query in a short session."""
+        with self.factory() as session:
+            try:
+                return query(session)
+            finally:
+                session.rollback()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

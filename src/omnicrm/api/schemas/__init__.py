@@ -1,0 +1,1 @@
+"""Request (Create / Update) and response (Public) schemas."""

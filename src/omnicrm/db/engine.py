@@ -1,0 +1,189 @@
+"""Engines, sessions and transactions for the operational database.
+
+SQLite (the default, one file) and PostgreSQL are supported. Writers are serialised per
+resource so that balances can never be overdrawn:
+
+* on SQLite every transaction starts with ``BEGIN IMMEDIATE``: one writer at a time, the file
+  in WAL mode so readers are not blocked, and a busy timeout so writers queue instead of
+  failing;
+* on PostgreSQL services lock the rows they change with ``SELECT ... FOR UPDATE`` in a fixed
+  order (member first, then its lots by id).
+
+Transient failures (SQLite "database is locked", PostgreSQL serialization failures and
+deadlocks) are retried a bounded number of times by :func:`run_transaction`.
+
+Examples
+--------
+>>> from sqlalchemy import text
+>>> from omnicrm.db.engine import make_engine, make_session_factory
+>>> engine = make_engine("sqlite://")
+>>> Session = make_session_factory(engine)
+>>> with Session() as session:
+...     session.execute(text("select 1")).scalar_one()
+1
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from omnicrm.errors import InputError
+
+DEFAULT_DATABASE_URL = "sqlite:///./omnicrm.sqlite3"
+"""SQLite file in the current directory."""
+
+DATABASE_ENV = "OMNICRM_DATABASE_URL"
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+T = TypeVar("T")
+
+
+def database_url(explicit: str | None = None) -> str:
+    """Return the operational DB URL: ``explicit``, else ``$OMNICRM_DATABASE_URL``, else default.
+
+    Examples
+    --------
+    >>> database_url("sqlite:///tmp/x.sqlite3")
+    'sqlite:///tmp/x.sqlite3'
+    """
+    return explicit or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` (see :func:`database_url`) with safe transaction settings.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``sqlite:///path.sqlite3``, ``sqlite://`` (in memory, one shared connection) or
+        ``postgresql+psycopg://user@host:port/db``.
+    echo : bool
+        Log every SQL statement.
+
+    Returns
+    -------
+    sqlalchemy.Engine
+
+    Raises
+    ------
+    InputError
+        The URL cannot be parsed or names an unsupported database.
+    """
+    resolved = database_url(url)
+    try:
+        parsed = make_url(resolved)
+    except ArgumentError as exc:
+        raise InputError(
+            f"database URL {resolved!r} cannot be parsed; use e.g. sqlite:///./omnicrm.sqlite3 "
+            "or postgresql+psycopg://user@host:5432/dbname"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(
+            resolved, in_memory=parsed.database in (None, "", ":memory:"), echo=echo
+        )
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(
+            parsed, echo=echo, pool_pre_ping=True, isolation_level="READ COMMITTED"
+        )
+    raise InputError(
+        f"database URL {resolved!r}: backend {backend!r} is not supported for the operational "
+        "database; use sqlite:///path.sqlite3 or postgresql+psycopg://..."
+    )
+
+
+def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
+    kwargs: dict = {"echo": echo, "connect_args": {"check_same_thread": False, "timeout": 30}}
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver callback
+        # Take over transaction control from the sqlite3 module, so that BEGIN IMMEDIATE is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # pragma: no cover - driver callback
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory bound to ``engine`` (objects stay readable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transient concurrency failure worth retrying.
+
+    SQLite "database is locked" (busy timeout exhausted), PostgreSQL serialization failure
+    (SQLSTATE 40001) and deadlock (40P01).
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in {"40001", "40P01"}:
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def run_transaction(
+    factory: Callable[[], Session],
+    operation: Callable[[Session], T],
+    *,
+    attempts: int = 5,
+    base_delay: float = 0.02,
+) -> T:
+    """Run ``operation(session)`` in a fresh session, retrying transient concurrency failures.
+
+    ``operation`` must commit itself once (service functions do); anything it leaves
+    uncommitted is rolled back. Every retry starts from scratch in a new session, so a retried
+    operation sees the state left by the transaction that won.
+
+    Parameters
+    ----------
+    factory : callable
+        Returns a new :class:`~sqlalchemy.orm.Session`.
+    operation : callable
+        The business operation.
+    attempts : int
+        Maximum number of tries (>= 1).
+    base_delay : float
+        First back-off in seconds; doubled on each retry, with jitter.
+
+    Returns
+    -------
+    Whatever ``operation`` returns.
+    """
+    for attempt in range(1, attempts + 1):
+        with factory() as session:
+            try:
+                return operation(session)
+            except DBAPIError as exc:
+                session.rollback()
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+        time.sleep(base_delay * 2 ** (attempt - 1) * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover

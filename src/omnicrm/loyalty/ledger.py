@@ -1,0 +1,266 @@
+"""The append-only points ledger: lots, allocations and the per-member hash chain.
+
+Every change of a member's points is one :class:`~omnicrm.loyalty.models.LedgerEntry`. Credits
+(earn, bonus, positive adjustment) create a lot; debits (redeem, clawback, expiry, negative
+adjustment) take points from lots, oldest-expiring first. Each movement is a
+:class:`~omnicrm.loyalty.models.LotAllocation`, so for every entry the allocations add up to its
+points and for every lot they add up to what remains. The member's ``points_balance`` counter
+moves with every entry, so balance = sum of lot remainders = sum of ledger points.
+
+Each entry stores ``hash = SHA-256(canonical JSON of its fields, prev_hash)`` where
+``prev_hash`` is the hash of the member's previous entry (64 zeros for the first). The
+member row keeps the chain head (``ledger_seq``, ``ledger_head``) so removing the newest
+entries is detected too. Nothing in this module commits: callers (services) hold the member's
+row lock (:func:`lock_member`) and commit once.
+
+Examples
+--------
+>>> from omnicrm.loyalty.ledger import canonical_json, GENESIS_HASH
+>>> canonical_json({"b": 1, "a": "x"})
+b'{"a":"x","b":1}'
+>>> len(GENESIS_HASH)
+64
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicrm.loyalty.errors import InsufficientPointsError, MemberNotFoundError
+from omnicrm.loyalty.models import LedgerEntry, LotAllocation, Member, PointLot
+
+GENESIS_HASH = "0" * 64
+CREDIT_KINDS = ("earn", "bonus", "adjust")
+KINDS = ("earn", "bonus", "redeem", "clawback", "expire", "adjust")
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Points moved into (positive) or out of (negative) one lot."""
+
+    lot: PointLot
+    points: int
+
+
+def canonical_json(fields: dict) -> bytes:
+    """Canonical serialisation: sorted keys, no whitespace, UTF-8."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """``value`` as ISO 8601 in UTC with microseconds (``2026-01-02T03:04:05.000000Z``)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_fields(entry: LedgerEntry, allocations: Sequence[tuple[int, int]]) -> dict:
+    """The fields covered by an entry's hash (everything but ``id`` and ``hash``)."""
+    return {
+        "member_id": entry.member_id,
+        "seq": entry.seq,
+        "kind": entry.kind,
+        "points": entry.points,
+        "balance_after": entry.balance_after,
+        "qualifying_points": entry.qualifying_points,
+        "spend": f"{Decimal(entry.spend):.2f}",
+        "occurred_at": iso_utc(entry.occurred_at),
+        "created_at": iso_utc(entry.created_at),
+        "order_id": entry.order_id,
+        "reference": entry.reference,
+        "reason": entry.reason,
+        "actor": entry.actor,
+        "prev_hash": entry.prev_hash,
+        "allocations": sorted([int(lot), int(points)] for lot, points in allocations),
+    }
+
+
+def entry_hash(fields: dict) -> str:
+    """SHA-256 hex digest of the canonical serialisation of ``fields``."""
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+def lock_member(session: Session, member_id: str) -> Member:
+    """Load ``member_id`` with a row lock held until the transaction ends.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite: the transaction already holds the write
+    lock (``BEGIN IMMEDIATE``). Every service that changes a member's points takes this lock
+    first, so the member row is the single point of serialisation: lots and entries of a
+    member are only touched under it.
+    """
+    stmt = select(Member).where(Member.id == member_id).with_for_update()
+    member = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if member is None:
+        raise MemberNotFoundError(
+            f"member {member_id!r} does not exist; enrol it with POST /v1/members"
+        )
+    return member
+
+
+def spendable_lots(
+    session: Session, member_id: str, now: dt.datetime, *, first_order_id: int | None = None
+) -> list[PointLot]:
+    """Lots with points left that have not expired at ``now``, in consumption order.
+
+    Oldest-expiring first (ties by id). With ``first_order_id``, lots earned by that order
+    come first (returns claw back from the points the order itself created).
+    """
+    stmt = select(PointLot).where(
+        PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
+    )
+    lots = list(session.scalars(stmt.order_by(PointLot.expires_at, PointLot.id)))
+    if first_order_id is not None:
+        lots.sort(key=lambda lot: lot.order_id != first_order_id)
+    return lots
+
+
+def spendable_balance(session: Session, member_id: str, now: dt.datetime) -> int:
+    """Points the member can spend at ``now`` (lots not yet expired)."""
+    stmt = select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+        PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def take_points(lots: Sequence[PointLot], points: int) -> list[Movement]:
+    """Plan taking ``points`` from ``lots`` in the order given (no database access).
+
+    Raises
+    ------
+    InsufficientPointsError
+        The lots hold fewer than ``points``.
+    """
+    movements: list[Movement] = []
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if take > 0:
+            movements.append(Movement(lot, -take))
+            left -= take
+    if left > 0:
+        have = points - left
+        raise InsufficientPointsError(
+            f"the member has {have} spendable points, this needs {points}; "
+            f"ask for at most {have} points"
+        )
+    return movements
+
+
+def new_lot(
+    session: Session,
+    member: Member,
+    points: int,
+    *,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+    order_id: int | None = None,
+) -> Movement:
+    """Create a lot of ``points`` for ``member`` and return the movement that fills it."""
+    lot = PointLot(
+        member_id=member.id,
+        order_id=order_id,
+        points=points,
+        remaining=0,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(lot)
+    session.flush([lot])
+    return Movement(lot, points)
+
+
+def append_entry(
+    session: Session,
+    member: Member,
+    *,
+    kind: str,
+    movements: Sequence[Movement],
+    now: dt.datetime,
+    actor: str,
+    occurred_at: dt.datetime | None = None,
+    qualifying_points: int = 0,
+    spend: Decimal = Decimal("0.00"),
+    order_id: int | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+) -> LedgerEntry:
+    """Append one entry for ``member`` (locked by the caller), apply its lot movements.
+
+    The entry's points are the sum of the movements; the member's balance and chain head
+    move with it. Never commits.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"ledger kind {kind!r} is not one of {KINDS}")
+    points = sum(m.points for m in movements)
+    balance = member.points_balance + points
+    if balance < 0:  # take_points prevents this; kept as a last line of defence
+        raise InsufficientPointsError(
+            f"member {member.id} has {member.points_balance} points; cannot apply {points}"
+        )
+    entry = LedgerEntry(
+        member_id=member.id,
+        seq=member.ledger_seq + 1,
+        kind=kind,
+        points=points,
+        balance_after=balance,
+        qualifying_points=qualifying_points,
+        spend=spend,
+        occurred_at=occurred_at or now,
+        created_at=now,
+        order_id=order_id,
+        reference=reference,
+        reason=reason,
+        actor=actor,
+        prev_hash=member.ledger_head,
+    )
+    pairs = [(m.lot.id, m.points) for m in movements]
+    entry.hash = entry_hash(entry_fields(entry, pairs))
+    session.add(entry)
+    session.flush([entry])
+    for movement in movements:
+        movement.lot.remaining += movement.points
+        session.add(
+            LotAllocation(entry_id=entry.id, lot_id=movement.lot.id, points=movement.points)
+        )
+    member.points_balance = balance
+    member.ledger_seq = entry.seq
+    member.ledger_head = entry.hash
+    member.updated_at = now
+    session.flush()
+    return entry
+
+
+def expire_due(
+    session: Session, member: Member, now: dt.datetime, *, actor: str
+) -> LedgerEntry | None:
+    """Expire every lot of ``member`` (locked) whose expiry is at or before ``now``.
+
+    One ``expire`` entry takes what remains of all due lots. Returns it, or ``None`` when
+    nothing was due. Never commits.
+    """
+    stmt = select(PointLot).where(
+        PointLot.member_id == member.id, PointLot.remaining > 0, PointLot.expires_at <= now
+    )
+    due = list(session.scalars(stmt.order_by(PointLot.expires_at, PointLot.id)))
+    if not due:
+        return None
+    movements = [Movement(lot, -lot.remaining) for lot in due]
+    return append_entry(
+        session,
+        member,
+        kind="expire",
+        movements=movements,
+        now=now,
+        actor=actor,
+        reason=f"{len(due)} lot(s) reached their expiry date",
+    )

@@ -1,0 +1,161 @@
+"""One business operation = one transaction: idempotent replay, audit, single commit.
+
+Every write service follows the same shape::
+
+    replay = start(session, ctx, "redeem")      # stored result of an earlier identical call?
+    if replay is not None:
+        return replay
+    member = lock_member(session, member_id)    # serialise writers of this member
+    ...                                         # helpers change rows, never commit
+    return finish(session, ctx, "redeem", result, target=member_id)   # the one commit
+
+The idempotency record is written in the same transaction as the change it describes, so
+either both exist or neither: a retried request either replays the stored result or runs for
+the first time. Two concurrent requests with the same key are resolved by the unique
+constraint on (client, key): the loser rolls back and replays the winner's result.
+
+Examples
+--------
+>>> from omnicrm.loyalty.operations import Context, request_fingerprint
+>>> ctx = Context(actor="cli")
+>>> ctx.idempotency_key is None
+True
+>>> len(request_fingerprint("redeem", {"reward": "CASH10"}))
+64
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from omnicrm.db.base import utcnow
+from omnicrm.loyalty.errors import IdempotencyConflictError
+from omnicrm.loyalty.ledger import canonical_json
+from omnicrm.loyalty.models import AuditEntry, IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking, under which idempotency key, and at what time.
+
+    Parameters
+    ----------
+    actor : str
+        Recorded on ledger entries and audit rows, e.g. ``"key:3"``, ``"cli"``, ``"system"``.
+    client : str, optional
+        Namespace of idempotency keys (each API key has its own); defaults to ``actor``.
+    idempotency_key : str, optional
+        The caller's key; ``None`` disables replay.
+    request_hash : str, optional
+        Fingerprint of the request (:func:`request_fingerprint`); a key reused with another
+        fingerprint is refused.
+    audit : bool
+        Write an audit row for this operation (admin actions).
+    now : datetime, optional
+        The operation's clock (tests travel in time); defaults to the current UTC time.
+    """
+
+    actor: str
+    client: str | None = None
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    audit: bool = False
+    now: dt.datetime | None = None
+    _frozen_now: list[dt.datetime] = field(default_factory=list, repr=False, compare=False)
+
+    def clock(self) -> dt.datetime:
+        """The operation's time: ``now`` if given, else the first call's UTC time."""
+        if self.now is not None:
+            return self.now
+        if not self._frozen_now:
+            self._frozen_now.append(utcnow())
+        return self._frozen_now[0]
+
+    @property
+    def namespace(self) -> str:
+        return self.client or self.actor
+
+
+def request_fingerprint(operation: str, payload: object) -> str:
+    """SHA-256 of the operation name and its canonical JSON payload."""
+    return hashlib.sha256(canonical_json({"op": operation, "payload": payload})).hexdigest()
+
+
+def _lookup(session: Session, ctx: Context, operation: str) -> dict | None:
+    stmt = select(IdempotencyRecord).where(
+        IdempotencyRecord.client == ctx.namespace, IdempotencyRecord.key == ctx.idempotency_key
+    )
+    record = session.execute(stmt).scalar_one_or_none()
+    if record is None:
+        return None
+    if record.operation != operation or record.request_hash != (ctx.request_hash or ""):
+        raise IdempotencyConflictError(
+            f"Idempotency-Key {ctx.idempotency_key!r} was already used on "
+            f"{record.created_at:%Y-%m-%d %H:%M:%S} UTC for a different request "
+            f"({record.operation}); send a new key for a new request"
+        )
+    return dict(record.result)
+
+
+def start(session: Session, ctx: Context, operation: str) -> dict | None:
+    """Return the stored result if this exact request already succeeded, else ``None``.
+
+    Raises
+    ------
+    IdempotencyConflictError
+        The key was used before for a different operation or body.
+    """
+    if ctx.idempotency_key is None:
+        return None
+    return _lookup(session, ctx, operation)
+
+
+def finish(
+    session: Session, ctx: Context, operation: str, result: dict, *, target: str | None = None
+) -> dict:
+    """Store the idempotency record and audit row, then commit — the operation's one commit.
+
+    Returns ``result``, or the winner's result when a concurrent request with the same key
+    committed first.
+    """
+    now = ctx.clock()
+    if ctx.audit:
+        session.add(
+            AuditEntry(at=now, actor=ctx.actor, action=operation, target=target, detail=result)
+        )
+    if ctx.idempotency_key is not None:
+        session.add(
+            IdempotencyRecord(
+                client=ctx.namespace,
+                key=ctx.idempotency_key,
+                operation=operation,
+                request_hash=ctx.request_hash or "",
+                result=result,
+                created_at=now,
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if ctx.idempotency_key is None:
+            raise
+        winner = _lookup(session, ctx, operation)
+        session.rollback()
+        if winner is None:
+            raise
+        return winner
+    return result
+
+
+def audit(
+    session: Session, *, actor: str, action: str, target: str | None, detail: dict, at: dt.datetime
+) -> None:
+    """Add an audit row to the current transaction (no commit)."""
+    session.add(AuditEntry(at=at, actor=actor, action=action, target=target, detail=detail))

@@ -1,0 +1,566 @@
+"""Point services: earn on an order, claw back on returns, bonus events, admin adjustments.
+
+Each function is one business operation: it takes the member's row lock, first applies what
+is due (lot expiry, tier review), changes rows through :mod:`omnicrm.loyalty.ledger` helpers
+and commits once through :func:`omnicrm.loyalty.operations.finish`.
+
+Return policy: a return claws back the points its lines earned, in proportion to the amount
+returned (cumulatively per line, so returning a whole line in parts claws back exactly what
+it earned). Points come first from the lots the order created, then oldest-expiring first.
+When the member has already spent them, only what remains is taken — the balance never goes
+negative — and the difference is recorded on the order as ``clawback_shortfall`` for finance
+to follow up. Qualifying points and spend are always reversed in full, dated at the original
+purchase.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from decimal import Decimal
+>>> from omnicrm.db import memory_session
+>>> from omnicrm.loyalty import members, points
+>>> from omnicrm.loyalty.operations import Context
+>>> from omnicrm.loyalty.rules import load_rules
+>>> session, rules, ctx = memory_session(), load_rules(), Context("pos")
+>>> m = members.enrol(session, members.MemberInput(customer_id="C-9"), ctx, rules)
+>>> line = points.LineInput("SKU1", "grocery", None, Decimal(1), Decimal("99.90"), Decimal("99.90"))
+>>> order = points.OrderInput("POS-1", [line], purchased_at=ctx.clock())
+>>> result = points.earn(session, m["member_id"], order, ctx, rules)
+>>> result["points_earned"], result["bonus_points"], result["balance"]
+(99, 100, 199)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from omnicrm.loyalty import operations
+from omnicrm.loyalty.earning import LineInput, floor_int, quote_order
+from omnicrm.loyalty.errors import (
+    DuplicateOrderError,
+    DuplicateReturnError,
+    InvalidRequestError,
+    LimitReachedError,
+    MemberClosedError,
+    NotEligibleError,
+    OrderNotFoundError,
+)
+from omnicrm.loyalty.ledger import (
+    append_entry,
+    expire_due,
+    lock_member,
+    new_lot,
+    spendable_lots,
+    take_points,
+)
+from omnicrm.loyalty.models import LedgerEntry, LoyaltyOrder, Member, OrderDiscount, OrderLine
+from omnicrm.loyalty.rules import BonusRule, Rules
+from omnicrm.loyalty.tiers import review_if_due, upgrade_if_qualified
+
+__all__ = [
+    "LineInput",
+    "OrderInput",
+    "ReturnInput",
+    "ReturnLine",
+    "adjust",
+    "bonus",
+    "earn",
+    "return_lines",
+]
+
+CLOCK_SKEW = dt.timedelta(minutes=10)
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class DiscountInput:
+    """A discount already applied to the order (recorded for checkout pricing and reports)."""
+
+    code: str
+    amount: Decimal
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """A committed order. Line amounts are net amounts paid (after discounts)."""
+
+    order_ref: str
+    lines: Sequence[LineInput]
+    purchased_at: dt.datetime
+    currency: str | None = None
+    store_id: str | None = None
+    channel: str | None = None
+    discounts: Sequence[DiscountInput] = ()
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    """Amount refunded on one line, found by ``line_no`` (1-based) or ``product_id``."""
+
+    amount: Decimal
+    line_no: int | None = None
+    product_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReturnInput:
+    order_ref: str
+    return_ref: str
+    lines: Sequence[ReturnLine] = field(default_factory=tuple)
+
+
+def prepare(session: Session, member_id: str, ctx: operations.Context, rules: Rules) -> Member:
+    """Lock the member, apply what is due (expiry, tier review), refuse closed members."""
+    now = ctx.clock()
+    member = lock_member(session, member_id)
+    expire_due(session, member, now, actor="system")
+    review_if_due(session, member, rules, now)
+    if member.status != "active":
+        raise MemberClosedError(
+            f"member {member_id!r} is {member.status}; reopen it with PATCH status=active"
+        )
+    return member
+
+
+def _local_bounds(at: dt.datetime, rules: Rules, unit: str) -> tuple[dt.datetime, dt.datetime]:
+    tz = rules.earning.timezone
+    local = at.astimezone(tz)
+    if unit == "day":
+        start = dt.datetime.combine(local.date(), dt.time(), tzinfo=tz)
+        end = start + dt.timedelta(days=1)
+    else:
+        start = dt.datetime(local.year, 1, 1, tzinfo=tz)
+        end = dt.datetime(local.year + 1, 1, 1, tzinfo=tz)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def _sum_points(
+    session: Session, member_id: str, kind: str, start: dt.datetime, end: dt.datetime
+) -> int:
+    stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == member_id,
+        LedgerEntry.kind == kind,
+        LedgerEntry.occurred_at >= start,
+        LedgerEntry.occurred_at < end,
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def _credit(
+    session: Session,
+    member: Member,
+    points: int,
+    ctx: operations.Context,
+    rules: Rules,
+    *,
+    kind: str,
+    order_id: int | None = None,
+    **entry: object,
+) -> LedgerEntry:
+    now = ctx.clock()
+    movements = []
+    if points > 0:
+        expires_at = rules.earning.expiry.expires_at(now, rules.earning.timezone)
+        movements.append(
+            new_lot(session, member, points, now=now, expires_at=expires_at, order_id=order_id)
+        )
+    return append_entry(
+        session,
+        member,
+        kind=kind,
+        movements=movements,
+        now=now,
+        actor=ctx.actor,
+        order_id=order_id,
+        **entry,
+    )
+
+
+def _award_bonus(
+    session: Session,
+    member: Member,
+    rule: BonusRule,
+    at: dt.datetime,
+    ctx: operations.Context,
+    rules: Rules,
+    external_ref: str | None,
+) -> LedgerEntry:
+    """Check the rule's limits and credit its points (no commit)."""
+    prefix = f"{rule.event}:"
+    base = (
+        select(func.count())
+        .select_from(LedgerEntry)
+        .where(
+            LedgerEntry.member_id == member.id,
+            LedgerEntry.kind == "bonus",
+            LedgerEntry.reference.startswith(prefix, autoescape=True),
+        )
+    )
+    if external_ref is not None:
+        seen = session.execute(
+            base.where(LedgerEntry.reference == prefix + external_ref)
+        ).scalar_one()
+        if seen:
+            raise LimitReachedError(
+                f"{rule.event} bonus for reference {external_ref!r} was already awarded",
+                field="reference",
+            )
+    limits = [
+        ("max_total", rule.max_total, None),
+        ("max_per_year", rule.max_per_year, "year"),
+        ("max_per_day", rule.max_per_day, "day"),
+    ]
+    for name, limit, unit in limits:
+        if limit is None:
+            continue
+        stmt = base
+        if unit is not None:
+            start, end = _local_bounds(at, rules, unit)
+            stmt = base.where(LedgerEntry.occurred_at >= start, LedgerEntry.occurred_at < end)
+        if session.execute(stmt).scalar_one() >= limit:
+            period = {"max_total": "in total", "max_per_year": "this year", "max_per_day": "today"}[
+                name
+            ]
+            raise LimitReachedError(
+                f"{rule.event} bonus already awarded {limit} time(s) {period} "
+                f"({name} = {limit} in earning.toml)"
+            )
+    return _credit(
+        session,
+        member,
+        rule.points,
+        ctx,
+        rules,
+        kind="bonus",
+        occurred_at=at,
+        reference=prefix + (external_ref or f"{at:%Y%m%dT%H%M%S.%f}"),
+    )
+
+
+def earn(
+    session: Session, member_id: str, order: OrderInput, ctx: operations.Context, rules: Rules
+) -> dict:
+    """Credit the points of a committed order (and the first-purchase bonus); one commit.
+
+    Raises
+    ------
+    DuplicateOrderError
+        ``order_ref`` already earned points.
+    InvalidRequestError
+        Wrong currency, empty order, future purchase time or negative amounts.
+    """
+    replay = operations.start(session, ctx, "earn")
+    if replay is not None:
+        return replay
+    now = ctx.clock()
+    currency = order.currency or rules.earning.currency
+    if currency != rules.earning.currency:
+        raise InvalidRequestError(
+            f"currency {currency!r} is not the programme currency "
+            f"{rules.earning.currency!r}; convert the order first",
+            field="currency",
+        )
+    if not order.lines:
+        raise InvalidRequestError("the order has no lines; send at least one line", field="lines")
+    if order.purchased_at > now + CLOCK_SKEW:
+        raise InvalidRequestError(
+            f"purchased_at {order.purchased_at.isoformat()} is in the future", field="purchased_at"
+        )
+    for i, line in enumerate(order.lines):
+        if line.amount < 0 or line.quantity <= 0 or line.unit_price < 0:
+            raise InvalidRequestError(
+                f"line {i + 1}: amount, unit_price must be >= 0 and quantity > 0; "
+                "send returns to /returns",
+                field=f"lines[{i}]",
+            )
+    member = prepare(session, member_id, ctx, rules)
+    if session.scalar(
+        select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
+    ):
+        raise DuplicateOrderError(f"order {order.order_ref!r} already earned points")
+    first_purchase = not session.scalar(
+        select(func.count()).select_from(LoyaltyOrder).where(LoyaltyOrder.member_id == member.id)
+    )
+    tier = rules.tiers.get(member.tier)
+    day = _local_bounds(order.purchased_at, rules, "day")
+    quote = quote_order(
+        order.lines, rules.earning, tier, earned_today=_sum_points(session, member.id, "earn", *day)
+    )
+    total = sum((line.amount for line in order.lines), ZERO)
+    row = LoyaltyOrder(
+        member_id=member.id,
+        order_ref=order.order_ref,
+        store_id=order.store_id,
+        channel=order.channel,
+        currency=currency,
+        purchased_at=order.purchased_at,
+        total_amount=total,
+        points_earned=quote.points,
+        qualifying_points=quote.qualifying_points,
+        returned_amount=ZERO,
+        points_clawed_back=0,
+        clawback_shortfall=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush([row])
+    for i, line in enumerate(order.lines):
+        session.add(
+            OrderLine(
+                order_id=row.id,
+                line_no=i + 1,
+                product_id=line.product_id,
+                category=line.category,
+                brand=line.brand,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                points=quote.line_points[i],
+                qualifying_points=quote.line_qualifying[i],
+                returned_amount=ZERO,
+                points_clawed_back=0,
+            )
+        )
+    for d in order.discounts:
+        session.add(
+            OrderDiscount(order_id=row.id, code=d.code, amount=d.amount, description=d.description)
+        )
+    entry = _credit(
+        session,
+        member,
+        quote.points,
+        ctx,
+        rules,
+        kind="earn",
+        order_id=row.id,
+        occurred_at=order.purchased_at,
+        qualifying_points=quote.qualifying_points,
+        spend=total,
+        reference=f"order:{order.order_ref}",
+    )
+    entries = [entry.id]
+    bonus_points = 0
+    rule = rules.earning.bonuses.get("first_purchase")
+    if first_purchase and rule is not None:
+        bonus_entry = _award_bonus(
+            session, member, rule, order.purchased_at, ctx, rules, external_ref=order.order_ref
+        )
+        bonus_points = bonus_entry.points
+        entries.append(bonus_entry.id)
+    upgrade_if_qualified(session, member, rules, now)
+    result = {
+        "member_id": member.id,
+        "order_ref": order.order_ref,
+        "points_earned": quote.points,
+        "points_capped": quote.uncapped_points - quote.points,
+        "qualifying_points": quote.qualifying_points,
+        "bonus_points": bonus_points,
+        "line_points": list(quote.line_points),
+        "balance": member.points_balance,
+        "tier": member.tier,
+        "entry_ids": entries,
+    }
+    return operations.finish(session, ctx, "earn", result, target=member.id)
+
+
+def _find_line(lines: Sequence[OrderLine], ret: ReturnLine, index: int) -> OrderLine:
+    if ret.line_no is not None:
+        found = [line for line in lines if line.line_no == ret.line_no]
+    elif ret.product_id is not None:
+        found = [line for line in lines if line.product_id == ret.product_id]
+        if len(found) > 1:
+            raise InvalidRequestError(
+                f"product {ret.product_id!r} is on several lines of the order; "
+                "send line_no instead",
+                field=f"lines[{index}].product_id",
+            )
+    else:
+        raise InvalidRequestError(
+            "give line_no or product_id for each returned line", field=f"lines[{index}]"
+        )
+    if not found:
+        raise InvalidRequestError(
+            f"returned line {ret.line_no or ret.product_id!r} is not on the order",
+            field=f"lines[{index}]",
+        )
+    return found[0]
+
+
+def return_lines(
+    session: Session, member_id: str, ret: ReturnInput, ctx: operations.Context, rules: Rules
+) -> dict:
+    """Claw back the points earned on returned lines (see the module's return policy)."""
+    replay = operations.start(session, ctx, "return")
+    if replay is not None:
+        return replay
+    if not ret.lines:
+        raise InvalidRequestError("the return has no lines", field="lines")
+    member = prepare(session, member_id, ctx, rules)
+    now = ctx.clock()
+    order = session.scalar(
+        select(LoyaltyOrder).where(
+            LoyaltyOrder.order_ref == ret.order_ref, LoyaltyOrder.member_id == member.id
+        )
+    )
+    if order is None:
+        raise OrderNotFoundError(f"order {ret.order_ref!r} of member {member_id!r} is not known")
+    reference = f"return:{ret.order_ref}:{ret.return_ref}"
+    if session.scalar(
+        select(LedgerEntry.id).where(
+            LedgerEntry.member_id == member.id, LedgerEntry.reference == reference
+        )
+    ):
+        raise DuplicateReturnError(
+            f"return {ret.return_ref!r} of order {ret.order_ref!r} was already processed"
+        )
+    lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+    claw = claw_q = 0
+    refunded = ZERO
+    for i, r in enumerate(ret.lines):
+        line = _find_line(lines, r, i)
+        left = line.amount - line.returned_amount
+        if r.amount <= 0 or r.amount > left:
+            raise InvalidRequestError(
+                f"line {line.line_no}: return amount {r.amount} must be > 0 and "
+                f"<= {left} not yet returned",
+                field=f"lines[{i}].amount",
+            )
+        before = line.returned_amount
+        line.returned_amount = before + r.amount
+        if line.amount > 0:
+            target = floor_int(line.points * line.returned_amount / line.amount)
+            claw += target - line.points_clawed_back
+            line.points_clawed_back = target
+            q_now = floor_int(line.qualifying_points * line.returned_amount / line.amount)
+            claw_q += q_now - floor_int(line.qualifying_points * before / line.amount)
+        refunded += r.amount
+    lots = spendable_lots(session, member.id, now, first_order_id=order.id)
+    available = sum(lot.remaining for lot in lots)
+    taken = min(claw, available)
+    entry = append_entry(
+        session,
+        member,
+        kind="clawback",
+        movements=take_points(lots, taken),
+        now=now,
+        actor=ctx.actor,
+        occurred_at=order.purchased_at,
+        qualifying_points=-claw_q,
+        spend=-refunded,
+        order_id=order.id,
+        reference=reference,
+        reason=None if taken == claw else f"{claw - taken} points already spent",
+    )
+    order.returned_amount += refunded
+    order.points_clawed_back += taken
+    order.clawback_shortfall += claw - taken
+    result = {
+        "member_id": member.id,
+        "order_ref": order.order_ref,
+        "return_ref": ret.return_ref,
+        "refunded_amount": f"{refunded:.2f}",
+        "points_due": claw,
+        "points_clawed_back": taken,
+        "shortfall": claw - taken,
+        "qualifying_points_reversed": claw_q,
+        "balance": member.points_balance,
+        "entry_id": entry.id,
+    }
+    return operations.finish(session, ctx, "return", result, target=member.id)
+
+
+def bonus(
+    session: Session,
+    member_id: str,
+    event: str,
+    ctx: operations.Context,
+    rules: Rules,
+    *,
+    reference: str | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> dict:
+    """Award the bonus of an event (``sign_in``, ``review``, ``referral``, ``birthday``)."""
+    replay = operations.start(session, ctx, "bonus")
+    if replay is not None:
+        return replay
+    rule = rules.earning.bonuses.get(event)
+    if event == "first_purchase":
+        raise InvalidRequestError(
+            "first_purchase is awarded automatically with the first order", field="type"
+        )
+    if rule is None:
+        known = ", ".join(e for e in rules.earning.bonuses if e != "first_purchase")
+        raise InvalidRequestError(
+            f"bonus event {event!r} is not configured; known: {known}", field="type"
+        )
+    member = prepare(session, member_id, ctx, rules)
+    at = occurred_at or ctx.clock()
+    if at > ctx.clock() + CLOCK_SKEW:
+        raise InvalidRequestError(
+            f"occurred_at {at.isoformat()} is in the future", field="occurred_at"
+        )
+    if rule.birthday_month_only:
+        local = at.astimezone(rules.earning.timezone)
+        if member.birthday is None or member.birthday.month != local.month:
+            raise NotEligibleError(
+                f"the birthday bonus is only given in the member's birthday month "
+                f"(birthday: {member.birthday or 'not set'})",
+                field="type",
+            )
+    entry = _award_bonus(session, member, rule, at, ctx, rules, reference)
+    result = {
+        "member_id": member.id,
+        "type": event,
+        "points": entry.points,
+        "balance": member.points_balance,
+        "entry_id": entry.id,
+    }
+    return operations.finish(session, ctx, "bonus", result, target=member.id)
+
+
+def adjust(
+    session: Session,
+    member_id: str,
+    points: int,
+    reason: str,
+    ctx: operations.Context,
+    rules: Rules,
+) -> dict:
+    """Add (> 0) or remove (< 0) points by hand with a reason; always audited; one commit."""
+    replay = operations.start(session, ctx, "adjust")
+    if replay is not None:
+        return replay
+    if points == 0:
+        raise InvalidRequestError("points must be a non-zero whole number", field="points")
+    if not reason or not reason.strip():
+        raise InvalidRequestError("a reason is required for every adjustment", field="reason")
+    member = prepare(session, member_id, ctx, rules)
+    now = ctx.clock()
+    if points > 0:
+        entry = _credit(session, member, points, ctx, rules, kind="adjust", reason=reason)
+    else:
+        movements = take_points(spendable_lots(session, member.id, now), -points)
+        entry = append_entry(
+            session,
+            member,
+            kind="adjust",
+            movements=movements,
+            now=now,
+            actor=ctx.actor,
+            reason=reason,
+        )
+    result = {
+        "member_id": member.id,
+        "points": entry.points,
+        "reason": reason,
+        "balance": member.points_balance,
+        "entry_id": entry.id,
+    }
+    audited = replace(ctx, audit=True)
+    return operations.finish(session, audited, "adjust", result, target=member.id)
