@@ -39,6 +39,10 @@ def _register() -> None:
     app.add_typer(loyalty_cmd.app, name="loyalty")
     app.command("serve", help=serve_cmd.__doc__.splitlines()[0])(serve_cmd.serve)
 
+    from omnicrm.cli import ingest_cmd
+
+    app.command("ingest", help=ingest_cmd.__doc__.splitlines()[0])(ingest_cmd.ingest)
+
 
 @app.callback()
 def _root() -> None:

@@ -1,0 +1,93 @@
+"""Load CSV/TSV, Parquet, JSON-lines or Excel files into a warehouse table.
+
+Example: ``omnicrm ingest sales_*.csv --table order_lines --mapping pos.toml --json``
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from omnicrm.cli.options import JsonOption, WarehouseOption
+from omnicrm.ingest import IngestResult, ingest_files
+from omnicrm.ingest import Progress as IngestProgress
+from omnicrm.warehouse import connect
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files to load (csv, tsv, csv.gz, "
+                                                     "parquet, jsonl, xlsx).",
+                                                show_default=False)],
+    table: Annotated[str, typer.Option("--table", "-t", help="Contract table to load into "
+                                       "(see docs/data-model.md).", show_default=False)],
+    mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="Column mapping "
+                                                 "(TOML, see docs/ingest.md).")] = None,
+    check_references: Annotated[bool, typer.Option(
+        "--check-references", help="Also quarantine rows whose ids (e.g. product_id) are not "
+        "loaded yet.")] = False,
+    warehouse: WarehouseOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load CSV/TSV, Parquet, JSON-lines or Excel files into a warehouse table.
+
+    Rows that fail validation go to the quarantine table with their line and the reason;
+    re-loading a file adds nothing; each file is committed as a whole or not at all.
+    """
+    con = connect(warehouse)
+    try:
+        if as_json:
+            result = ingest_files(con, paths, table=table, mapping=mapping,
+                                  check_references=check_references)
+            print(json.dumps(result.as_dict(), ensure_ascii=False))
+            return
+        console = Console(stderr=True)
+        with _progress_bar(console) as bar:
+            tasks: dict[str, int] = {}
+
+            def on_progress(p: IngestProgress) -> None:
+                if p.file not in tasks:
+                    tasks[p.file] = bar.add_task(Path(p.file).name, total=p.bytes_total)
+                bar.update(tasks[p.file], completed=p.bytes_done)
+
+            result = ingest_files(con, paths, table=table, mapping=mapping,
+                                  check_references=check_references, progress=on_progress)
+        Console().print(summary_table(result))
+    finally:
+        con.disconnect()
+
+
+def _progress_bar(console: Console) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), TimeRemainingColumn(), console=console,
+                    transient=True)
+
+
+def summary_table(result: IngestResult) -> Table:
+    """A Rich table: one row per file and a total row."""
+    out = Table(title=f"Ingest into {result.table} (run {result.run_id[:8]})")
+    out.add_column("file")
+    for name in ("read", "loaded", "quarantined", "duplicates"):
+        out.add_column(name, justify="right")
+    for f in result.files:
+        out.add_row(f.file, f"{f.read:,}", f"{f.loaded:,}", f"{f.quarantined:,}",
+                    f"{f.duplicates:,}")
+    if len(result.files) > 1:
+        out.add_row("[bold]total", f"{result.read:,}", f"{result.loaded:,}",
+                    f"{result.quarantined:,}", f"{result.duplicates:,}")
+    if result.quarantined:
+        out.caption = (f"{result.quarantined:,} rows quarantined: see the quarantine table "
+                       f"(run_id = '{result.run_id}')")
+    return out
