@@ -44,7 +44,7 @@ def contract_frame(df: pd.DataFrame, table: str = "order_lines") -> ibis.Table:
     return ibis.memtable(df[list(schema.names)]).cast(schema)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def load_lines():
     """``load_lines(con, df, name="order_lines")`` -> the table, typed as the contract."""
 
