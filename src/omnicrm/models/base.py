@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -68,7 +67,7 @@ def check_is_fitted(estimator: object, attributes: Iterable[str] | None = None) 
 
 
 def _to_json(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples to plain JSON values (floats kept exact)."""
+    """Convert numpy scalars/arrays and tuples to plain JSON values (floats round-trip exactly)."""
     if isinstance(value, dict):
         return {str(k): _to_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -77,8 +76,6 @@ def _to_json(value: Any) -> Any:
         return _to_json(value.tolist())
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # "inf"/"nan": JSON has no literal for them
     return value
 
 

@@ -33,8 +33,9 @@ from scipy.optimize import minimize
 
 from omnicrm.errors import ConvergenceError
 
-LOG_BOUND = 25.0
-"""Log-parameters are kept in [-25, 25]; a fit ending on that edge has diverged."""
+LOG_BOUND = 14.0
+"""Log-parameters are kept in [-14, 14] (parameters in [8e-7, 1.2e6]): CLV parameters in days
+or weeks are orders of magnitude inside; a fit ending on that edge has diverged."""
 
 LogLik = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
 """Maps natural parameters to per-row log-likelihoods and (k, n) gradients (or ``None``)."""
@@ -136,7 +137,7 @@ def maximize(
         if not np.isfinite(res.fun) or (not res.success and nm.fun < res.fun - 1e-12):
             raise ConvergenceError(advice.format(detail=f" ({res.message})"))
     theta = np.asarray(res.x)
-    at_edge = np.abs(theta) > LOG_BOUND - 1.0
+    at_edge = np.abs(theta) > LOG_BOUND - 0.5
     if at_edge.any():
         which = ", ".join(f"{n}={np.exp(t):.3g}" for n, t, e in zip(names, theta, at_edge,
                                                                       strict=True) if e)

@@ -1,0 +1,50 @@
+"""Special-function helpers against direct evaluation and their defining series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import gammaln, hyp2f1
+
+from omnicrm.models.clv.special import log1mexp, log_hyp2f1_a_a1, one_minus_power_over
+
+
+def _log_series_2f1_a_a1(a, b, z, terms=20_000):
+    """log of sum_n (a)_n (b)_n / ((a+1)_n n!) z^n, terms built in log space."""
+    n = np.arange(terms)
+    log_terms = (gammaln(b + n) - gammaln(b) - gammaln(n + 1) + n * np.log(z)
+                 + np.log(a) - np.log(a + n))  # (a)_n / (a+1)_n = a / (a + n)
+    top = log_terms.max()
+    return top + np.log(np.exp(log_terms - top).sum())
+
+
+@pytest.mark.parametrize(("a", "b", "z"), [
+    (1.0, 1.6, 0.0), (1.2, 1.6, 0.3), (5.0, 2.0, 0.5), (30.0, 1.6, 0.9), (3.0, 0.5, 0.99),
+    (60.0, 60.5, 0.2),
+])
+def test_matches_scipy_where_scipy_does_not_overflow(a, b, z):
+    assert float(log_hyp2f1_a_a1(a, b, z)) == pytest.approx(np.log(hyp2f1(a, b, a + 1, z)),
+                                                            rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize(("a", "b", "z"), [(600.0, 599.5, 0.8), (2000.0, 1999.0, 0.5)])
+def test_matches_the_series_where_direct_evaluation_overflows(a, b, z):
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(hyp2f1(a, b, a + 1, z))
+    assert float(log_hyp2f1_a_a1(a, b, z)) == pytest.approx(_log_series_2f1_a_a1(a, b, z),
+                                                            rel=1e-10)
+
+
+def test_log1mexp_is_accurate_at_both_ends():
+    d = np.array([-1e-300, -1e-10, -0.5, -1.0, -50.0])
+    expected = np.array([np.log(1e-300), np.log(1e-10), np.log(1 - np.exp(-0.5)),
+                         np.log(1 - np.exp(-1.0)), -np.exp(-50.0)])
+    np.testing.assert_allclose(log1mexp(d), expected, rtol=1e-9)
+    assert log1mexp(np.array(0.0)) == -np.inf
+
+
+def test_one_minus_power_over_is_continuous_at_zero():
+    u = 0.3
+    near = one_minus_power_over(np.array([-1e-9, 0.0, 1e-9]), u)
+    np.testing.assert_allclose(near, -np.log(u), rtol=1e-8)
+    assert float(one_minus_power_over(2.0, u)) == pytest.approx((1 - u**2) / 2)
