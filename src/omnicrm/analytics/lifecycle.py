@@ -113,7 +113,7 @@ class LifecycleRules:
         if self.lapsed_days <= self.new_days:
             raise InputError(
                 f"{src}: lapsed_days {self.lapsed_days} must be greater than new_days "
-                f"{self.new_days}, otherwise no customer can be new"
+                f"{self.new_days}: a customer silent for more than lapsed_days cannot be new"
             )
 
     @classmethod
