@@ -6,8 +6,8 @@ account, an app install, a WeChat mini-program user. Records are joined when the
 table and the ``phone``/``email`` columns of ``customers``). The customers are the connected
 components of the bipartite graph record <-> identifier.
 
-Algorithm (all in the warehouse, one Ibis expression per round, each round materialised with
-``Table.cache()`` so it runs unchanged on DuckDB, PostgreSQL and Spark):
+Algorithm (all in the warehouse, one Ibis expression per round, each round materialised as a scratch
+table so it runs unchanged on DuckDB, PostgreSQL and Spark):
 
 1. Normalise identifiers per type (rules in ``config/identity.toml``) and drop *super-nodes*:
    identifiers held by more records than the threshold (a store's default phone typed for every
@@ -44,6 +44,7 @@ Examples
 from __future__ import annotations
 
 import tomllib
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -286,9 +287,53 @@ def identifier_links(
 # ---------------------------------------------------------------------------------------------
 
 
+class Scratch:
+    """Intermediate tables of one resolution, materialised in the warehouse and dropped later.
+
+    Each round of the iteration is written as a table so that the next round starts from data,
+    not from the whole history of expressions (Spark's ``cache()`` keeps that history and its
+    plans grow exponentially over rounds). Tables are temporary where the backend supports it
+    (DuckDB, PostgreSQL) and otherwise ordinary tables named ``_omnicrm_identity_*``, which
+    :func:`omnicrm.warehouse.user_tables` hides; :meth:`release` drops them.
+    """
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.prefix = f"_omnicrm_identity_{uuid.uuid4().hex[:12]}"
+        self.names: list[str] = []
+        self._made = 0
+
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        """Write ``expr`` to a new scratch table and return that table."""
+        name = f"{self.prefix}_{self._made}"
+        self._made += 1
+        try:
+            table = self.con.create_table(name, expr, temp=True)
+        except NotImplementedError:  # e.g. Spark: no temporary tables through Ibis
+            table = self.con.create_table(name, expr)
+        self.names.append(name)
+        return table
+
+    def drop(self, table: ir.Table) -> None:
+        """Drop one scratch table early (when a later round replaced it)."""
+        name = table.get_name()
+        if name in self.names:
+            self.con.drop_table(name, force=True)
+            self.names.remove(name)
+
+    def release(self) -> None:
+        """Drop every scratch table still held."""
+        while self.names:
+            self.con.drop_table(self.names.pop(), force=True)
+
+
 @dataclass
 class IdentityResolution:
     """Result of :func:`resolve_identities`.
+
+    ``keys`` and ``supernodes`` are lazy tables over scratch tables in the warehouse: use them
+    (or store them, as :func:`build_customer_keys` does), then call :meth:`release`, or use the
+    result as a context manager.
 
     Attributes
     ----------
@@ -309,6 +354,18 @@ class IdentityResolution:
     supernodes: ir.Table
     supernode_examples: list[dict[str, Any]]
     iterations: int
+    scratch: Scratch | None = field(default=None, repr=False)
+
+    def release(self) -> None:
+        """Drop the intermediate tables; ``keys``/``supernodes`` are unusable afterwards."""
+        if self.scratch is not None:
+            self.scratch.release()
+
+    def __enter__(self) -> IdentityResolution:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 @dataclass
@@ -316,6 +373,7 @@ class _Graph:
     keys: ir.Table       # customer_id, unified_id, component_size, hops, linked_to, link_*
     supernodes: ir.Table  # id_type, id_value, n_records, max_records
     iterations: int
+    scratch: Scratch
 
 
 def resolve_identities(
@@ -341,7 +399,8 @@ def resolve_identities(
     Returns
     -------
     IdentityResolution
-        Lazy ``keys`` and ``supernodes`` tables (backed by materialised intermediate results).
+        Lazy ``keys`` and ``supernodes`` tables over materialised intermediate results; call
+        ``release()`` when done with them.
 
     Raises
     ------
@@ -349,7 +408,7 @@ def resolve_identities(
         If labels still change after ``rules.max_iterations`` rounds.
     """
     secret = resolve_key(key, demo=demo)
-    graph = _resolve_graph(customers, identities, rules or load_identity_rules())
+    graph = resolve_graph(customers, identities, rules or load_identity_rules())
     keys = hash_column(graph.keys, "link_value", key=secret, output="link_hash")
     supernodes = hash_column(graph.supernodes, "id_value", key=secret, output="id_hash")
     examples = [
@@ -364,33 +423,51 @@ def resolve_identities(
         supernodes=supernodes.select("id_type", "id_hash", "n_records", "max_records"),
         supernode_examples=examples,
         iterations=graph.iterations,
+        scratch=graph.scratch,
     )
 
 
-def _resolve_graph(
+def resolve_graph(
     customers: ir.Table | None, identities: ir.Table | None, rules: IdentityRules
 ) -> _Graph:
-    """Components and evidence with normalised identifier values (not hashed)."""
-    links = identifier_links(customers, identities, rules).cache()
+    """Components and evidence with the *normalised* identifier values (not hashed).
+
+    For in-process use that must not store identifiers (the customer profile masks them for
+    display); analytics tables come from :func:`resolve_identities`. ``keys`` carries
+    ``link_value`` instead of ``link_hash``; ``supernodes`` carries ``id_value``.
+    """
+    links = identifier_links(customers, identities, rules)
+    scratch = Scratch(links.get_backend())
+    try:
+        return _resolve_graph(scratch, links, customers, rules)
+    except BaseException:
+        scratch.release()
+        raise
+
+
+def _resolve_graph(
+    scratch: Scratch, links: ir.Table, customers: ir.Table | None, rules: IdentityRules
+) -> _Graph:
+    links = scratch.materialize(links)
     degree = links.group_by("id_type", "id_value").aggregate(n_records=links.customer_id.nunique())
     limit = _per_type(degree.id_type, rules, lambda name: rules.threshold(name),
                       rules.max_records_per_identifier)
     degree = degree.mutate(max_records=limit)
-    supernodes = degree.filter(degree.n_records > degree.max_records).cache()
+    supernodes = scratch.materialize(degree.filter(degree.n_records > degree.max_records))
     linking = degree.filter((degree.n_records >= 2) & (degree.n_records <= degree.max_records))
-    edges = links.semi_join(linking, ["id_type", "id_value"]).select(
-        "customer_id", "id_type", "id_value"
-    ).cache()
-
+    edges = scratch.materialize(
+        links.semi_join(linking, ["id_type", "id_value"]).select(
+            "customer_id", "id_type", "id_value"
+        )
+    )
     nodes = links.select("customer_id")
     if customers is not None:
         ids = customers.customer_id.strip()
         nodes = ibis.union(
             customers.filter(ids.notnull() & (ids != "")).select(customer_id=ids), nodes
         )
-    nodes = nodes.distinct()
-    labels, iterations = _propagate(nodes, edges, rules.max_iterations)
-    tree = _evidence_tree(labels, edges, rules)
+    labels, iterations = _propagate(scratch, nodes.distinct(), edges, rules.max_iterations)
+    tree = _evidence_tree(scratch, labels, edges, rules)
     sizes = labels.group_by("label").aggregate(component_size=labels.customer_id.count())
     keys = tree.join(labels, "customer_id").join(sizes, "label").select(
         "customer_id",
@@ -401,7 +478,7 @@ def _resolve_graph(
         link_type="link_type",
         link_value="link_value",
     )
-    return _Graph(keys=keys, supernodes=supernodes, iterations=iterations)
+    return _Graph(keys=keys, supernodes=supernodes, iterations=iterations, scratch=scratch)
 
 
 def _per_type(column: ir.StringValue, rules: IdentityRules, value, default) -> ir.Value:
@@ -409,28 +486,39 @@ def _per_type(column: ir.StringValue, rules: IdentityRules, value, default) -> i
     return ibis.cases(*branches, else_=default) if branches else ibis.literal(default)
 
 
-def _propagate(nodes: ir.Table, edges: ir.Table, max_iterations: int) -> tuple[ir.Table, int]:
+def _count(table: ir.Table) -> int:
+    return int(table.count().to_pyarrow().as_py())
+
+
+def _propagate(
+    scratch: Scratch, nodes: ir.Table, edges: ir.Table, max_iterations: int
+) -> tuple[ir.Table, int]:
     """Min-label propagation with pointer jumping; returns ``customer_id, label`` and rounds."""
-    labels = nodes.mutate(label=nodes.customer_id).cache()
+    labels = scratch.materialize(nodes.mutate(label=nodes.customer_id))
     for iteration in range(1, max_iterations + 1):
         with_label = edges.join(labels, "customer_id")
         ident_min = with_label.group_by("id_type", "id_value").aggregate(m=with_label.label.min())
         via = edges.join(ident_min, ["id_type", "id_value"])
         rec_min = via.group_by("customer_id").aggregate(m=via.m.min())
-        step = labels.left_join(rec_min, labels.customer_id == rec_min.customer_id).select(
-            customer_id=labels.customer_id,
-            label=ibis.least(labels.label, rec_min.m.fill_null(labels.label)),
+        step = scratch.materialize(  # materialised: the jump below joins it with itself
+            labels.left_join(rec_min, labels.customer_id == rec_min.customer_id).select(
+                customer_id=labels.customer_id,
+                label=ibis.least(labels.label, rec_min.m.fill_null(labels.label)),
+            )
         )
-        parent = step.select(p=step.customer_id, pl=step.label)
-        jumped = step.left_join(parent, step.label == parent.p).select(
-            customer_id=step.customer_id,
-            label=ibis.least(step.label, parent.pl.fill_null(step.label)),
-        ).cache()
+        parent = step.view().select(p="customer_id", pl="label")
+        jumped = scratch.materialize(
+            step.left_join(parent, step.label == parent.p).select(
+                customer_id=step.customer_id,
+                label=ibis.least(step.label, parent.pl.fill_null(step.label)),
+            )
+        )
+        scratch.drop(step)
         old = labels.select(customer_id_old="customer_id", label_old="label")
-        changed = jumped.join(old, jumped.customer_id == old.customer_id_old).filter(
+        changed = _count(jumped.join(old, jumped.customer_id == old.customer_id_old).filter(
             lambda t: t.label != t.label_old
-        ).count().to_pyarrow().as_py()
-        labels.release()
+        ))
+        scratch.drop(labels)
         labels = jumped
         if changed == 0:
             return labels, iteration
@@ -441,49 +529,53 @@ def _propagate(nodes: ir.Table, edges: ir.Table, max_iterations: int) -> tuple[i
     )
 
 
-def _evidence_tree(labels: ir.Table, edges: ir.Table, rules: IdentityRules) -> ir.Table:
+def _evidence_tree(
+    scratch: Scratch, labels: ir.Table, edges: ir.Table, rules: IdentityRules
+) -> ir.Table:
     """Breadth-first spanning forest from each component's root (its smallest record id)."""
     child = edges.select(child="customer_id", id_type="id_type", id_value="id_value")
-    parent = edges.select(parent="customer_id", p_type="id_type", p_value="id_value")
+    parent = edges.view().select(parent="customer_id", p_type="id_type", p_value="id_value")
     pairs = child.join(
         parent,
         (child.id_type == parent.p_type) & (child.id_value == parent.p_value)
         & (child.child != parent.parent),
     ).select("child", "parent", "id_type", "id_value")
-    pairs = pairs.mutate(
+    pairs = scratch.materialize(pairs.mutate(
         rank=_per_type(pairs.id_type, rules, lambda name: rules.rule(name).rank, _FALLBACK_RANK)
-    ).cache()
-
+    ))
     roots = labels.filter(labels.customer_id == labels.label)
-    visited = roots.select(
+    visited = scratch.materialize(roots.select(
         customer_id="customer_id",
         hops=ibis.literal(0, "int64"),
         linked_to=ibis.null("string"),
         link_type=ibis.null("string"),
         link_value=ibis.null("string"),
-    ).cache()
+    ))
     frontier = visited
     hops = 0
     while True:
         hops += 1
         front = frontier.select(front_id="customer_id")
-        seen = visited.select(seen_id="customer_id")
+        seen = visited.view().select(seen_id="customer_id")
         cand = pairs.semi_join(front, pairs.parent == front.front_id)
         cand = cand.anti_join(seen, cand.child == seen.seen_id)
         order = [cand.rank, cand.parent, cand.id_type, cand.id_value]
         cand = cand.mutate(rn=ibis.row_number().over(group_by=cand.child, order_by=order))
-        new = cand.filter(cand.rn == 0).select(
+        new = scratch.materialize(cand.filter(cand.rn == 0).select(
             customer_id="child",
             hops=ibis.literal(hops, "int64"),
             linked_to="parent",
             link_type="id_type",
             link_value="id_value",
-        ).cache()
-        if new.count().to_pyarrow().as_py() == 0:
-            new.release()
+        ))
+        if frontier is not visited:
+            scratch.drop(frontier)
+        if _count(new) == 0:
+            scratch.drop(new)
+            scratch.drop(pairs)
             return visited
-        grown = ibis.union(visited, new, distinct=False).cache()
-        visited.release()
+        grown = scratch.materialize(ibis.union(visited, new, distinct=False))
+        scratch.drop(visited)
         visited, frontier = grown, new
 
 
@@ -521,10 +613,10 @@ def build_customer_keys(
         )
     customers = con.table("customers") if "customers" in tables else None
     identities = con.table("identities") if "identities" in tables else None
-    result = resolve_identities(customers, identities, rules=rules, key=key, demo=demo)
-    keys = con.create_table("customer_keys", result.keys, overwrite=True)
-    supernodes = con.create_table("identity_supernodes", result.supernodes, overwrite=True)
-    return replace(result, keys=keys, supernodes=supernodes)
+    with resolve_identities(customers, identities, rules=rules, key=key, demo=demo) as result:
+        keys = con.create_table("customer_keys", result.keys, overwrite=True)
+        supernodes = con.create_table("identity_supernodes", result.supernodes, overwrite=True)
+    return replace(result, keys=keys, supernodes=supernodes, scratch=None)
 
 
 def unify(lines: ir.Table, keys: ir.Table, *, keep_source: bool = False) -> ir.Table:
