@@ -175,7 +175,7 @@ def new_lot(
         created_at=now,
     )
     session.add(lot)
-    session.flush([lot])
+    session.flush()
     return Movement(lot, points)
 
 
@@ -226,7 +226,7 @@ def append_entry(
     pairs = [(m.lot.id, m.points) for m in movements]
     entry.hash = entry_hash(entry_fields(entry, pairs))
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     for movement in movements:
         movement.lot.remaining += movement.points
         session.add(

@@ -32,7 +32,7 @@ from omnicrm.loyalty.errors import InvalidRequestError, MemberExistsError, Membe
 from omnicrm.loyalty.ledger import GENESIS_HASH, iso_utc, lock_member, spendable_balance
 from omnicrm.loyalty.models import Consent, Member, PointLot
 from omnicrm.loyalty.rules import Rules
-from omnicrm.loyalty.tiers import qualification_value, review_if_due
+from omnicrm.loyalty.tiers import EPSILON, qualification_value, review_if_due
 
 CONSENT_CHANNELS = ("email", "sms", "push", "marketing")
 UNSET = object()
@@ -147,7 +147,7 @@ def member_view(
 ) -> dict:
     """Public state of a member as a JSON-ready dict (balance derived from lots at ``now``)."""
     tier = rules.tiers.get(member.tier)
-    qualifying = qualification_value(session, member.id, rules, now)
+    qualifying = qualification_value(session, member.id, rules, now + EPSILON)
     return {
         "member_id": member.id,
         "customer_id": member.customer_id,

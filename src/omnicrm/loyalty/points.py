@@ -309,7 +309,7 @@ def earn(
         created_at=now,
     )
     session.add(row)
-    session.flush([row])
+    session.flush()
     for i, line in enumerate(order.lines):
         session.add(
             OrderLine(

@@ -1,0 +1,206 @@
+"""Earning on orders, returns with clawback, bonus events and admin adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from omnicrm.loyalty.errors import (
+    DuplicateOrderError,
+    DuplicateReturnError,
+    InsufficientPointsError,
+    InvalidRequestError,
+    LimitReachedError,
+    MemberClosedError,
+    MemberNotFoundError,
+    NotEligibleError,
+)
+from omnicrm.loyalty.models import AuditEntry, LoyaltyOrder
+from omnicrm.loyalty.verify import verify_ledger
+
+from .conftest import T0, line
+
+
+def test_first_order_of_99_90_yuan_earns_99_points_plus_100_first_purchase_bonus(shop):
+    m = shop.enrol()
+    result = shop.earn(m, "99.90")
+    assert (result["points_earned"], result["bonus_points"], result["balance"]) == (99, 100, 199)
+    second = shop.earn(m, "10.00")
+    assert (second["points_earned"], second["bonus_points"], second["balance"]) == (10, 0, 209)
+
+
+def test_same_order_ref_earns_only_once(shop):
+    m = shop.enrol()
+    shop.earn(m, "50.00", ref="POS-7")
+    with pytest.raises(DuplicateOrderError, match="order 'POS-7' already earned points"):
+        shop.earn(m, "50.00", ref="POS-7")
+    assert shop.balance(m) == 150
+
+
+def test_order_in_another_currency_is_refused(shop):
+    from omnicrm.loyalty import points
+
+    m = shop.enrol()
+    order = points.OrderInput("X", [line("10.00")], purchased_at=T0, currency="USD")
+    with pytest.raises(InvalidRequestError, match="currency 'USD' is not the programme currency"):
+        shop.run(points.earn, m, order, shop.ctx(), shop.rules)
+
+
+def test_purchase_time_in_the_future_is_refused(shop):
+    m = shop.enrol()
+    with pytest.raises(InvalidRequestError, match="is in the future"):
+        shop.earn(m, "10.00", at=T0 + dt.timedelta(hours=1))
+
+
+def test_earning_for_an_unknown_member_is_refused(shop):
+    with pytest.raises(MemberNotFoundError, match="member 'm_nobody' does not exist"):
+        shop.earn("m_nobody", "10.00")
+
+
+def test_closed_member_cannot_earn(shop):
+    from omnicrm.loyalty import members
+
+    m = shop.enrol()
+    shop.run(
+        members.update,
+        m,
+        members.MemberChanges(fields={"status": "closed"}),
+        shop.ctx(),
+        shop.rules,
+    )
+    with pytest.raises(MemberClosedError, match="is closed"):
+        shop.earn(m, "10.00")
+
+
+def test_discounts_are_recorded_with_the_order(shop):
+    from omnicrm.loyalty import points
+    from omnicrm.loyalty.models import OrderDiscount
+
+    m = shop.enrol()
+    order = points.OrderInput(
+        "D-1",
+        [line("90.00")],
+        purchased_at=T0,
+        discounts=[points.DiscountInput("SPRING10", line("10.00").amount)],
+    )
+    shop.run(points.earn, m, order, shop.ctx(), shop.rules)
+    with shop.factory() as s:
+        (discount,) = s.scalars(select(OrderDiscount)).all()
+    assert (discount.code, str(discount.amount)) == ("SPRING10", "10.00")
+
+
+class TestReturns:
+    def test_returning_half_a_line_claws_back_half_its_points(self, shop):
+        m = shop.enrol()
+        shop.earn(m, line("200.00"), line("100.00"), ref="O-1")  # 300 points (+100 bonus)
+        result = shop.give_back(m, "O-1", "R-1", (1, "100.00"))
+        assert (result["points_due"], result["points_clawed_back"], result["shortfall"]) == (
+            100,
+            100,
+            0,
+        )
+        assert result["balance"] == 300
+
+    def test_returning_a_line_in_two_parts_claws_back_exactly_what_it_earned(self, shop):
+        m = shop.enrol()
+        shop.earn(m, line("0.99"), line("9.99"), ref="O-1")  # floor(10.98) = 10 points
+        first = shop.give_back(m, "O-1", "R-1", (2, "3.33"))
+        second = shop.give_back(m, "O-1", "R-2", (2, "6.66"))
+        with shop.factory() as s:
+            order = s.scalar(select(LoyaltyOrder))
+        assert first["points_clawed_back"] + second["points_clawed_back"] == 9  # line 2 earned 9
+        assert order.points_clawed_back == 9
+        assert str(order.returned_amount) == "9.99"
+
+    def test_points_already_spent_are_not_taken_below_zero_and_the_shortfall_is_recorded(
+        self, shop
+    ):
+        m = shop.enrol()
+        shop.earn(m, "1000.00", ref="O-1")  # 1000 + 100 bonus = 1100
+        shop.redeem(m, "CASH10")  # -1000 -> 100 left
+        result = shop.give_back(m, "O-1", "R-1", (1, "1000.00"))
+        assert (result["points_due"], result["points_clawed_back"], result["shortfall"]) == (
+            1000,
+            100,
+            0 + 900,
+        )
+        assert shop.balance(m) == 0
+        with shop.factory() as s:
+            assert s.scalar(select(LoyaltyOrder.clawback_shortfall)) == 900
+            assert verify_ledger(s).ok
+
+    def test_return_reverses_qualifying_points_in_full_even_when_points_were_spent(self, shop):
+        m = shop.enrol()
+        shop.earn(m, "1000.00", ref="O-1")
+        shop.redeem(m, "CASH10")
+        shop.give_back(m, "O-1", "R-1", (1, "1000.00"))
+        assert shop.member(m)["points"]["qualifying"] == 0
+
+    def test_returning_more_than_was_bought_is_refused(self, shop):
+        m = shop.enrol()
+        shop.earn(m, "50.00", ref="O-1")
+        with pytest.raises(
+            InvalidRequestError, match=r"return amount 50.01 must be > 0 and <= 50.00"
+        ):
+            shop.give_back(m, "O-1", "R-1", (1, "50.01"))
+
+    def test_the_same_return_is_processed_once(self, shop):
+        m = shop.enrol()
+        shop.earn(m, "50.00", ref="O-1")
+        shop.give_back(m, "O-1", "R-1", (1, "10.00"))
+        with pytest.raises(DuplicateReturnError, match="return 'R-1' of order 'O-1'"):
+            shop.give_back(m, "O-1", "R-1", (1, "10.00"))
+
+    def test_return_of_an_unknown_line_is_refused(self, shop):
+        m = shop.enrol()
+        shop.earn(m, "50.00", ref="O-1")
+        with pytest.raises(InvalidRequestError, match="returned line 3 is not on the order"):
+            shop.give_back(m, "O-1", "R-1", (3, "10.00"))
+
+
+class TestBonusEvents:
+    def test_sign_in_gives_5_points_once_per_local_day(self, shop):
+        m = shop.enrol()
+        assert shop.event(m, "sign_in")["points"] == 5
+        with pytest.raises(LimitReachedError, match="sign_in bonus already awarded 1 time"):
+            shop.event(m, "sign_in")
+        shop.now = T0 + dt.timedelta(hours=5)  # 01:00 next day in Shanghai
+        assert shop.event(m, "sign_in")["balance"] == 10
+
+    def test_a_review_is_rewarded_once_per_review_id(self, shop):
+        m = shop.enrol()
+        shop.event(m, "review", reference="REV-1")
+        with pytest.raises(LimitReachedError, match="reference 'REV-1' was already awarded"):
+            shop.event(m, "review", reference="REV-1")
+
+    def test_birthday_bonus_only_in_the_birthday_month(self, shop):
+        march = shop.enrol("C-1", birthday=dt.date(1990, 3, 21))
+        june = shop.enrol("C-2", birthday=dt.date(1990, 6, 1))
+        assert shop.event(march, "birthday")["points"] == 200
+        with pytest.raises(NotEligibleError, match="only given in the member's birthday month"):
+            shop.event(june, "birthday")
+
+    def test_first_purchase_cannot_be_claimed_by_hand(self, shop):
+        m = shop.enrol()
+        with pytest.raises(InvalidRequestError, match="awarded automatically"):
+            shop.event(m, "first_purchase")
+
+
+class TestAdjustments:
+    def test_adjustment_needs_a_reason_and_is_audited(self, shop):
+        m = shop.enrol()
+        with pytest.raises(InvalidRequestError, match="a reason is required"):
+            shop.adjust(m, 10, reason=" ")
+        shop.adjust(m, 250, reason="goodwill: late delivery")
+        with shop.factory() as s:
+            audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "adjust")).one()
+        assert (audit.actor, audit.target, audit.detail["points"]) == ("admin", m, 250)
+
+    def test_negative_adjustment_cannot_overdraw(self, shop):
+        m = shop.enrol()
+        shop.adjust(m, 50)
+        with pytest.raises(InsufficientPointsError, match="has 50 spendable points, this needs 80"):
+            shop.adjust(m, -80)
+        assert shop.adjust(m, -50)["balance"] == 0
