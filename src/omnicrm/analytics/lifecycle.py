@@ -222,7 +222,7 @@ def lifecycle_stages(
     comeback = (gaps.gap > rules.lapsed_days) & (
         today.delta(gaps.day, unit="day") <= rules.reactivated_days
     )
-    gaps = gaps.mutate(comeback=comeback.fill_null(False).cast("int64"))
+    gaps = gaps.mutate(comeback=ibis.ifelse(comeback.fill_null(False), 1, 0))
     position, count = _median(gaps.gap, gaps.customer_id)
     ranked = gaps.mutate(position=position, n_gaps=count)
     per_customer = ranked.group_by("customer_id").aggregate(

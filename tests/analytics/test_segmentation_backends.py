@@ -1,6 +1,6 @@
-"""RFM, segments, tiers, lifecycle and cluster features give identical results on DuckDB and on
-PySpark local mode, on a synthetic history with ties, same-day orders, returns, anonymous sales
-and orders after ``as_of``."""
+"""RFM, segments, tiers, lifecycle and cluster features give identical results on DuckDB (the
+reference) and on PySpark local mode and PostgreSQL, on a synthetic history with ties, same-day
+orders, returns, anonymous sales and orders after ``as_of``."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from omnicrm.analytics.clusters import cluster_features
+from omnicrm.analytics.clusters import CustomerClusters, cluster_features
 from omnicrm.analytics.lifecycle import LifecycleRules, lifecycle_stages
 from omnicrm.analytics.rfm import rfm_metrics, rfm_scores
-from omnicrm.analytics.scores import customer_scores
+from omnicrm.analytics.scores import attach_clusters, customer_scores
 from omnicrm.analytics.segments import rfm_segments
 from omnicrm.analytics.tiers import value_tiers
 from omnicrm.warehouse import connect
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+BACKENDS = [
+    pytest.param("pyspark", marks=[pytest.mark.spark, pytest.mark.slow]),
+    pytest.param("postgres", marks=pytest.mark.postgres),
+]
+TABLE = "segmentation_test_lines"
 
 AS_OF = "2024-06-15"
 CHANNELS = np.array(["store", "online", "app", "mini_program", "unmanned"])
@@ -62,24 +66,28 @@ def synthetic_lines(n_customers: int = 150, seed: int = 42) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def lines_on(spark, load_lines):
-    """The same lines loaded into DuckDB and into Spark, by backend name."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def lines_on(request, load_lines):
+    """The same lines loaded into DuckDB and into the backend under test."""
     df = synthetic_lines()
     duck = connect("duckdb://:memory:")
-    yield {
-        "duckdb": load_lines(duck, df, "seg_lines"),
-        "pyspark": load_lines(spark, df, "seg_lines"),
-    }
+    if request.param == "pyspark":
+        other = request.getfixturevalue("spark")
+    else:
+        other = connect(request.getfixturevalue("postgres_url"))
+    yield {"duckdb": load_lines(duck, df, TABLE), "other": load_lines(other, df, TABLE)}
     duck.disconnect()
+    if request.param == "postgres":
+        other.drop_table(TABLE)
+        other.disconnect()
 
 
 def run_both(lines_on, build) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return build(lines_on["duckdb"]).execute(), build(lines_on["pyspark"]).execute()
+    return build(lines_on["duckdb"]).execute(), build(lines_on["other"]).execute()
 
 
 def normalise(df: pd.DataFrame, key: str = "customer_id") -> pd.DataFrame:
-    """Sort by key; timestamps as naive UTC (Spark returns them naive, DuckDB aware)."""
+    """Sort by key; timestamps as naive UTC (Spark returns them naive, the others aware)."""
     df = df.sort_values(key).reset_index(drop=True)
     for col in df.columns:
         if isinstance(df[col].dtype, pd.DatetimeTZDtype):
@@ -89,40 +97,51 @@ def normalise(df: pd.DataFrame, key: str = "customer_id") -> pd.DataFrame:
     return df
 
 
-def assert_same(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
-    duck, spark = normalise(duck), normalise(spark)
+def assert_same(duck: pd.DataFrame, other: pd.DataFrame) -> None:
+    duck, other = normalise(duck), normalise(other)
     assert len(duck) > 50
-    pd.testing.assert_frame_equal(duck, spark, check_dtype=False, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(duck, other, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
 def test_rfm_scores_and_segments_are_identical(lines_on):
-    duck, spark = run_both(
+    duck, other = run_both(
         lines_on, lambda lines: rfm_segments(rfm_scores(rfm_metrics(lines, as_of=AS_OF)))
     )
-    assert_same(duck, spark)
+    assert_same(duck, other)
     assert duck.rfm_segment.nunique() >= 8  # the data reach most of the map
 
 
 def test_value_tiers_are_identical(lines_on):
-    duck, spark = run_both(lines_on, lambda lines: value_tiers(rfm_metrics(lines, as_of=AS_OF)))
-    assert_same(duck, spark)
+    duck, other = run_both(lines_on, lambda lines: value_tiers(rfm_metrics(lines, as_of=AS_OF)))
+    assert_same(duck, other)
     assert set(duck.value_tier) == {"top_1", "top_10", "rest"}
 
 
 def test_lifecycle_stages_are_identical(lines_on):
     rules = LifecycleRules(new_days=60, lapsed_days=150, reactivated_days=120)
-    duck, spark = run_both(
+    duck, other = run_both(
         lines_on, lambda lines: lifecycle_stages(lines, as_of=AS_OF, rules=rules)
     )
-    assert_same(duck, spark)
+    assert_same(duck, other)
     assert set(duck.lifecycle_stage) == {"new", "active", "at_risk", "lapsed", "reactivated"}
 
 
 def test_customer_scores_are_identical(lines_on):
-    duck, spark = run_both(lines_on, lambda lines: customer_scores(lines, as_of=AS_OF))
-    assert_same(duck, spark)
+    duck, other = run_both(lines_on, lambda lines: customer_scores(lines, as_of=AS_OF))
+    assert_same(duck, other)
 
 
 def test_cluster_features_are_identical(lines_on):
-    duck, spark = run_both(lines_on, lambda lines: cluster_features(lines, as_of=AS_OF))
-    assert_same(duck, spark)
+    duck, other = run_both(lines_on, lambda lines: cluster_features(lines, as_of=AS_OF))
+    assert_same(duck, other)
+
+
+def test_attached_clusters_are_identical(lines_on):
+    features = cluster_features(lines_on["duckdb"], as_of=AS_OF).execute()
+    model = CustomerClusters(k_range=(2, 4), random_state=0).fit(features)
+    duck, other = run_both(
+        lines_on,
+        lambda lines: attach_clusters(customer_scores(lines, as_of=AS_OF), model, features),
+    )
+    assert_same(duck, other)
+    assert duck.cluster.notna().all()
