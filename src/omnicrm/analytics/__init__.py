@@ -1,0 +1,1 @@
+"""Customer analytics: lazy Ibis expressions over warehouse tables, computed as of a date."""
