@@ -187,7 +187,7 @@ def test_as_of_before_the_first_order_names_both_dates(lines):
 
 
 def test_as_of_at_the_first_order_is_rejected_too(lines):
-    with pytest.raises(InputError, match="is before the first order"):
+    with pytest.raises(InputError, match="is the time of the first order"):
         rfm_metrics(lines, as_of=dt.datetime(2023, 12, 1, 10, 0, tzinfo=dt.UTC))
 
 

@@ -153,8 +153,10 @@ def check_history(lines: ibis.Table, as_of: datetime) -> None:
         )
     first = pd.Timestamp(row["first"])
     if as_of <= _as_utc(first):
+        where = "is the time of" if as_of == _as_utc(first) else "is before"
         raise InputError(
-            f"as_of {_fmt(as_of)} is before the first order ({_fmt(first)}); choose a later date"
+            f"as_of {_fmt(as_of)} {where} the first order ({_fmt(first)}); choose a later "
+            "date: only sales strictly before as_of are used"
         )
     if not int(row["customer_lines"] or 0):
         raise InputError(

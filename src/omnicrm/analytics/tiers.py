@@ -58,9 +58,7 @@ class ValueTiers:
     def __post_init__(self) -> None:
         src = self.source
         if not self.tiers:
-            raise InputError(
-                f"{src}: no tiers given; list at least one, ending with top_share = 1"
-            )
+            raise InputError(f"{src}: no tiers given; list at least one, ending with top_share = 1")
         names = [t.name for t in self.tiers]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
