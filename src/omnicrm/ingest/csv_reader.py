@@ -131,30 +131,33 @@ class CsvSource:
         buf = self._pending
         eof = self._eof
         try:
-            while True:
-                if not eof:
+            while buf or not eof:
+                if not eof and len(buf) < CHUNK_BYTES:
                     more = self._stream.read(CHUNK_BYTES)
                     eof = not more
                     buf += more
-                if eof:
-                    chunk, buf = buf, b""
-                    if chunk and not chunk.endswith(b"\n"):
-                        chunk += b"\n"
+                    continue
+                if eof and len(buf) <= CHUNK_BYTES:
+                    cut = len(buf)
                 else:
-                    cut = _last_record_end(buf)
-                    if cut == 0:
+                    cut = _last_record_end(buf, CHUNK_BYTES) or _last_record_end(buf)
+                    if cut == 0 and eof:
+                        cut = len(buf)
+                    elif cut == 0:
                         if len(buf) > MAX_RECORD_BYTES:
                             raise InputError(
                                 f"{self.path}: no end of record found after line {self._line} "
                                 f"in {len(buf) >> 20} MiB; a double quote (\") is probably "
                                 "not closed"
                             )
+                        more = self._stream.read(CHUNK_BYTES)
+                        eof = not more
+                        buf += more
                         continue
-                    chunk, buf = buf[:cut], buf[cut:]
-                if chunk:
-                    yield self._parse_chunk(chunk)
-                if eof:
-                    break
+                chunk, buf = buf[:cut], buf[cut:]
+                if not chunk.endswith(b"\n"):
+                    chunk += b"\n"
+                yield self._parse_chunk(chunk)
         finally:
             self.close()
 
@@ -188,6 +191,11 @@ class CsvSource:
         arr = np.frombuffer(chunk, dtype=np.uint8)
         newlines = np.flatnonzero(arr == _NL)
         ends = _record_ends(arr, newlines)
+        if not len(ends) or ends[-1] != len(arr) - 1:
+            after = first_line + (int(np.searchsorted(newlines, ends[-1])) + 1 if len(ends)
+                                  else 0)
+            raise InputError(f"{self.path}: no end of record found after line {after}; a "
+                             'double quote (") is probably not closed')
         starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
         lines = first_line + np.searchsorted(newlines, starts)
         keep = ~((ends == starts) | ((ends - starts == 1) & (arr[starts] == _CR)))
@@ -330,10 +338,12 @@ def _record_ends(arr: np.ndarray, newlines: np.ndarray | None = None) -> np.ndar
     return newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
 
 
-def _last_record_end(buf: bytes) -> int:
-    """Length of the prefix of ``buf`` made of whole records (0 if there is none)."""
-    cut = buf.rfind(b"\n")
-    if cut < 0 or b'"' not in buf:
+def _last_record_end(buf: bytes, limit: int | None = None) -> int:
+    """Length of the longest prefix of ``buf`` (at most ``limit`` bytes) made of whole
+    records; 0 if there is none."""
+    limit = len(buf) if limit is None else min(limit, len(buf))
+    cut = buf.rfind(b"\n", 0, limit)
+    if cut < 0 or buf.find(b'"', 0, cut) < 0:
         return cut + 1
     quotes_before = buf.count(b'"', 0, cut)
     while cut >= 0:

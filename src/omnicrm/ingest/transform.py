@@ -235,6 +235,7 @@ def rows_as_json(data: pa.Table) -> pa.Array:
     for name in data.column_names:
         text = data.column(name)
         text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        text = text.cast(pa.string())
         escaped = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
         if pc.any(pc.match_substring_regex(escaped, "[\x00-\x1f]")).as_py():
             for code, repl in _CONTROL.items():
