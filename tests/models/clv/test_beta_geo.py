@@ -86,6 +86,19 @@ class TestGradient:
             np.testing.assert_allclose(grad[k], (up - down) / (2 * h[k]), rtol=1e-5, atol=1e-7)
 
 
+    def test_grouped_total_equals_the_sum_over_customers(self, cdnow_summary):
+        from omnicrm.models.clv.inputs import compress, purchase_arrays
+
+        names = ("frequency", "recency", "T")
+        stats = compress(purchase_arrays(cdnow_summary), names)
+        model = BetaGeoModel()
+        params = np.array([0.3, 5.0, 0.9, 2.0])
+        total, grad = model._total_loglik(params, stats)
+        rows, row_grad = model._loglik(params, *(cdnow_summary[n].to_numpy(float) for n in names))
+        assert total == pytest.approx(rows.sum(), rel=1e-12)
+        np.testing.assert_allclose(grad, row_grad.sum(axis=1), rtol=1e-10)
+
+
 class TestSimulation:
     def test_new_customer_expectation_matches_the_generative_process(self):
         # Draw from BG/NBD: lambda ~ Gamma(r, alpha), p ~ Beta(a, b); the customer makes

@@ -73,6 +73,18 @@ class TestModel:
             down, _ = GammaGammaModel._loglik(params - h, x, m)
             np.testing.assert_allclose(grad[k], (up - down) / (2 * h[k]), rtol=1e-5, atol=1e-7)
 
+    def test_grouped_total_equals_the_sum_over_customers(self, cdnow_repeat_buyers):
+        from omnicrm.models.clv.inputs import compress, spend_arrays
+
+        stats = compress(spend_arrays(cdnow_repeat_buyers), ("frequency", "monetary_value"))
+        params = np.array([5.0, 3.0, 12.0])
+        total, grad = GammaGammaModel._total_loglik_of(stats)(params)
+        rows, row_grad = GammaGammaModel._loglik(
+            params, cdnow_repeat_buyers["frequency"].to_numpy(float),
+            cdnow_repeat_buyers["monetary_value"].to_numpy(float))
+        assert total == pytest.approx(rows.sum(), rel=1e-12)
+        np.testing.assert_allclose(grad, row_grad.sum(axis=1), rtol=1e-10)
+
     def test_recovers_parameters_from_simulated_spend(self):
         rng = np.random.default_rng(11)
         n = 100_000

@@ -80,8 +80,11 @@ def test_compression_keeps_counts_exact():
     assert len(stats.weights) <= 3 * 3 * 2
     raw = pd.DataFrame(arrays).value_counts()
     for i in range(len(stats.weights)):
-        key = tuple(stats.columns[c][i] for c in ("frequency", "recency", "T"))
+        key = tuple(stats.column(c)[i] for c in ("frequency", "recency", "T"))
         assert raw[key] == stats.weights[i]
+    by_frequency = stats.weight_by("frequency")
+    for value, count in zip(stats.values["frequency"], by_frequency, strict=True):
+        assert count == (x == value).sum()
 
 
 def test_fit_on_compressed_rows_equals_fit_on_raw_rows(cdnow_summary):

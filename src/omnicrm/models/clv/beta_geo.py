@@ -38,6 +38,7 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
+from omnicrm.models.clv.inputs import dot
 from omnicrm.models.clv.purchase import PurchaseModel
 
 
@@ -97,6 +98,38 @@ class BetaGeoModel(PurchaseModel):
         d_a = psi_ab - psi_abx + w4 / a
         d_b = psi_ab + digamma(b + x) - digamma(b) - psi_abx - w4 / b_x
         return ll, np.vstack([d_r, d_alpha, d_a, d_b])
+
+    def _total_loglik(self, params, stats):
+        """Summed log-likelihood and gradient; functions of ``x`` alone (``gammaln``,
+        ``betaln``, ``digamma``) are evaluated once per distinct frequency, logs of
+        ``alpha + T`` and ``alpha + t_x`` once per distinct value, then gathered."""
+        r, alpha, a, b = params
+        x_u, cx = stats.values["frequency"], stats.codes["frequency"]
+        w = stats.weights
+        w_x = stats.weight_by("frequency")
+        b_x = b + np.maximum(x_u, 1.0) - 1.0
+        ll_x = gammaln(r + x_u) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x_u) - betaln(
+            a, b)
+        inv_t = 1.0 / (alpha + stats.values["recency"])
+        inv_big_t = 1.0 / (alpha + stats.values["T"])
+        log_t = np.log(alpha + stats.values["recency"])[stats.codes["recency"]]
+        log_big_t = np.log(alpha + stats.values["T"])[stats.codes["T"]]
+        rx = (r + x_u)[cx]
+        a3 = -rx * log_big_t
+        a4 = np.where((x_u > 0)[cx], (np.log(a) - np.log(b_x))[cx] - rx * log_t, -np.inf)
+        lse = np.logaddexp(a3, a4)
+        total = dot(w_x, ll_x) + dot(w, lse)
+        w3 = np.exp(a3 - lse) * w
+        w4 = np.exp(a4 - lse) * w
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + x_u)
+        d_r = (dot(w_x, digamma(r + x_u) - digamma(r) + np.log(alpha))
+               - dot(w3, log_big_t) - dot(w4, log_t))
+        d_alpha = (w.sum() * r / alpha - dot(w3 * rx, inv_big_t[stats.codes["T"]])
+                   - dot(w4 * rx, inv_t[stats.codes["recency"]]))
+        d_a = dot(w_x, psi_ab - psi_abx) + w4.sum() / a
+        d_b = (dot(w_x, psi_ab + digamma(b + x_u) - digamma(b) - psi_abx)
+               - dot(w4, (1.0 / b_x)[cx]))
+        return total, np.array([d_r, d_alpha, d_a, d_b])
 
     def _bracket(self, t, x, T):
         """``1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)``, overflow-free."""

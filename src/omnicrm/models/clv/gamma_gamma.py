@@ -40,7 +40,9 @@ from omnicrm.errors import InputError
 from omnicrm.models.base import JSONModel, check_is_fitted
 from omnicrm.models.clv.inputs import (
     MIN_CUSTOMERS,
+    SufficientStats,
     compress,
+    dot,
     numeric_column,
     row_labels,
     spend_arrays,
@@ -102,6 +104,42 @@ class GammaGammaModel(JSONModel):
         d_v = q / v - (px + q) / (v + x * m)
         return ll, np.vstack([d_p, d_q, d_v])
 
+    @staticmethod
+    def _total_loglik_of(stats: SufficientStats):
+        """Summed log-likelihood and gradient over compressed ``(x, m)`` rows.
+
+        Functions of ``x`` alone are evaluated per distinct frequency; the sums of ``log m`` and
+        ``x log m`` do not depend on the parameters and are computed once; only
+        ``log(v + x m)`` is evaluated per row.
+        """
+        x_u, cx = stats.values["frequency"], stats.codes["frequency"]
+        w = stats.weights
+        w_x = stats.weight_by("frequency")
+        x = x_u[cx]
+        xm = x * stats.column("monetary_value")
+        log_m = np.log(stats.values["monetary_value"])[stats.codes["monetary_value"]]
+        sum_log_m = dot(w, log_m)
+        sum_x_log_m = dot(w, x * log_m)
+        log_x_u = np.log(x_u)
+        wx_x = w * x
+
+        def total(params):
+            p, q, v = params
+            px_u = p * x_u
+            log_vxm = np.log(v + xm)
+            psi_pxq = digamma(px_u + q)
+            weight_vxm = p * wx_x + q * w
+            ll = (dot(w_x, gammaln(px_u + q) - gammaln(px_u) - gammaln(q) + q * np.log(v)
+                      + px_u * log_x_u)
+                  + p * sum_x_log_m - sum_log_m - dot(weight_vxm, log_vxm))
+            d_p = (dot(w_x, x_u * (psi_pxq - digamma(px_u) + log_x_u)) + sum_x_log_m
+                   - dot(wx_x, log_vxm))
+            d_q = dot(w_x, psi_pxq - digamma(q) + np.log(v)) - dot(w, log_vxm)
+            d_v = w_x.sum() * q / v - dot(weight_vxm, 1.0 / (v + xm))
+            return float(ll), np.array([d_p, d_q, d_v])
+
+        return total
+
     def fit(self, summary: pd.DataFrame) -> GammaGammaModel:
         """Fit on repeat buyers: columns ``frequency`` (> 0) and ``monetary_value`` (> 0).
 
@@ -120,7 +158,6 @@ class GammaGammaModel(JSONModel):
                 "use a longer period or more customers"
             )
         stats = compress(arrays, ("frequency", "monetary_value"))
-        x, m = stats.columns["frequency"], stats.columns["monetary_value"]
         start = np.zeros(3)
         if self.initial_params is not None:
             if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
@@ -132,7 +169,7 @@ class GammaGammaModel(JSONModel):
             if not np.all(np.isfinite(values)) or np.any(values <= 0):
                 raise InputError(f"initial_params must all be > 0, got {self.initial_params!r}")
             start = np.log(values)
-        result = maximize(lambda p: self._loglik(p, x, m), stats.weights, start,
+        result = maximize(self._total_loglik_of(stats), stats.n_customers, start,
                           names=self._param_names, model="Gamma-Gamma",
                           penalizer_coef=float(self.penalizer_coef))
         self.params_ = result.params

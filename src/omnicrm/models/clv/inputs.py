@@ -10,7 +10,7 @@ Examples
 >>> import pandas as pd
 >>> s = pd.DataFrame({"frequency": [0, 0, 2], "recency": [0.0, 0.0, 3.0], "T": [5.0, 5.0, 5.0]})
 >>> stats = compress(purchase_arrays(s), ("frequency", "recency", "T"))
->>> stats.columns["frequency"].tolist(), stats.weights.tolist()
+>>> stats.column("frequency").tolist(), stats.weights.tolist()
 ([0.0, 2.0], [2.0, 1.0])
 """
 
@@ -102,11 +102,26 @@ def spend_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"frequency": x, "monetary_value": m}
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product of two 1-D arrays, without BLAS.
+
+    ``a @ b`` calls a multi-threaded BLAS ``ddot``; on a busy machine waking its threads costs
+    milliseconds per call, more than the arithmetic of a whole likelihood evaluation.
+    """
+    return float(np.einsum("i,i->", a, b))
+
+
 @dataclass(frozen=True)
 class SufficientStats:
-    """Distinct rows of the statistics a likelihood needs, with how many customers share each."""
+    """Distinct rows of the statistics a likelihood needs, with how many customers share each.
 
-    columns: dict[str, np.ndarray]
+    Each column is stored as its distinct values (``values[name]``) and, per distinct row, the
+    position of the row's value among them (``codes[name]``), so a likelihood can evaluate
+    expensive functions once per distinct value (e.g. ``gammaln(r + x)`` once per frequency).
+    """
+
+    values: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
     weights: np.ndarray
 
     @property
@@ -114,15 +129,48 @@ class SufficientStats:
         """Number of customers represented."""
         return int(self.weights.sum())
 
+    def column(self, name: str) -> np.ndarray:
+        """The column ``name`` with one value per distinct row."""
+        return self.values[name][self.codes[name]]
+
+    def weight_by(self, name: str) -> np.ndarray:
+        """Customers per distinct value of column ``name`` (aligned with ``values[name]``)."""
+        return np.bincount(self.codes[name], weights=self.weights,
+                           minlength=len(self.values[name]))
+
 
 def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> SufficientStats:
-    """Group identical rows of ``arrays[names]``; weights are the group sizes (exact)."""
-    frame = pd.DataFrame({n: arrays[n] for n in names})
-    counts = frame.groupby(list(names), sort=False).size()
-    index = counts.index.to_frame(index=False)
+    """Group identical rows of ``arrays[names]``; weights are the group sizes (exact).
+
+    Vectorised hashing: each column is factorised, the codes are combined into one integer key
+    per row and the keys are factorised again.
+    """
+    codes, values = [], []
+    for name in names:
+        code, uniq = pd.factorize(arrays[name], sort=False)
+        codes.append(code.astype("int64"))
+        values.append(np.asarray(uniq, dtype="float64"))
+    sizes = [len(v) for v in values]
+    if float(np.prod(np.array(sizes, dtype="float64"))) >= 2.0**62:  # key would overflow
+        frame = pd.DataFrame(dict(zip(names, codes, strict=True)))
+        counts = frame.groupby(list(names), sort=False).size()
+        index = counts.index.to_frame(index=False)
+        row_codes = {n: index[n].to_numpy(dtype="int64") for n in names}
+        weights = counts.to_numpy(dtype="float64")
+    else:
+        key = codes[0]
+        for code, size in zip(codes[1:], sizes[1:], strict=True):
+            key = key * size + code
+        row_of, distinct = pd.factorize(key, sort=False)
+        weights = np.bincount(row_of).astype("float64")
+        distinct = np.asarray(distinct, dtype="int64")
+        row_codes = {}
+        for name, size in zip(reversed(names), reversed(sizes), strict=True):
+            distinct, row_codes[name] = np.divmod(distinct, size)
     return SufficientStats(
-        columns={n: index[n].to_numpy(dtype="float64") for n in names},
-        weights=counts.to_numpy(dtype="float64"),
+        values=dict(zip(names, values, strict=True)),
+        codes={n: row_codes[n] for n in names},
+        weights=weights,
     )
 
 

@@ -1,9 +1,13 @@
-"""Maximum likelihood on log-parameters with weighted (compressed) rows.
+"""Maximum likelihood on log-parameters for likelihoods summed over (compressed) customers.
 
-The objective minimised is the weighted mean negative log-likelihood plus an optional L2
+The objective minimised is the mean negative log-likelihood per customer plus an optional L2
 penalty on the parameters (the convention of ``lifetimes``)::
 
     f(theta) = -sum_i w_i ll_i(exp(theta)) / sum_i w_i + penalizer_coef * sum_k exp(theta_k)^2
+
+where row ``i`` stands for ``w_i`` customers with the same sufficient statistics. The model
+supplies the weighted total ``sum_i w_i ll_i`` and its gradient, so it can group the work by
+distinct values however suits its formula.
 
 Parameters are optimised on the log scale (all CLV parameters are positive) with L-BFGS-B,
 using analytic gradients when the model provides them; if that stops early, Nelder-Mead
@@ -13,12 +17,11 @@ a parameter running off to 0 or infinity, raises :class:`ConvergenceError` sayin
 Examples
 --------
 >>> import numpy as np
->>> w = np.array([1.0, 1.0])
+>>> y = np.array([1.0, 3.0])
 >>> def ll(p):  # exponential waiting times 1 and 3: MLE rate = 0.5
 ...     (lam,) = p
-...     y = np.array([1.0, 3.0])
-...     return np.log(lam) - lam * y, np.array([1 / lam - y])
->>> res = maximize(ll, w, np.zeros(1), names=("rate",), model="demo")
+...     return float(np.sum(np.log(lam) - lam * y)), np.array([np.sum(1 / lam - y)])
+>>> res = maximize(ll, 2, np.zeros(1), names=("rate",), model="demo")
 >>> round(res.params["rate"], 6)
 0.5
 """
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
 
 from omnicrm.errors import ConvergenceError
 
@@ -37,8 +41,8 @@ LOG_BOUND = 14.0
 """Log-parameters are kept in [-14, 14] (parameters in [8e-7, 1.2e6]): CLV parameters in days
 or weeks are orders of magnitude inside; a fit ending on that edge has diverged."""
 
-LogLik = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
-"""Maps natural parameters to per-row log-likelihoods and (k, n) gradients (or ``None``)."""
+LogLik = Callable[[np.ndarray], tuple[float, np.ndarray | None]]
+"""Maps natural parameters to the total log-likelihood and its gradient (or ``None``)."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def _advice(model: str) -> str:
 
 def maximize(
     loglik: LogLik,
-    weights: np.ndarray,
+    n_customers: float,
     x0: np.ndarray,
     *,
     names: tuple[str, ...],
@@ -73,11 +77,11 @@ def maximize(
     Parameters
     ----------
     loglik : callable
-        ``loglik(params) -> (ll_rows, grad_rows)``; ``grad_rows`` has shape (k, n) with the
-        derivative of each row's log-likelihood w.r.t. each natural parameter, or is ``None``
-        when ``analytic_gradient`` is False.
-    weights : numpy.ndarray
-        Number of customers behind each row.
+        ``loglik(params) -> (total, grad)``: the log-likelihood summed over customers and its
+        gradient w.r.t. the natural parameters (shape (k,)), or ``None`` when
+        ``analytic_gradient`` is False.
+    n_customers : float
+        Number of customers in the total (the objective is the mean per customer).
     x0 : numpy.ndarray
         Initial log-parameters.
     names : tuple of str
@@ -93,32 +97,41 @@ def maximize(
     -------
     FitResult
     """
-    total = float(weights.sum())
+    total = float(n_customers)
     advice = _advice(model)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray] | float:
         params = np.exp(theta)
         with np.errstate(all="ignore"):
             ll, grad = loglik(params)
-            value = -float(weights @ ll) / total + penalizer_coef * float(params @ params)
+            value = -float(ll) / total + penalizer_coef * float(np.sum(params * params))
             if not np.isfinite(value):
                 value = np.inf
             if not analytic_gradient:
                 return value
-            g = -(grad @ weights) / total * params + 2.0 * penalizer_coef * params * params
+            g = -np.asarray(grad) / total * params + 2.0 * penalizer_coef * params * params
         if not np.all(np.isfinite(g)):
             g = np.zeros_like(theta) if not np.isfinite(value) else np.nan_to_num(g)
         return value, g
 
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(x0)
     jac = True if analytic_gradient else "3-point"
-    options = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxls": 50}
     start = np.asarray(x0, dtype="float64")
     f0 = objective(start)
     if not np.isfinite(f0[0] if isinstance(f0, tuple) else f0):
         raise ConvergenceError(advice.format(
             detail=f": the log-likelihood is not finite at the initial values {np.exp(start)}"))
 
+    # L-BFGS-B's tiny linear algebra goes through BLAS: waking its thread pool costs more than
+    # the work itself (milliseconds per iteration on a busy machine), so run it single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run(objective, loglik, start, jac, names, advice)
+
+
+def _run(objective, loglik: LogLik, start: np.ndarray, jac, names: tuple[str, ...],
+         advice: str) -> FitResult:
+    """The optimisation proper (see :func:`maximize`)."""
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
+    options = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxls": 50}
     res = minimize(objective, start, jac=jac, method="L-BFGS-B", bounds=bounds, options=options)
     iterations = int(res.nit)
     if not res.success or not np.isfinite(res.fun):
@@ -148,6 +161,6 @@ def maximize(
     ll, _ = loglik(params)
     return FitResult(
         params={n: float(v) for n, v in zip(names, params, strict=True)},
-        log_likelihood=float(weights @ ll),
+        log_likelihood=float(ll),
         iterations=iterations,
     )

@@ -15,7 +15,13 @@ import pandas as pd
 
 from omnicrm.errors import InputError
 from omnicrm.models.base import JSONModel, check_is_fitted
-from omnicrm.models.clv.inputs import compress, purchase_arrays, require_fit_size
+from omnicrm.models.clv.inputs import (
+    SufficientStats,
+    compress,
+    dot,
+    purchase_arrays,
+    require_fit_size,
+)
 from omnicrm.models.clv.mle import maximize
 
 
@@ -51,6 +57,14 @@ class PurchaseModel(JSONModel):
     def _loglik(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray | None]:
         raise NotImplementedError
+
+    def _total_loglik(self, params: np.ndarray, stats: SufficientStats
+                      ) -> tuple[float, np.ndarray | None]:
+        """Log-likelihood summed over customers (and its gradient); override to go faster."""
+        names = ("frequency", "recency", "T")
+        ll, grad = self._loglik(params, *(stats.column(n) for n in names))
+        total = dot(stats.weights, ll)
+        return total, None if grad is None else np.einsum("kn,n->k", grad, stats.weights)
 
     def _expected_new(self, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -96,10 +110,9 @@ class PurchaseModel(JSONModel):
         require_fit_size(len(arrays["frequency"]), int((arrays["frequency"] > 0).sum()),
                          self._model_name)
         stats = compress(arrays, ("frequency", "recency", "T"))
-        x, t_x, T = (stats.columns[n] for n in ("frequency", "recency", "T"))
         result = maximize(
-            lambda p: self._loglik(p, x, t_x, T),
-            stats.weights,
+            lambda p: self._total_loglik(p, stats),
+            stats.n_customers,
             self._start(),
             names=self._param_names,
             model=self._model_name,

@@ -89,5 +89,5 @@ def customer_lifetime_value(
     cumulative = purchase_model.expected_purchase_curve(times, summary)
     per_period = np.diff(cumulative, axis=1)
     discount = (1.0 + discount_rate) ** -np.arange(1, horizon + 1, dtype="float64")
-    values = margin * spend * (per_period @ discount)
+    values = margin * spend * np.einsum("nk,k->n", per_period, discount)  # no BLAS threads
     return pd.Series(values, index=_index(summary), name="clv")
