@@ -3,6 +3,8 @@ profiles and names, the estimator contract and bad input."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -247,4 +249,68 @@ def test_cluster_features_golden(load_lines):
     pd.testing.assert_frame_equal(got, expected)
     without_catalogue = cluster_features(lines, as_of="2024-08-01").execute()
     assert sorted(without_catalogue.category_breadth) == [2.0, 3.0]  # distinct products
+    con.disconnect()
+
+
+def planted_lines(seed: int = 5) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Sales lines of three planted behaviours, built without per-row loops.
+
+    0: 60 online regulars: 10 small orders (2 lines of 3-8.00) over five months, many products.
+    1: 40 store big-basket buyers: 2 orders of 3 lines of 60-90.00, one category of products.
+    2: 30 returners: 4 store orders of 2 lines of 20-30.00, half of the lines returned later.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.repeat([0, 1, 2], [60, 40, 30])
+    orders_per = np.array([10, 2, 4])[groups]
+    lines_per = np.array([2, 3, 2])[groups]
+    customer = np.repeat(np.arange(len(groups)), orders_per)
+    group_of_order = groups[customer]
+    day = rng.integers(0, 150, len(customer))
+    order_ts = pd.Timestamp("2024-02-01", tz="UTC") + pd.to_timedelta(day, unit="D")
+    line_order = np.repeat(np.arange(len(customer)), lines_per[customer])
+    g = group_of_order[line_order]
+    low = np.array([300, 6000, 2000])[g]
+    high = np.array([800, 9000, 3000])[g]
+    cents = rng.integers(low, high)
+    product = np.where(g == 0, rng.integers(0, 40, len(g)), rng.integers(0, 4, len(g)))
+    channel = np.array(["online", "store", "store"])[g]
+    purchases = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in line_order],
+            "order_ts": order_ts[line_order],
+            "customer_id": [f"c{i}" for i in customer[line_order]],
+            "channel": channel,
+            "product_id": [f"p{k}" for k in product],
+            "quantity": 1,
+            "amount": cents / 100,
+            "is_return": False,
+        }
+    )
+    purchases["line_number"] = purchases.groupby("order_id").cumcount() + 1
+    returned = purchases[(g == 2) & (rng.random(len(g)) < 0.5)].copy()
+    returned["order_id"] = "r" + returned["order_id"] + "_" + returned["line_number"].astype(str)
+    returned["order_ts"] = returned["order_ts"] + pd.Timedelta(days=3)
+    returned["quantity"] = -1
+    returned["amount"] = -returned["amount"]
+    returned["is_return"] = True
+    df = pd.concat([purchases, returned], ignore_index=True)
+    df["amount"] = df["amount"].map(lambda v: Decimal(f"{v:.2f}"))
+    df["unit_price"] = df["amount"].map(abs)
+    truth = {f"c{i}": int(k) for i, k in enumerate(groups)}
+    return df, truth
+
+
+def test_planted_behaviours_in_sales_lines_are_recovered(load_lines):
+    con = connect("duckdb://:memory:")
+    df, truth = planted_lines()
+    lines = load_lines(con, df)
+    features = cluster_features(lines, as_of="2024-08-01").execute()
+    model = CustomerClusters(k_range=(2, 6), random_state=0).fit(features)
+    expected = features.customer_id.map(truth).to_numpy()
+    assert model.k_ == 3
+    assert adjusted_rand_score(expected, model.labels_) == 1.0
+    names = model.names_
+    assert "online" in names[0]  # the 60 online regulars are the largest cluster
+    assert "high-basket" in names[1]
+    assert "high-return" in names[2]
     con.disconnect()
