@@ -29,6 +29,7 @@ import math
 
 import ibis
 import ibis.expr.datatypes as dt
+import numpy as np
 import pandas as pd
 
 from omnicrm.errors import InputError
@@ -105,12 +106,26 @@ def frequent_itemsets(
         .agg(count=distinct.basket.count())
         .filter(lambda t: t["count"] >= min_count)
         .execute()
+        .sort_values("i1", kind="stable", ignore_index=True)
     )
     levels = [singles]
     if max_len >= 2 and len(singles) >= 2:
-        frequent_items = _upload(singles[["i1"]], item_type)
-        in_frequent = distinct.semi_join(frequent_items, distinct.item == frequent_items.i1)
-        levels += _higher_levels(in_frequent, max_len, min_count, item_type)
+        # Frequent items get integer codes in ascending item order, so every join and group-by
+        # of the higher levels works on integers and "code_a < code_b" means "item_a < item_b".
+        codes = ibis.memtable(
+            {"item": singles["i1"], "code": np.arange(len(singles), dtype=np.int64)},
+            schema=ibis.schema({"item": item_type, "code": dt.int64}),
+        )
+        coded = distinct.join(codes, distinct.item == codes.item).select(
+            basket=distinct.basket, item=codes.code
+        )
+        with coded.cache() as cached:
+            found = _higher_levels(cached, max_len, min_count, dt.int64)
+        items = singles["i1"].to_numpy(dtype=object)
+        for level in found:
+            for column in level.columns.drop("count"):
+                level[column] = items[level[column].to_numpy(dtype=np.int64)]
+        levels += found
     return _assemble(levels, n_baskets)
 
 
@@ -162,37 +177,61 @@ def _count_baskets(rows: ibis.Table, *, basket_col: str, item_col: str) -> int:
 def _higher_levels(
     baskets: ibis.Table, max_len: int, min_count: int, item_type: dt.DataType
 ) -> list[pd.DataFrame]:
-    """Levels 2..max_len; ``baskets`` is distinct (basket, item) rows of frequent items."""
-    occurrences = baskets.select(basket=baskets.basket, i1=baskets.item)  # level-1 occurrences
+    """Levels 2..max_len; ``baskets`` is distinct (basket, item) rows of frequent items.
+
+    Level k joins the baskets' occurrences of frequent (k-1)-itemsets with themselves on the
+    basket and the first k-2 items (the prefix join of Apriori's candidate generation, done per
+    basket), keeps the candidates and counts them. When a next level follows, the join is
+    materialised once (``cache``) so that counting it and extending its frequent rows do not
+    recompute it.
+    """
+    occurrences = baskets.select(basket=baskets.basket, i1=baskets.item)
     levels: list[pd.DataFrame] = []
-    previous: pd.DataFrame | None = None
-    for k in range(2, max_len + 1):
-        names = [f"i{j}" for j in range(1, k + 1)]
-        last = names[-2]
-        other = baskets.view()  # a fresh self-reference for each join
-        extension = other.select(basket=other.basket, extra=other.item)
-        grown = occurrences.join(
-            extension,
-            [occurrences.basket == extension.basket, occurrences[last] < extension.extra],
-        ).select("basket", *names[:-1], **{names[-1]: "extra"})
-        if previous is not None:  # k >= 3: keep candidates whose every (k-1)-subset is frequent
-            candidates = _candidates(previous, k)
-            if candidates.empty:
+    cached: list[ibis.Table] = []  # materialised joins still held; released once unused
+    try:
+        for k in range(2, max_len + 1):
+            names = [f"i{j}" for j in range(1, k + 1)]
+            prefix, last = names[:-2], names[-2]
+            other = occurrences.view()  # a fresh self-reference for each join
+            grown = occurrences.join(
+                other,
+                [occurrences.basket == other.basket]
+                + [occurrences[c] == other[c] for c in prefix]
+                + [occurrences[last] < other[last]],
+            ).select(
+                basket=occurrences.basket,
+                **{c: occurrences[c] for c in names[:-1]},
+                **{names[-1]: other[last]},
+            )
+            if levels:  # k >= 3: keep candidates whose every (k-1)-subset is frequent
+                candidates = _candidates(levels[-1], k)
+                if candidates.empty:
+                    break
+                grown = grown.semi_join(_upload(candidates, item_type), names)
+            if k < max_len:  # counted now and extended next: materialise the join once
+                grown = _hold(grown.cache(), cached)
+            counted = (
+                grown.group_by(names)
+                .agg(count=grown.basket.count())
+                .filter(lambda t: t["count"] >= min_count)
+                .execute()
+            )
+            if counted.empty:
                 break
-            grown = grown.semi_join(_upload(candidates, item_type), names)
-        counted = (
-            grown.group_by(names)
-            .agg(count=grown.basket.count())
-            .filter(lambda t: t["count"] >= min_count)
-            .execute()
-        )
-        if counted.empty:
-            break
-        levels.append(counted)
-        previous = counted
-        if k < max_len:  # occurrences of frequent k-itemsets only, to extend next
-            occurrences = grown.semi_join(_upload(counted[names], item_type), names)
+            levels.append(counted)
+            if k < max_len:  # occurrences of the frequent k-itemsets only, extended next
+                occurrences = grown.semi_join(_upload(counted[names], item_type), names)
+                while len(cached) > 1:  # the previous level's table is no longer needed
+                    cached.pop(0).release()
+    finally:
+        for table in cached:
+            table.release()
     return levels
+
+
+def _hold(table: ibis.Table, cached: list[ibis.Table]) -> ibis.Table:
+    cached.append(table)
+    return table
 
 
 def _candidates(frequent: pd.DataFrame, k: int) -> pd.DataFrame:
