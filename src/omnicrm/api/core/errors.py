@@ -133,6 +133,8 @@ async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     if exc.status_code == 404:
         message = "no such endpoint; see /docs for the API"
+    elif exc.status_code == 405:
+        message = "method not allowed on this endpoint; see /docs for the API"
     return _respond(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
