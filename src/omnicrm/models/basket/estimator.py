@@ -12,7 +12,7 @@ Examples
 >>> model.n_baskets_
 4
 >>> model.recommend(["tea"], k=1)[["item", "reason"]]
-   item                          reason
+   item                       reason
 0  milk  often bought with tea (67%)
 """
 
