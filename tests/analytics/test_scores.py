@@ -36,7 +36,7 @@ from omnicrm.analytics.scores import (
     attach_clusters,
     customer_scores,
 )
-from omnicrm.analytics.segments import SegmentTable
+from omnicrm.analytics.segments import SegmentTable, segment_summary
 from omnicrm.errors import InputError, NotFittedError
 from omnicrm.warehouse import connect
 
@@ -169,3 +169,20 @@ def test_attach_clusters_needs_a_fitted_model_and_ids(lines):
     model = CustomerClusters(k_range=(2, 2)).fit(features)
     with pytest.raises(InputError, match="id column 'customer_id'"):
         attach_clusters(scores, model, features.drop(columns="customer_id"))
+
+
+def test_segment_summary_of_the_golden_scores(lines):
+    # Value tiers: C alone is top_1; A, B, D are the rest. Net spend in all: 295.50.
+    scores = customer_scores(lines, as_of=AS_OF)
+    out = segment_summary(scores, by="value_tier").execute()
+    assert out.value_tier.tolist() == ["rest", "top_1"]
+    assert out.customers.tolist() == [3, 1]
+    assert out.customer_share.tolist() == [0.75, 0.25]
+    assert out.monetary.tolist() == [Decimal("150.00"), Decimal("145.50")]
+    assert out.monetary_share.tolist() == pytest.approx([150 / 295.5, 145.5 / 295.5])
+    # rest = A, B, D: recency (2 + 7 + 153) / 3 = 54, frequency (3 + 1 + 1) / 3
+    assert out.avg_recency_days.tolist()[0] == pytest.approx(54.0)
+    assert out.avg_frequency.tolist()[0] == pytest.approx(5 / 3)
+    by_segment = segment_summary(scores).execute()
+    assert by_segment.customers.sum() == 4
+    assert set(by_segment.rfm_segment) == {"Loyal", "About to Sleep", "At Risk", "Hibernating"}

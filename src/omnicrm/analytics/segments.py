@@ -316,3 +316,53 @@ def rfm_segments(scores: ibis.Table, table: SegmentTable | None = None) -> ibis.
         for rule in table.rules
     ]
     return scores.mutate(rfm_segment=ibis.cases(*branches, else_=ibis.null("string")))
+
+
+def segment_summary(scores: ibis.Table, by: str = "rfm_segment") -> ibis.Table:
+    """Customers, spend and average RFM per group of ``by``, largest group first.
+
+    Parameters
+    ----------
+    scores : ibis.Table
+        One row per customer with ``by``, ``recency_days``, ``frequency`` and ``monetary``
+        (e.g. :func:`omnicrm.analytics.scores.customer_scores`).
+    by : str
+        Grouping column: ``rfm_segment``, ``value_tier``, ``lifecycle_stage``, ``cluster`` …
+
+    Returns
+    -------
+    ibis.Table
+        ``by``, ``customers``, ``customer_share``, ``monetary`` (sum, DECIMAL),
+        ``monetary_share``, ``avg_recency_days``, ``avg_frequency``; shares are fractions of
+        all customers and of all net spend (0 when the total is 0).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> scores = ibis.memtable({"rfm_segment": ["Lost", "Champions", "Lost"],
+    ...                         "recency_days": [300, 2, 200], "frequency": [1, 9, 2],
+    ...                         "monetary": [10.0, 70.0, 20.0]})
+    >>> segment_summary(scores).execute()[["rfm_segment", "customers", "monetary_share"]]
+      rfm_segment  customers  monetary_share
+    0        Lost          2             0.3
+    1   Champions          1             0.7
+    """
+    require_columns(scores, (by, "recency_days", "frequency", "monetary"), "the scores table")
+    groups = scores.group_by(by).aggregate(
+        customers=scores.count(),
+        monetary=scores.monetary.sum(),
+        avg_recency_days=scores.recency_days.cast("float64").mean(),
+        avg_frequency=scores.frequency.cast("float64").mean(),
+    )
+    everyone = ibis.window()
+    total_customers = groups.customers.sum().over(everyone)
+    total_money = groups.monetary.cast("float64").sum().over(everyone)
+    money_share = ibis.ifelse(total_money == 0, 0.0, groups.monetary.cast("float64") / total_money)
+    shares = groups.mutate(
+        customer_share=groups.customers.cast("float64") / total_customers,
+        monetary_share=money_share,
+    )
+    columns = [by, "customers", "customer_share", "monetary", "monetary_share"]
+    return shares.select(*columns, "avg_recency_days", "avg_frequency").order_by(
+        [ibis.desc("customers"), by]
+    )
