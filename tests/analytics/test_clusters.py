@@ -168,6 +168,14 @@ def test_too_few_customers_for_the_smallest_k():
         CustomerClusters(k_range=(3, 5)).fit(frame.head(3))
 
 
+def test_identical_customers_cannot_be_clustered():
+    frame = pd.DataFrame({"frequency": [1.0, 1.0, 1.0, 2.0, 2.0]})
+    with pytest.raises(InputError, match="only 2 distinct feature rows: they cannot form 2"):
+        CustomerClusters().fit(frame)
+    frame.loc[5] = 9.0
+    assert CustomerClusters(k_range=(2, 8)).fit(frame).silhouette_scores_.keys() == {2}
+
+
 def test_k_range_is_capped_below_the_number_of_customers():
     frame, _ = planted()
     model = CustomerClusters(k_range=(2, 50)).fit(frame.head(6))

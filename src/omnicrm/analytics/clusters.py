@@ -250,6 +250,14 @@ class CustomerClusters(ClusterMixin, BaseEstimator):
         frame = self._feature_frame(data, fitting=True)
         low, high = self._k_bounds(len(frame))
         space = self._standardise(frame, fit=True)
+        distinct = len(np.unique(space, axis=0))
+        if distinct <= low:
+            raise InputError(
+                f"the {len(frame)} customers have only {distinct} distinct feature rows: "
+                f"they cannot form {low} clusters; lower k_range {self.k_range!r} or add "
+                "customers or features that tell them apart"
+            )
+        high = min(high, distinct - 1)
         sample = min(int(self.silhouette_sample), len(space))
         scores: dict[int, float] = {}
         fits: dict[int, KMeans] = {}
