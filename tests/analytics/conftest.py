@@ -31,6 +31,12 @@ def spark():
     con._session.stop()
 
 
+@pytest.fixture(scope="session")
+def spark_warehouse(spark):
+    """The same shared Spark backend under the name used by the KPI tests."""
+    return spark
+
+
 def contract_frame(df: pd.DataFrame, table: str = "order_lines") -> ibis.Table:
     """``df`` as an in-memory Ibis table with the contract's column types.
 
