@@ -36,22 +36,7 @@ Metrics (``metric`` column of the output; the table is :data:`METRICS`)
 ``members_revenue_share`` revenue of member customers / revenue (NULL when revenue <= 0; only
                           when ``members`` is given)
 
-Examples
---------
->>> import datetime as dt, ibis
->>> from decimal import Decimal
->>> lines = ibis.memtable({
-...     "order_id": ["o1", "o2"], "line_number": [1, 1], "customer_id": ["c1", "c1"],
-...     "order_ts": [dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
-...                  dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)],
-...     "channel": ["store", "online"], "store_id": ["s1", "web"], "product_id": ["p", "p"],
-...     "quantity": [Decimal("1.000"), Decimal("2.000")],
-...     "unit_price": [Decimal("10.00"), Decimal("5.00")],
-...     "discount_amount": [Decimal("0.00"), Decimal("0.00")],
-...     "amount": [Decimal("10.00"), Decimal("10.00")], "is_return": [False, False]})
->>> k = kpi_table(lines, as_of=dt.date(2024, 1, 3), grain="month").execute()
->>> k.set_index("metric").loc[["active_customers", "orders", "revenue"], "value"].tolist()
-[1.0, 2.0, 20.0]
+See :func:`kpi_table` for an example.
 """
 
 from __future__ import annotations
@@ -179,7 +164,15 @@ def sales_window(lines: ibis.Table, as_of_utc: dt.datetime) -> tuple[ibis.Table,
 
 
 def return_flag(lines: ibis.Table) -> ibis.BooleanValue:
-    """True for a return line: negative quantity, or ``is_return`` set (if the column exists)."""
+    """True for a return line: negative quantity, or ``is_return`` set (if the column exists).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"quantity": [2, -1, 1], "is_return": [False, True, None]})
+    >>> t.select(r=return_flag(t)).execute().r.tolist()
+    [False, True, False]
+    """
     flag = lines.quantity < 0
     if "is_return" in lines.columns:
         flag = flag | lines.is_return.fill_null(False)
@@ -205,7 +198,13 @@ def period_of(day: dt.date, grain: str) -> dt.date:
 
 
 def next_period(start: dt.date, grain: str) -> dt.date:
-    """First day of the period after the one starting on ``start``."""
+    """First day of the period after the one starting on ``start``.
+
+    Examples
+    --------
+    >>> next_period(dt.date(2024, 12, 1), "month")
+    datetime.date(2025, 1, 1)
+    """
     if grain == "day":
         return start + dt.timedelta(days=1)
     if grain == "week":
@@ -252,7 +251,15 @@ def period_expr(day: ibis.DateValue, grain: str) -> ibis.DateValue:
 
 
 def check_grain(grain: str) -> None:
-    """Raise :class:`InputError` for an unknown grain."""
+    """Raise :class:`InputError` for an unknown grain.
+
+    Examples
+    --------
+    >>> check_grain("quarter")
+    Traceback (most recent call last):
+    ...
+    omnicrm.errors.InputError: grain 'quarter' is not supported: use one of day, week, month
+    """
     if grain not in GRAINS:
         raise InputError(f"grain {grain!r} is not supported: use one of {', '.join(GRAINS)}")
 
@@ -312,7 +319,20 @@ def kpi_table(
 
     Examples
     --------
-    See the module docstring.
+    >>> import datetime as dt, ibis
+    >>> from decimal import Decimal
+    >>> lines = ibis.memtable({
+    ...     "order_id": ["o1", "o2"], "line_number": [1, 1], "customer_id": ["c1", "c1"],
+    ...     "order_ts": [dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC),
+    ...                  dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)],
+    ...     "channel": ["store", "online"], "store_id": ["s1", "web"], "product_id": ["p", "p"],
+    ...     "quantity": [Decimal("1.000"), Decimal("2.000")],
+    ...     "unit_price": [Decimal("10.00"), Decimal("5.00")],
+    ...     "discount_amount": [Decimal("0.00"), Decimal("0.00")],
+    ...     "amount": [Decimal("10.00"), Decimal("10.00")], "is_return": [False, False]})
+    >>> k = kpi_table(lines, as_of=dt.date(2024, 1, 3), grain="month").execute()
+    >>> k.set_index("metric").loc[["active_customers", "orders", "revenue"], "value"].tolist()
+    [1.0, 2.0, 20.0]
     """
     check_grain(grain)
     if by is not None and by not in DIMENSIONS:
@@ -332,7 +352,8 @@ def kpi_table(
     member_ids = _member_ids(members) if members is not None else None
     window, first = sales_window(lines, as_of_utc)
     calendar = period_calendar(first, as_of_utc, grain, include_partial=include_partial)
-    return _kpis(window, calendar, grain, by, segment_table, member_ids)
+    kpis = _kpis(window, calendar, grain, by, segment_table, member_ids)
+    return kpis.order_by(["dimension_value", "period_start", "metric"])
 
 
 def kpi_daily(
