@@ -31,6 +31,10 @@ def _register() -> None:
     app.command("tables", help=tables_cmd.__doc__.splitlines()[0])(tables_cmd.tables)
     app.command("report", help=report_cmd.__doc__.splitlines()[0])(report_cmd.report)
 
+    from omnicrm.cli import profile_cmd
+
+    app.command("profile", help=profile_cmd.__doc__.splitlines()[0])(profile_cmd.profile)
+
     from omnicrm.cli import db_cmd, keys_cmd, ledger_cmd, loyalty_cmd, serve_cmd
 
     app.add_typer(db_cmd.app, name="db")
@@ -42,6 +46,10 @@ def _register() -> None:
     from omnicrm.cli import ingest_cmd
 
     app.command("ingest", help=ingest_cmd.__doc__.splitlines()[0])(ingest_cmd.ingest)
+
+    from omnicrm.cli import datagen_cmd
+
+    app.command("datagen", help=datagen_cmd.__doc__.splitlines()[0])(datagen_cmd.datagen)
 
 
 @app.callback()

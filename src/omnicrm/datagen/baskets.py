@@ -4,8 +4,8 @@ Three sources of lines, all drawn for every order at once:
 
 1. **Staples**: each person re-buys a few staple products (milk, rice, diapers …) on a personal
    cycle (the subcategory's cycle times a log-normal factor). Each due date is served by the
-   person's first order within ``staple_max_wait_days`` after it (several dues in one order
-   add up to a larger quantity); dues with no order in time are bought elsewhere.
+   person's first order within ``staple_wait_cycles`` cycles after it (several dues in one
+   order add up to a larger quantity); dues with no order in time are bought elsewhere.
 2. **Affinity lines**: the rest of the basket (size by outlet) is drawn from the person's
    subcategory affinities (the population mix for anonymous receipts), thinned by the
    subcategory's yearly season, then a product by Zipf popularity within the subcategory.
@@ -108,8 +108,8 @@ def _staples(rng: np.random.Generator, pop: Population, cat: Catalogue, orders: 
     due_min = np.ceil(due * MINUTES_PER_DAY).astype(np.int64)
     pos = np.searchsorted(keys, person[due_of] * stride + due_min, side="left")
     pos = pos.clip(0, len(keys) - 1)
-    ok = (o_person[pos] == person[due_of]) & (
-        o_minute[pos] - due_min <= b.staple_max_wait_days * MINUTES_PER_DAY) & (
+    wait = b.staple_wait_cycles * cycle[due_of] * MINUTES_PER_DAY
+    ok = (o_person[pos] == person[due_of]) & (o_minute[pos] - due_min <= wait) & (
         o_minute[pos] >= due_min)
     return by_person[pos[ok]], product[due_of[ok]]
 

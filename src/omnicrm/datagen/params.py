@@ -8,7 +8,9 @@ way", Marketing Science 24(2)): while alive, a person buys as a Poisson process 
 ``lambda ~ Gamma(rate_shape, rate_scale_per_week)`` (here modulated by the day's traffic), and
 after each purchase drops out with probability ``p ~ Beta(dropout_a, dropout_b)``, shifted on
 the logit scale by the person's latent satisfaction ``z ~ N(0, 1)``:
-``logit(p) = logit(p0) - satisfaction_dropout_effect * z``.
+``logit(p) = logit(p0) - satisfaction_dropout_effect * z``. Inter-purchase times are Gamma
+with shape ``k = 1 + Gamma(regularity_shape, regularity_scale)`` (Pareto/GGG regularity;
+``k = 1`` would be Poisson).
 
 Examples
 --------
@@ -48,6 +50,8 @@ class Behaviour:
 
     rate_shape: float = 0.9
     rate_scale_per_week: float = 0.26
+    regularity_shape: float = 2.0
+    regularity_scale: float = 1.0
     dropout_a: float = 1.2
     dropout_b: float = 22.0
     satisfaction_dropout_effect: float = 0.6
@@ -67,7 +71,7 @@ class Behaviour:
     staples_mean: float = 2.5
     staple_cycle_sigma: float = 0.25
     staple_gap_cv: float = 0.15
-    staple_max_wait_days: float = 6.0
+    staple_wait_cycles: float = 1.0
     seasonal_lines: bool = True
     quantity_extra_mean: float = 0.25
     weighed_kg_median: float = 0.6

@@ -68,6 +68,7 @@ class Population:
     n_persons: int
     arrival_day: np.ndarray
     rate_per_day: np.ndarray
+    regularity: np.ndarray
     dropout_p: np.ndarray
     satisfaction: np.ndarray
     channel_w: np.ndarray
@@ -178,6 +179,7 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
                        burn_in + _pick(rng, p, acq) + rng.random(p))
 
     rate = rng.gamma(b.rate_shape, b.rate_scale_per_week, p) / 7.0
+    regularity = 1 + rng.gamma(b.regularity_shape, b.regularity_scale, p)
     p0 = rng.beta(b.dropout_a, b.dropout_b, p)
     z = rng.standard_normal(p)
     logit = np.log(p0 / (1 - p0)) - b.satisfaction_dropout_effect * z
@@ -222,8 +224,8 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     person_record[rec_person, rec_system] = np.arange(len(rec_person))
     member = rng.random(len(rec_person)) < np.asarray(b.member_share_by_system)[rec_system]
     return Population(
-        n_persons=p, arrival_day=arrival, rate_per_day=rate, dropout_p=dropout_p,
-        satisfaction=z, channel_w=channel_w, home_store=home_store, city=city,
+        n_persons=p, arrival_day=arrival, rate_per_day=rate, regularity=regularity,
+        dropout_p=dropout_p, satisfaction=z, channel_w=channel_w, home_store=home_store, city=city,
         affinity=aff, gender=gender, birth_day=birth_day, name=name,
         pinyin=pinyin, phone=phone, email=email, english=english, record_person=rec_person,
         record_system=rec_system, record_member=member, person_record=person_record,

@@ -147,7 +147,7 @@ def identities_table(sim: Simulation, rng: np.random.Generator) -> pa.Table:
     card = np.char.add("MC", np.char.zfill(rng.integers(0, 10**10, n).astype(str), 10))
     add((system == 0) & pop.record_member, "member_card", card)
     add((system == 0) & ~pop.record_member, "pos_customer", sim.record_id)
-    add(u[:, 0] < np.array([0.9, 0.6, 0.8, 0.5])[system], "phone",
+    add(u[:, 0] < np.array([0.95, 0.8, 0.9, 0.6])[system], "phone",
         _phone_styles(pop.phone[person], (system + 1) % 4))
     has_email = pd.notna(pop.email[person])
     add(has_email & (u[:, 1] < np.array([0.1, 0.95, 0.5, 0.05])[system]), "email",

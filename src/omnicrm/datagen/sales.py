@@ -172,7 +172,8 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     """
     b = behaviour
     days = purchase_days(rng, arrival=pop.arrival_day, rate=pop.rate_per_day,
-                         dropout_p=pop.dropout_p, traffic=profile.traffic)
+                         dropout_p=pop.dropout_p, traffic=profile.traffic,
+                         regularity=pop.regularity)
     person = days.person
     day = np.floor(days.day).astype(np.int64)
     weights = pop.channel_w[person].copy()

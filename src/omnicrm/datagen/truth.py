@@ -16,6 +16,8 @@ transaction_rate_per_week
     The person's BG/NBD purchase rate while alive (all channels), per ordinary week.
 record_rate_per_week
     The part of that rate expected on this record's channels.
+regularity
+    Gamma shape ``k`` of the person's inter-purchase times (1 = Poisson, as BG/NBD assumes).
 dropout_prob
     Probability of dropping out after each repeat purchase (BG/NBD ``p``).
 satisfaction
@@ -80,6 +82,7 @@ def truth_table(sim: Simulation) -> pa.Table:
         "is_member": lay.take_labels(["false", "true"], pop.record_member.astype(np.int64)),
         "transaction_rate_per_week": pa.array(np.round(rate[person], 5)),
         "record_rate_per_week": pa.array(np.round(rate[person] * share[person, system], 5)),
+        "regularity": pa.array(np.round(pop.regularity[person], 4)),
         "dropout_prob": pa.array(np.round(pop.dropout_p[person], 5)),
         "satisfaction": pa.array(np.round(pop.satisfaction[person], 4)),
         "first_purchase_date": lay.dates(origin, first),
