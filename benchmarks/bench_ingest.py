@@ -37,13 +37,15 @@ def write_order_lines_csv(path: Path, rows: int, *, seed: int = SEED) -> Path:
     """Write ``rows`` realistic order lines (about 1% returns, a few bad rows) to ``path``."""
     rng = np.random.default_rng(seed)
     start = np.datetime64("2023-01-01T00:00:00", "s")
-    options = pacsv.WriteOptions(quoting_style="needed")
-    with pacsv.CSVWriter(path, _SCHEMA, write_options=options) as writer:
-        done = 0
-        while done < rows:
-            n = min(CHUNK_ROWS, rows - done)
-            writer.write_table(_chunk(rng, done, n, start))
-            done += n
+    options = pacsv.WriteOptions(quoting_style="needed", include_header=False)
+    with open(path, "wb") as f:
+        f.write((",".join(_SCHEMA.names) + "\n").encode())
+        with pacsv.CSVWriter(f, _SCHEMA, write_options=options) as writer:
+            done = 0
+            while done < rows:
+                n = min(CHUNK_ROWS, rows - done)
+                writer.write_table(_chunk(rng, done, n, start))
+                done += n
     return path
 
 

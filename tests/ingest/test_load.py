@@ -233,3 +233,20 @@ def test_bad_toml_mapping_is_a_clear_error(warehouse, write):
     mapping = write("m.toml", "[columns\nname = 'x'\n")
     with pytest.raises(InputError, match=r"m\.toml is not valid TOML: .*line 1"):
         ingest_file(warehouse, write("p.csv", PRODUCTS), table="products", mapping=mapping)
+
+
+def test_a_failure_inside_the_commit_rolls_back_rows_and_quarantine(warehouse, write,
+                                                                    monkeypatch):
+    real_append = load.append_arrow
+
+    def fail_on_runs(con, name, data):
+        if name == "ingest_runs":
+            raise RuntimeError("disk full")
+        real_append(con, name, data)
+
+    monkeypatch.setattr(load, "append_arrow", fail_on_runs)
+    path = write("p.csv", PRODUCTS + "P3,Bad,Grain,-1\n")
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_file(warehouse, path, table="products")
+    assert rows(warehouse, "products") == []
+    assert rows(warehouse, "quarantine") == []

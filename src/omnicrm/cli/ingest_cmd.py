@@ -47,32 +47,46 @@ def ingest(
     re-loading a file adds nothing; each file is committed as a whole or not at all.
     """
     con = connect(warehouse)
+    console = Console(stderr=True)
+    finished: list[str] = []
+    current: list[str] = []
     try:
-        if as_json:
-            result = ingest_files(con, paths, table=table, mapping=mapping,
-                                  check_references=check_references)
-            print(json.dumps(result.as_dict(), ensure_ascii=False))
-            return
-        console = Console(stderr=True)
-        with _progress_bar(console) as bar:
+        with _progress_bar(console, enabled=not as_json) as bar:
             tasks: dict[str, int] = {}
 
             def on_progress(p: IngestProgress) -> None:
+                if p.done:
+                    finished.append(p.file)
+                elif not current or current[-1] != p.file:
+                    current.append(p.file)
+                if as_json:
+                    return
                 if p.file not in tasks:
                     tasks[p.file] = bar.add_task(Path(p.file).name, total=p.bytes_total)
                 bar.update(tasks[p.file], completed=p.bytes_done)
 
             result = ingest_files(con, paths, table=table, mapping=mapping,
                                   check_references=check_references, progress=on_progress)
-        Console().print(summary_table(result))
+    except KeyboardInterrupt:
+        pending = [f for f in current if f not in finished]
+        console.print(
+            "[yellow]interrupted: nothing was committed for the file in progress"
+            + (f" ({pending[-1]})" if pending else "")
+            + (f"; already loaded: {', '.join(finished)}" if finished else "") + "[/]",
+            highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     finally:
         con.disconnect()
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        Console().print(summary_table(result))
 
 
-def _progress_bar(console: Console) -> Progress:
+def _progress_bar(console: Console, *, enabled: bool) -> Progress:
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                     TransferSpeedColumn(), TimeRemainingColumn(), console=console,
-                    transient=True)
+                    transient=True, disable=not enabled)
 
 
 def summary_table(result: IngestResult) -> Table:
