@@ -5,7 +5,8 @@ Two parts:
 - :func:`cluster_features` is an Ibis expression (runs in the warehouse) with one row per
   customer and the behavioural features listed in :data:`FEATURES`.
 - :class:`CustomerClusters` is a scikit-learn-style estimator fitted on the fetched feature
-  matrix (pandas/numpy: the only place of this package that computes outside the warehouse).
+  matrix (pandas/numpy, isolated in this class: it is the one step that runs outside the
+  warehouse).
   Skewed features (:data:`LOG_FEATURES`) are log-transformed (``sign(x) * log1p(|x|)``), then
   every feature is standardised to mean 0 and standard deviation 1. K-means (Lloyd, with
   k-means++ starts; scikit-learn) is fitted for each ``k`` in ``k_range`` and the ``k`` with the
