@@ -48,3 +48,12 @@ def test_one_minus_power_over_is_continuous_at_zero():
     near = one_minus_power_over(np.array([-1e-9, 0.0, 1e-9]), u)
     np.testing.assert_allclose(near, -np.log(u), rtol=1e-8)
     assert float(one_minus_power_over(2.0, u)) == pytest.approx((1 - u**2) / 2)
+
+
+@pytest.mark.parametrize(("a", "b", "z"), [(301.15, 1.6, 0.999), (5000.55 + 0.6, 1.6, 0.9995),
+                                           (1001.15, 1.6, 0.9999)])
+def test_quadrature_fallback_where_scipy_returns_nan(a, b, z):
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(hyp2f1(1.0, a + 1 - b, a + 1, z))  # the transformed series in scipy
+    got = float(log_hyp2f1_a_a1(a, b, z))
+    assert got == pytest.approx(_log_series_2f1_a_a1(a, b, z, terms=400_000), rel=1e-10)
