@@ -3,9 +3,9 @@
 SQLite (the default, one file) and PostgreSQL are supported. Writers are serialised per
 resource so that balances can never be overdrawn:
 
-* on SQLite every transaction starts with ``BEGIN IMMEDIATE``: one writer at a time, the file
-  in WAL mode so readers are not blocked, and a busy timeout so writers queue instead of
-  failing;
+* on SQLite every write transaction starts with ``BEGIN IMMEDIATE``: one writer at a time,
+  the file in WAL mode so readers (:func:`read_only` sessions) are not blocked, and a busy
+  timeout so writers queue instead of failing;
 * on PostgreSQL services lock the rows they change with ``SELECT ... FOR UPDATE`` in a fixed
   order (member first, then its lots by id).
 
@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -45,6 +47,11 @@ DEFAULT_DATABASE_URL = "sqlite:///./omnicrm.sqlite3"
 DATABASE_ENV = "OMNICRM_DATABASE_URL"
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_WRITER_FLAG = "omnicrm_sqlite_writer"
+READ_ONLY_OPTION = "omnicrm_read_only"
+"""Execution option marking a read-only transaction: on SQLite it starts with a plain
+(deferred) ``BEGIN`` so readers never wait for the write lock. Use :func:`read_only`."""
 
 T = TypeVar("T")
 
@@ -123,9 +130,43 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
+    # Writers of this process queue on a lock before asking SQLite for its write lock: SQLite's
+    # busy handler polls with sleeps of up to 100 ms, which under contention costs far more
+    # than the transactions themselves. Other processes still queue on the busy handler.
+    writer_lock = threading.Lock()
+
+    def _release(info: dict) -> None:
+        if info.pop(_WRITER_FLAG, False):
+            writer_lock.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # pragma: no cover - driver callback
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writer_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                {},
+                sqlite3.OperationalError(
+                    "database is locked (waited for this process's other writers)"
+                ),
+            )
+        connection.info[_WRITER_FLAG] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection) -> None:  # pragma: no cover - driver callback
+        _release(connection.info)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection, record) -> None:  # pragma: no cover - safety net
+        _release(record.info)
 
     return engine
 
@@ -133,6 +174,12 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine`` (objects stay readable after commit)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def read_only(session: Session) -> Session:
+    """Mark ``session``'s next transaction read-only (call before its first query)."""
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+    return session
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from omnicrm.db.engine import make_engine, make_session_factory, run_transaction
+from omnicrm.db.engine import make_engine, make_session_factory, read_only, run_transaction
 from omnicrm.db.migrate import require_current
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ class Database:
         """Run a read-only query in a short session."""
         with self.factory() as session:
             try:
-                return query(session)
+                return query(read_only(session))
             finally:
                 session.rollback()
 
