@@ -148,3 +148,22 @@ def test_empty_table_is_refused(warehouse):
     empty = ensure_table(warehouse, TABLES["order_lines"])
     with pytest.raises(InputError, match="sales lines table is empty"):
         cohort_retention(empty, as_of=AS_OF)
+
+
+@pytest.mark.postgres
+def test_same_matrix_on_postgresql(postgres_url, lines):
+    import uuid
+
+    import ibis
+
+    from omnicrm.warehouse import connect, ibis_schema
+
+    con = connect(postgres_url)
+    name = f"test_cohorts_lines_{uuid.uuid4().hex[:8]}"
+    schema = ibis_schema(TABLES["order_lines"])
+    try:
+        pg = con.create_table(name, ibis.memtable(lines.execute(), schema=schema))
+        assert rows(cohort_retention(pg, as_of=AS_OF)) == EXPECTED
+    finally:
+        con.drop_table(name, force=True)
+        con.disconnect()

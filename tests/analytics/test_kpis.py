@@ -90,9 +90,7 @@ def lines(warehouse):
 @pytest.fixture
 def customers(warehouse):
     ensure_table(warehouse, TABLES["customers"])
-    df = pd.DataFrame(
-        {"customer_id": ["A", "B", "C", "D"], "is_member": [True, False, True, None]}
-    )
+    df = pd.DataFrame({"customer_id": ["A", "B", "C", "D"], "is_member": [True, False, True, None]})
     warehouse.insert("customers", df)
     return warehouse.table("customers")
 
@@ -442,3 +440,29 @@ def test_calendar_previous_period_crosses_year_and_month_ends():
     previous = [pd.Timestamp(p).date() for p in cal.previous_start]
     assert starts == [dt.date(2023, 12, 1), JAN, FEB]
     assert previous == [dt.date(2023, 11, 1), dt.date(2023, 12, 1), JAN]
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+@pytest.fixture
+def pg_lines(postgres_url):
+    import uuid
+
+    import ibis
+
+    from omnicrm.warehouse import connect, ibis_schema
+
+    con = connect(postgres_url)
+    name = f"test_kpis_lines_{uuid.uuid4().hex[:8]}"
+    schema = ibis_schema(TABLES["order_lines"])
+    table = con.create_table(name, ibis.memtable(lines_frame()[list(schema.names)], schema=schema))
+    yield table
+    con.drop_table(name)
+    con.disconnect()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("grain", "by"), [("month", "channel"), ("week", None), ("day", None)])
+def test_same_figures_on_postgresql(pg_lines, lines, grain, by):
+    assert as_dict(kpi_table(pg_lines, as_of=AS_OF, grain=grain, by=by)) == as_dict(
+        kpi_table(lines, as_of=AS_OF, grain=grain, by=by)
+    )

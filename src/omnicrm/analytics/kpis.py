@@ -531,13 +531,15 @@ def _melt(wide: ibis.Table, grain: str, by: str | None, *, with_members: bool) -
         values["members_revenue_share"] = ibis.ifelse(
             revenue > 0.0, num("member_revenue") / revenue, ibis.null("float64")
         )
-    wide = wide.select(
+    # Long format by a cross join with the metric names and one CASE: a single pass that
+    # compiles everywhere (pivot_longer needs arrays of structs, or jsonb on PostgreSQL).
+    names = ibis.memtable({"metric": list(values)}, schema={"metric": "string"})
+    long = wide.cross_join(names)
+    return long.select(
         period_start="period_start",
         grain=ibis.literal(grain),
         dimension=ibis.literal(by or OVERALL),
         dimension_value="dv",
-        **values,
-    )
-    return wide.pivot_longer(list(values), names_to="metric", values_to="value").select(
-        *OUTPUT_COLUMNS
+        metric="metric",
+        value=ibis.cases(*((long.metric == name, v) for name, v in values.items())),
     )
