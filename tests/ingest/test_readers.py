@@ -134,3 +134,15 @@ def test_xlsx_named_sheet_and_header_row(tmp_path):
     assert lines == [3]
     with pytest.raises(InputError, match=r"sheet = 'Nope' is not in s\.xlsx: its sheets are Data"):
         open_source(path, SourceOptions(sheet="Nope"))
+
+
+def test_misencoded_jsonl_line_is_rejected_naming_the_key(write):
+    good = b'{"id": "P1", "name": "\xe7\x89\x9b\xe5\xa5\xb6"}\n'
+    bad = b'{"id": "P2", "name": "' + "坏的".encode("gbk") + b'"}\n'
+    broken = b'{"id": "P3", "name": "\xff\n'
+    _, data, lines, rejects = read_all(write("p.jsonl", good + bad + broken))
+    assert data == {"id": ["P1"], "name": ["牛奶"]}
+    assert lines == [1]
+    assert [(r.line, r.reason.split(" (")[0]) for r in rejects] == [
+        (2, "name: text is not valid UTF-8"), (3, "line: not valid JSON")]
+    assert '"id": "P2"' in rejects[0].raw

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,6 +217,7 @@ class JsonLinesSource:
         blank = (length == 0) | ((length == 1) & (arr[np.minimum(starts, len(arr) - 1)] == 13))
         try:
             table = _as_strings(pajson.read_json(pa.py_buffer(chunk)))
+            table.validate(full=True)  # pyarrow's JSON reader does not check UTF-8
             if table.num_rows == int((~blank).sum()):
                 return SourceBatch(table, lines[~blank])
         except (pa.ArrowInvalid, InputError):
@@ -229,30 +231,39 @@ class JsonLinesSource:
         for s, e, line, skip in zip(starts, ends, lines, blank, strict=True):
             if skip:
                 continue
-            raw = chunk[s:e]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                rejects.append(Reject(int(line), json.dumps(
-                    {"_text": raw.decode("utf-8", "replace")}, ensure_ascii=False),
-                    "line: text is not valid UTF-8 (JSON files must be UTF-8)"))
-                continue
+            text = chunk[s:e].decode("utf-8", "surrogateescape")
             try:
                 obj = json.loads(text, parse_float=str, parse_int=str)
             except json.JSONDecodeError as exc:
-                rejects.append(Reject(int(line), json.dumps({"_text": text}, ensure_ascii=False),
+                rejects.append(Reject(int(line), _text_json(chunk[s:e]),
                                       f"line: not valid JSON ({exc.msg} at column {exc.colno})"))
                 continue
             if not isinstance(obj, dict):
-                rejects.append(Reject(int(line), json.dumps({"_text": text}, ensure_ascii=False),
+                rejects.append(Reject(int(line), _text_json(chunk[s:e]),
                                       "line: not a JSON object ({...})"))
                 continue
-            rows.append({k: _json_text(v) for k, v in obj.items()})
+            row = {k: _json_text(v) for k, v in obj.items()}
+            misencoded = [k for k, v in row.items() if v is not None and _SURROGATES.search(v)]
+            if misencoded:
+                shown = {k: v if v is None else v.encode("utf-8", "surrogateescape")
+                         .decode("utf-8", "replace") for k, v in row.items()}
+                rejects.append(Reject(int(line), json.dumps(shown, ensure_ascii=False), "; ".join(
+                    f"{k}: text is not valid UTF-8 (mis-encoded; JSON files must be UTF-8)"
+                    for k in misencoded)))
+                continue
+            rows.append(row)
             row_lines.append(int(line))
         names = list(dict.fromkeys(k for row in rows for k in row))
         table = pa.table({n: pa.array([row.get(n) for row in rows], pa.string())
                           for n in names}) if rows else pa.table({})
         return SourceBatch(table, np.asarray(row_lines, dtype=np.int64), rejects)
+
+
+_SURROGATES = re.compile("[\udc80-\udcff]")
+
+
+def _text_json(raw: bytes) -> str:
+    return json.dumps({"_text": raw.decode("utf-8", "replace")}, ensure_ascii=False)
 
 
 def _json_text(value: object) -> str | None:
