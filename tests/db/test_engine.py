@@ -1,0 +1,111 @@
+"""Engines: URL handling, SQLite transaction settings, bounded retry of lock conflicts."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from omnicrm.db import (
+    database_url,
+    is_retryable,
+    make_engine,
+    make_session_factory,
+    run_transaction,
+)
+from omnicrm.db.engine import read_only
+from omnicrm.errors import InputError
+
+
+def test_url_comes_from_the_argument_then_the_environment_then_the_default(monkeypatch):
+    monkeypatch.delenv("OMNICRM_DATABASE_URL", raising=False)
+    assert database_url() == "sqlite:///./omnicrm.sqlite3"
+    monkeypatch.setenv("OMNICRM_DATABASE_URL", "sqlite:///env.sqlite3")
+    assert database_url() == "sqlite:///env.sqlite3"
+    assert database_url("sqlite:///arg.sqlite3") == "sqlite:///arg.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("not a url", "cannot be parsed"), ("mysql://u@h/db", "backend 'mysql' is not supported")],
+)
+def test_unsupported_urls_are_explained(url, message):
+    with pytest.raises(InputError, match=message):
+        make_engine(url)
+
+
+def test_sqlite_files_use_wal_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    factory = make_session_factory(engine)
+    with factory() as setup:
+        setup.execute(text("create table t (x int)"))
+        setup.execute(text("insert into t values (1)"))
+        setup.commit()
+    with factory() as writer:
+        writer.execute(text("update t set x = 2"))  # holds the write lock, not committed
+        result = []
+        reader = threading.Thread(
+            target=lambda: result.append(
+                read_only(factory()).execute(text("select x from t")).scalar()
+            )
+        )
+        reader.start()
+        reader.join(5)
+        assert result == [1]
+        writer.rollback()
+    engine.dispose()
+
+
+def locked() -> OperationalError:
+    return OperationalError("BEGIN", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_lock_conflicts_are_retried_then_succeed(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    calls = []
+
+    def flaky(session):
+        calls.append(1)
+        if len(calls) < 3:
+            raise locked()
+        return "done"
+
+    assert run_transaction(make_session_factory(engine), flaky, base_delay=0) == "done"
+    assert len(calls) == 3
+    engine.dispose()
+
+
+def test_retries_are_bounded_and_other_errors_are_not_retried(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    factory = make_session_factory(engine)
+    calls = []
+
+    def always_locked(session):
+        calls.append(1)
+        raise locked()
+
+    with pytest.raises(OperationalError):
+        run_transaction(factory, always_locked, attempts=4, base_delay=0)
+    assert len(calls) == 4
+
+    def integrity(session):
+        calls.append(1)
+        raise IntegrityError("insert", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+    calls.clear()
+    with pytest.raises(IntegrityError):
+        run_transaction(factory, integrity, base_delay=0)
+    assert len(calls) == 1
+    assert is_retryable(locked()) and not is_retryable(ValueError())
+    engine.dispose()
