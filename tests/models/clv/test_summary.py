@@ -101,6 +101,16 @@ class TestBadInput:
         with pytest.raises(InputError, match="no transactions on or before"):
             _summary(_tx([("a", "2024-03-01", 1.0)]))
 
+    def test_iso_strings_mixing_dates_and_times_are_read(self):
+        tx = pd.DataFrame({"customer_id": ["a", "a"], "ts": ["2024-01-01 10:00", "2024-01-08"],
+                           "amount": [1.0, 2.0]})
+        assert _summary(tx)["recency"].tolist() == [1.0]
+
+    def test_unreadable_dates_are_named(self):
+        tx = pd.DataFrame({"customer_id": ["a"], "ts": ["next tuesday"], "amount": [1.0]})
+        with pytest.raises(InputError, match="datetime column 'ts' has values that are not dates"):
+            _summary(tx)
+
     def test_bad_end_date(self):
         with pytest.raises(InputError, match="observation_period_end 'soon' is not a date"):
             _summary(_tx([("a", "2024-01-01", 1.0)]), observation_period_end="soon")

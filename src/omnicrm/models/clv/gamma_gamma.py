@@ -25,7 +25,7 @@ Examples
 >>> g.log_likelihood_, g.n_customers_ = -4000.0, 946
 >>> s = pd.DataFrame({"frequency": [0, 1, 10], "monetary_value": [0.0, 20.0, 20.0]})
 >>> g.expected_spend(s).round(2).tolist()
-[35.22, 24.23, 20.74]
+[35.22, 24.64, 20.64]
 """
 
 from __future__ import annotations

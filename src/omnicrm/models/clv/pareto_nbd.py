@@ -29,7 +29,7 @@ Examples
 >>> m.params_ = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 >>> m.log_likelihood_, m.n_customers_ = -9595.0, 2357
 >>> round(float(m.expected_purchases_new_customer(39.0)), 3)
-1.473
+1.213
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class ParetoNBDModel(PurchaseModel):
     >>> m.log_likelihood_, m.n_customers_ = -9595.0, 2357
     >>> s = pd.DataFrame({"frequency": [0, 2], "recency": [0.0, 30.43], "T": [38.86, 38.86]})
     >>> m.p_alive(s).round(3).tolist()
-    [0.293, 0.853]
+    [0.295, 0.869]
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")

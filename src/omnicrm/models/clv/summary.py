@@ -22,7 +22,7 @@ Examples
 >>> import pandas as pd
 >>> tx = pd.DataFrame({
 ...     "customer_id": ["a", "a", "a", "b"],
-...     "ts": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-15", "2024-01-08"]),
+...     "ts": ["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-15", "2024-01-08"],
 ...     "amount": [10.0, 5.0, 20.0, 7.0],
 ... })
 >>> rfm_summary(tx, customer_id_col="customer_id", datetime_col="ts",
@@ -81,11 +81,16 @@ def purchase_days(
     frame = pd.DataFrame({"customer_id": transactions[customer_id_col].to_numpy()})
     try:
         ts = pd.to_datetime(transactions[datetime_col])
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            f"datetime column {datetime_col!r} has values that are not dates ({exc}); "
-            "convert it with pandas.to_datetime(..., format=...) first"
-        ) from exc
+    except (ValueError, TypeError):
+        ts = None
+    if ts is None:  # e.g. ISO strings mixing dates and date-times
+        try:
+            ts = pd.to_datetime(transactions[datetime_col], format="ISO8601")
+        except (ValueError, TypeError) as exc:
+            raise InputError(
+                f"datetime column {datetime_col!r} has values that are not dates ({exc}); "
+                "convert it with pandas.to_datetime(..., format=...) first"
+            ) from exc
     if ts.isna().any():
         row = int(np.flatnonzero(ts.isna().to_numpy())[0])
         raise InputError(

@@ -24,7 +24,7 @@ Examples
 ...                   "T": [38.86], "monetary_value": [22.35]})
 >>> customer_lifetime_value(bg, gg, s, horizon=12, discount_rate=0.01, margin=0.3,
 ...                         period=52 / 12).round(2).tolist()
-[11.7]
+[10.86]
 """
 
 from __future__ import annotations
