@@ -41,14 +41,16 @@ def test_db_upgrade_then_status(db, capsys):
 def test_commands_refuse_an_unmigrated_database(db, capsys):
     code, _, err = run(capsys, "keys", "list")
     assert code == 2
-    assert "has never been migrated" in err and "omnicrm db upgrade" in err
+    assert "has never been migrated" in err
+    assert "omnicrm db upgrade" in err
 
 
 def test_keys_create_prints_the_key_once_and_list_never_shows_it(db, capsys):
     run(capsys, "db", "upgrade")
     code, out, err = run(capsys, "keys", "create", "--scope", "pos", "--name", "store-42")
     key = out.strip()
-    assert code == 0 and key.startswith("ocrm_")
+    assert code == 0
+    assert key.startswith("ocrm_")
     assert "cannot be shown again" in err
     code, out, _ = run(capsys, "keys", "list", "--json")
     (listed,) = json.loads(out)
@@ -56,14 +58,16 @@ def test_keys_create_prints_the_key_once_and_list_never_shows_it(db, capsys):
     assert key not in out
     assert "revoked at" in run(capsys, "keys", "revoke", str(listed["id"]))[1]
     code, _, err = run(capsys, "keys", "create", "--scope", "root")
-    assert code == 2 and "scope 'root' is unknown" in err
+    assert code == 2
+    assert "scope 'root' is unknown" in err
 
 
 def test_keys_create_refuses_the_default_secret_in_production(db, capsys, monkeypatch):
     run(capsys, "db", "upgrade")
     monkeypatch.setenv("OMNICRM_ENV", "production")
     code, _, err = run(capsys, "keys", "create", "--scope", "pos")
-    assert code == 2 and "OMNICRM_SECRET_KEY is not set" in err
+    assert code == 2
+    assert "OMNICRM_SECRET_KEY is not set" in err
 
 
 def seed(url: str) -> str:
@@ -90,7 +94,8 @@ def test_ledger_verify_says_ok_then_names_the_tampered_entry(db, capsys):
     assert out.startswith("TAMPERED: entry 1 (member m_")
     code, out, _ = run(capsys, "ledger", "verify", "--json")
     report = json.loads(out)
-    assert report["ok"] is False and report["problems"][0]["entry_id"] == 1
+    assert report["ok"] is False
+    assert report["problems"][0]["entry_id"] == 1
 
 
 def test_loyalty_expire_and_review_jobs(db, capsys):
@@ -100,9 +105,11 @@ def test_loyalty_expire_and_review_jobs(db, capsys):
     assert (code, out.strip()) == (0, "expired 500 points of 1 member(s) in 1 ledger entry")
     assert "0 member(s) changed tier" in run(capsys, "loyalty", "review-tiers")[1]
     code, _, err = run(capsys, "loyalty", "expire", "--as-of", "next tuesday")
-    assert code == 2 and "is not an ISO 8601 time" in err
+    assert code == 2
+    assert "is not an ISO 8601 time" in err
 
 
 def test_serve_refuses_an_unmigrated_database_before_starting(db, capsys):
     code, _, err = run(capsys, "serve", "--port", "1")
-    assert code == 2 and "run `omnicrm db upgrade`" in err
+    assert code == 2
+    assert "run `omnicrm db upgrade`" in err

@@ -107,5 +107,6 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(tmp_path):
     with pytest.raises(IntegrityError):
         run_transaction(factory, integrity, base_delay=0)
     assert len(calls) == 1
-    assert is_retryable(locked()) and not is_retryable(ValueError())
+    assert is_retryable(locked())
+    assert not is_retryable(ValueError())
     engine.dispose()
