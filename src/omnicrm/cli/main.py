@@ -51,6 +51,10 @@ def _register() -> None:
 
     app.command("datagen", help=datagen_cmd.__doc__.splitlines()[0])(datagen_cmd.datagen)
 
+    from omnicrm.cli import demo_cmd
+
+    app.command("demo", help=demo_cmd.__doc__.splitlines()[0])(demo_cmd.demo)
+
 
 @app.callback()
 def _root() -> None:
