@@ -149,7 +149,7 @@ def test_per_type_threshold_overrides_the_global_one():
 
 def test_result_does_not_depend_on_input_order():
     expected = _rows(_resolve().keys)
-    for seed in (1, 2, 3):
+    for seed in (1, 2):
         shuffled = _resolve(
             CUSTOMERS.sample(frac=1, random_state=seed),
             IDENTITIES.sample(frac=1, random_state=seed),
@@ -158,10 +158,11 @@ def test_result_does_not_depend_on_input_order():
 
 
 def test_long_chain_converges_in_few_rounds_thanks_to_pointer_jumping():
-    # R00 -p0- R01 -p1- R02 ... R39: each neighbour pair shares its own phone.
-    n = 40
+    # R00 -p0- R01 -p1- R02 ... R15: each neighbour pair shares its own phone, and the ids are
+    # listed from the far end so that the smallest label has the whole chain to travel.
+    n = 16
     rows = []
-    for i in range(n):
+    for i in reversed(range(n)):
         ids = [i - 1, i] if 0 < i < n - 1 else ([i] if i == 0 else [i - 1])
         rows += [(f"R{i:02d}", "phone", f"1390000{j:04d}", "pos") for j in ids]
     identities = pd.DataFrame(rows, columns=["customer_id", "id_type", "id_value", "source"])
@@ -169,8 +170,10 @@ def test_long_chain_converges_in_few_rounds_thanks_to_pointer_jumping():
     keys = result.keys.order_by("customer_id").execute()
     assert set(keys.unified_id) == {"R00"}
     assert keys.hops.tolist() == list(range(n))          # BFS depth = position in the chain
+    assert keys.linked_to.tolist()[1:] == [f"R{i:02d}" for i in range(n - 1)]
     assert keys.component_size.tolist() == [n] * n
-    assert result.iterations <= 8                         # plain propagation needs 40 rounds
+    # plain propagation moves the label one record per round (15 rounds + 1 to see no change)
+    assert result.iterations <= 6
 
 
 def test_non_convergence_is_reported():

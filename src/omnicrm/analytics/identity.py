@@ -268,7 +268,8 @@ def identifier_links(
                 parts.append(customers.select(
                     customer_id=customers.customer_id.strip(),
                     id_type=ibis.literal(column),
-                    id_value=normalize_identifier(ibis.literal(column), customers[column], rules),
+                    id_value=normalize(customers[column], rules.rule(column).normalizer,
+                                       fold_gmail=rules.fold_gmail),
                     source=ibis.literal("customers"),
                     first_seen_ts=signup,
                 ))
@@ -500,20 +501,16 @@ def _propagate(
         ident_min = with_label.group_by("id_type", "id_value").aggregate(m=with_label.label.min())
         via = edges.join(ident_min, ["id_type", "id_value"])
         rec_min = via.group_by("customer_id").aggregate(m=via.m.min())
-        step = scratch.materialize(  # materialised: the jump below joins it with itself
-            labels.left_join(rec_min, labels.customer_id == rec_min.customer_id).select(
-                customer_id=labels.customer_id,
-                label=ibis.least(labels.label, rec_min.m.fill_null(labels.label)),
-            )
-        )
-        parent = step.view().select(p="customer_id", pl="label")
+        both = ibis.union(labels, rec_min.select("customer_id", label="m"), distinct=False)
+        step = both.group_by("customer_id").aggregate(label=both.label.min())
+        # pointer jump: take the (previous) label of one's new label, also in the component
+        prev = labels.view().select(p="customer_id", pl="label")
         jumped = scratch.materialize(
-            step.left_join(parent, step.label == parent.p).select(
+            step.left_join(prev, step.label == prev.p).select(
                 customer_id=step.customer_id,
-                label=ibis.least(step.label, parent.pl.fill_null(step.label)),
+                label=ibis.least(step.label, prev.pl.fill_null(step.label)),
             )
         )
-        scratch.drop(step)
         old = labels.select(customer_id_old="customer_id", label_old="label")
         changed = _count(jumped.join(old, jumped.customer_id == old.customer_id_old).filter(
             lambda t: t.label != t.label_old
@@ -544,39 +541,32 @@ def _evidence_tree(
         rank=_per_type(pairs.id_type, rules, lambda name: rules.rule(name).rank, _FALLBACK_RANK)
     ))
     roots = labels.filter(labels.customer_id == labels.label)
-    visited = scratch.materialize(roots.select(
+    levels = [scratch.materialize(roots.select(
         customer_id="customer_id",
         hops=ibis.literal(0, "int64"),
         linked_to=ibis.null("string"),
         link_type=ibis.null("string"),
         link_value=ibis.null("string"),
-    ))
-    frontier = visited
-    hops = 0
+    ))]
     while True:
-        hops += 1
-        front = frontier.select(front_id="customer_id")
-        seen = visited.view().select(seen_id="customer_id")
+        front = levels[-1].select(front_id="customer_id")
+        seen = ibis.union(*(lv.select(seen_id="customer_id") for lv in levels), distinct=False)
         cand = pairs.semi_join(front, pairs.parent == front.front_id)
         cand = cand.anti_join(seen, cand.child == seen.seen_id)
         order = [cand.rank, cand.parent, cand.id_type, cand.id_value]
         cand = cand.mutate(rn=ibis.row_number().over(group_by=cand.child, order_by=order))
         new = scratch.materialize(cand.filter(cand.rn == 0).select(
             customer_id="child",
-            hops=ibis.literal(hops, "int64"),
+            hops=ibis.literal(len(levels), "int64"),
             linked_to="parent",
             link_type="id_type",
             link_value="id_value",
         ))
-        if frontier is not visited:
-            scratch.drop(frontier)
         if _count(new) == 0:
             scratch.drop(new)
             scratch.drop(pairs)
-            return visited
-        grown = scratch.materialize(ibis.union(visited, new, distinct=False))
-        scratch.drop(visited)
-        visited, frontier = grown, new
+            return scratch.materialize(ibis.union(*levels, distinct=False))
+        levels.append(new)
 
 
 # ---------------------------------------------------------------------------------------------
