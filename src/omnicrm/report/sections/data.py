@@ -14,7 +14,14 @@ from omnicrm.analytics.summary import (
     table_row_counts,
 )
 from omnicrm.report.i18n import t
-from omnicrm.report.page import Block, Section, figure_block, table_block, text_block
+from omnicrm.report.page import (
+    COLORWAY,
+    Block,
+    Section,
+    figure_block,
+    table_block,
+    text_block,
+)
 
 
 def build(con: BaseBackend, lang: str) -> Section | None:
@@ -40,9 +47,9 @@ def _rows_per_table(counts: dict[str, int], lang: str) -> Block:
 def _period(lines: ibis.Table, lang: str) -> Block:
     row = date_range(lines).execute().iloc[0]
     frame = pd.DataFrame({
-        "": [t(lang, k) for k in ("first_order", "last_order", "orders", "lines",
-                                  "returned_lines")],
-        " ": [row.first_order, row.last_order, int(row.orders), int(row.lines),
+        t(lang, "period"): [t(lang, k) for k in ("first_order", "last_order", "orders",
+                                                 "lines", "returned_lines")],
+        "": [row.first_order, row.last_order, int(row.orders), int(row.lines),
               int(row.returned_lines or 0)],
     })
     return table_block(t(lang, "period"), frame)
@@ -54,9 +61,14 @@ def _sales_by_channel(lines: ibis.Table, lang: str) -> list[Block]:
     frame["channel"] = frame["channel"].map(lambda c: t(lang, c))
     labels = {"month": t(lang, "month"), "revenue": t(lang, "revenue"),
               "channel": t(lang, "channel"), "orders": t(lang, "orders")}
-    revenue = px.bar(frame, x="month", y="revenue", color="channel", labels=labels)
-    totals = frame.groupby("channel", as_index=False)["orders"].sum()
-    orders = px.pie(totals, names="channel", values="orders", hole=0.5, labels=labels)
+    totals = frame.groupby("channel", as_index=False)["orders"].sum().sort_values(
+        "orders", ascending=False)
+    colors = dict(zip(totals["channel"], COLORWAY, strict=False))
+    revenue = px.bar(frame, x="month", y="revenue", color="channel", labels=labels,
+                     color_discrete_map=colors,
+                     category_orders={"channel": list(totals["channel"])})
+    orders = px.pie(totals, names="channel", values="orders", hole=0.5, labels=labels,
+                    color="channel", color_discrete_map=colors)
     return [figure_block(t(lang, "revenue_by_channel"), revenue),
             figure_block(t(lang, "orders_by_channel"), orders)]
 
