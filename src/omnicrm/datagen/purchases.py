@@ -9,8 +9,8 @@ Gamma with shape ``k`` (the person's regularity) and mean ``1 / lambda``, as in 
 the Poisson process of BG/NBD, larger ``k`` is a more regular weekly-shop rhythm, which is what
 lets staples show their re-purchase cycles. ``lambda`` stays the long-run rate while alive.
 
-All persons are drawn at once: gaps for every person in one array, a segmented cumulative sum,
-a cut at the end of the span and a geometric cut-off for dropout.
+All persons are drawn at once: a geometric number of repeat purchases before dropout, gaps for
+every person in one array, a segmented cumulative sum and a cut at the end of the span.
 
 Examples
 --------
@@ -40,17 +40,19 @@ class PurchaseDays:
 
 
 def _renewal_times(rng: np.random.Generator, rate: np.ndarray, shape: np.ndarray,
-                   span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Event times in ``(0, span)`` of Gamma(shape, mean 1/rate) renewal processes.
+                   span: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``limit`` event times in ``(0, span)`` of Gamma renewal processes.
 
-    Returns (owner, time) sorted by owner then time.
+    Gaps are Gamma(``shape``, mean ``1 / rate``). Returns (owner, time) sorted by owner, time.
     """
     owners, times = [], []
-    todo = np.flatnonzero((rate > 0) & (span > 0))
+    todo = np.flatnonzero((rate > 0) & (span > 0) & (limit > 0))
     offset = np.zeros(len(rate))
+    left = limit.astype(np.int64).copy()
     while len(todo):
         mean = rate[todo] * (span[todo] - offset[todo])
         n = np.ceil(mean + 4 * np.sqrt(mean / shape[todo] + 1) + 3).astype(np.int64)
+        n = np.minimum(n, left[todo])
         owner = np.repeat(todo, n)
         gaps = rng.gamma(shape[owner], 1 / (shape[owner] * rate[owner]))
         csum = np.cumsum(gaps)
@@ -61,9 +63,10 @@ def _renewal_times(rng: np.random.Generator, rate: np.ndarray, shape: np.ndarray
         owners.append(owner[keep])
         times.append(t[keep])
         last = t[np.cumsum(n) - 1]
-        short = last < span[todo]  # ran out of gaps before the end: draw more from there
-        offset[todo[short]] = last[short]
-        todo = todo[short]
+        left[todo] -= n
+        more = (last < span[todo]) & (left[todo] > 0)  # draw more gaps from the last event
+        offset[todo[more]] = last[more]
+        todo = todo[more]
     owner, t = np.concatenate(owners), np.concatenate(times)
     order = np.lexsort((t, owner))
     return owner[order], t[order]
@@ -100,13 +103,11 @@ def purchase_days(rng: np.random.Generator, *, arrival: np.ndarray, rate: np.nda
     start = clock[whole] + (arrival - whole) * traffic[whole]
     span = clock[-1] - start
     shape = np.ones(len(arrival)) if regularity is None else regularity
-    person, t = _renewal_times(rng, rate, shape, span)
     # number of repeat purchases after which the person drops out (support 1, 2, ...)
     cutoff = rng.geometric(np.clip(dropout_p, 1e-12, 1.0))
+    person, t = _renewal_times(rng, rate, shape, span, cutoff)
     first = np.searchsorted(person, np.arange(len(arrival)))
     rank = np.arange(len(person)) - first[person]
-    keep = rank < cutoff[person]
-    person, t, rank = person[keep], t[keep], rank[keep]
     w = start[person] + t
     day_index = (np.searchsorted(clock, w, side="right") - 1).clip(0, n_days - 1)
     day = day_index + (w - clock[day_index]) / traffic[day_index]
