@@ -12,7 +12,7 @@ Examples
 >>> p = parse_text(pa.array(["12.50", "3", "abc", None]), "money")
 >>> [str(v) if v is not None else None for v in p.values.to_pylist()]
 ['12.50', '3.00', None, None]
->>> p.failed.to_pylist(), p.expected.to_pylist()[2]
+>>> p.failed.to_pylist(), p.expected
 ([False, False, True, False], 'is not a number')
 >>> parse_text(pa.array(["2024-05-01 08:00"]), "timestamp", fmt="%Y-%m-%d %H:%M",
 ...            timezone="Asia/Shanghai").values.to_pylist()[0].isoformat()
@@ -154,6 +154,12 @@ def parse_decimal(text: pa.Array, target: pa.Decimal128Type) -> Parsed:
     fast = _try_cast(text, target)
     if fast is not None:
         return Parsed(fast, _no_failures(text), "is not a number")
+    # Usual case of a dirty file: a few values are not numbers at all; set them aside with one
+    # pass and cast the rest at once.
+    numeric = pc.match_substring_regex(text, r"^[+-]?(\d+\.?\d*|\.\d+)$")
+    fast = _try_cast(pc.if_else(numeric, text, pa.scalar(None, pa.string())), target)
+    if fast is not None:
+        return Parsed(fast, _failed(text, fast), "is not a number")
     clean = pc.replace_substring_regex(text, r"^\+", "")
     clean = pc.replace_substring_regex(clean, r"^(-?)\.", r"\1" "0.")
     number = pc.match_substring_regex(clean, r"^-?\d+(\.\d*)?$")
