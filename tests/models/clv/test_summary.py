@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
@@ -143,8 +144,11 @@ def _expr_matches_pandas(con, cdnow_transactions, cdnow_summary):
         columns={"sample_id": "customer_id", "date": "order_ts", "dollars": "amount"})
     frame["customer_id"] = frame["customer_id"].astype(str)
     frame["order_ts"] = frame["order_ts"].dt.tz_localize("UTC")
-    table = con.create_table("clv_lines", frame[["customer_id", "order_ts", "amount"]],
-                             overwrite=True)
+    frame = frame[["customer_id", "order_ts", "amount"]]
+    if con.name == "pyspark":  # a temporary view: nothing written to spark-warehouse/
+        table = con.create_view("clv_lines", ibis.memtable(frame), overwrite=True)
+    else:
+        table = con.create_table("clv_lines", frame, overwrite=True)
     got = rfm_summary_expr(table, as_of=CALIBRATION_END).to_pandas()
     expected = cdnow_summary.assign(customer_id=cdnow_summary["customer_id"].astype(str))
     merged = expected.merge(got, on="customer_id", suffixes=("", "_wh"), validate="1:1")
@@ -168,6 +172,12 @@ class TestWarehouseExpression:
         finally:
             con.drop_table("clv_lines", force=True)
             con.disconnect()
+
+    @pytest.mark.spark
+    @pytest.mark.slow
+    def test_spark_matches_pandas_on_cdnow(self, spark_warehouse, cdnow_transactions,
+                                           cdnow_summary):
+        _expr_matches_pandas(spark_warehouse, cdnow_transactions, cdnow_summary)
 
     def test_expression_is_lazy_and_skips_anonymous_sales(self, warehouse):
         frame = pd.DataFrame({
