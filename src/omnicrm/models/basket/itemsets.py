@@ -1,12 +1,14 @@
 """Frequent itemsets counted in the warehouse with Ibis (Apriori, one level per query).
 
-The baskets are ``(basket, item)`` rows. Level 1 counts every item; level 2 joins the baskets
-with themselves on the basket id, keeping frequent items only and ``item_a < item_b`` so that
-each pair is produced once; level *k* >= 3 extends the baskets' frequent *(k-1)*-itemsets by a
-larger item of the same basket and keeps only the candidates whose every *(k-1)*-subset is
-frequent (the Apriori property, Agrawal & Srikant 1994). Each level is one ``group_by`` +
-``count`` executed by the backend, so the same code runs on DuckDB, PostgreSQL and Spark; only
-the frequent itemsets of each level (few) come back to Python to generate the next candidates.
+The baskets are ``(basket, item)`` rows. Level 1 counts every item; the frequent ones get
+integer codes in ascending item order and the baskets are reduced to them once. Level 2 joins
+the baskets with themselves on the basket id with ``item_a < item_b``, so each pair is produced
+once; level *k* >= 3 joins the baskets' occurrences of frequent *(k-1)*-itemsets with themselves
+on the basket and the first *k-2* items and keeps only the candidates whose every
+*(k-1)*-subset is frequent (the Apriori property, Agrawal & Srikant 1994). Each level is one
+``group_by`` + ``count`` executed by the backend, so the same code runs on DuckDB, PostgreSQL
+and Spark; only the frequent itemsets of each level (few) come back to Python to generate the
+next candidates.
 
 Examples
 --------
@@ -119,7 +121,7 @@ def frequent_itemsets(
         coded = distinct.join(codes, distinct.item == codes.item).select(
             basket=distinct.basket, item=codes.code
         )
-        with coded.cache() as cached:
+        with _materialise(coded) as cached:
             found = _higher_levels(cached, max_len, min_count, dt.int64)
         items = singles["i1"].to_numpy(dtype=object)
         for level in found:
@@ -209,7 +211,7 @@ def _higher_levels(
                     break
                 grown = grown.semi_join(_upload(candidates, item_type), names)
             if k < max_len:  # counted now and extended next: materialise the join once
-                grown = _hold(grown.cache(), cached)
+                grown = _hold(_materialise(grown), cached)
             counted = (
                 grown.group_by(names)
                 .agg(count=grown.basket.count())
@@ -227,6 +229,17 @@ def _higher_levels(
         for table in cached:
             table.release()
     return levels
+
+
+def _materialise(expr: ibis.Table) -> ibis.Table:
+    """``expr.cache()`` that also works when ``expr`` uses uploaded in-memory tables.
+
+    Ibis 12's PySpark backend compiles a cached table without registering the in-memory tables
+    it reads (DuckDB does register them). Executing ``expr.limit(0)`` first registers them on any
+    backend, at the cost of an empty query.
+    """
+    expr.limit(0).execute()
+    return expr.cache()
 
 
 def _hold(table: ibis.Table, cached: list[ibis.Table]) -> ibis.Table:
