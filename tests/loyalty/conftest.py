@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from omnicrm.db import make_engine, make_session_factory, upgrade
-from omnicrm.loyalty import members, points, redemption
+from omnicrm.loyalty import members, points, redemption, returns
 from omnicrm.loyalty.earning import LineInput
 from omnicrm.loyalty.operations import Context
 from omnicrm.loyalty.rules import load_rules
@@ -74,10 +74,10 @@ class Shop:
         )
 
     def give_back(self, member_id: str, order_ref: str, return_ref: str, *lines) -> dict:
-        ret = points.ReturnInput(
-            order_ref, return_ref, [points.ReturnLine(Decimal(a), line_no=n) for n, a in lines]
+        ret = returns.ReturnInput(
+            order_ref, return_ref, [returns.ReturnLine(Decimal(a), line_no=n) for n, a in lines]
         )
-        return self.run(points.return_lines, member_id, ret, self.ctx(), self.rules)
+        return self.run(returns.return_lines, member_id, ret, self.ctx(), self.rules)
 
     def event(self, member_id: str, kind: str, **kwargs) -> dict:
         return self.run(points.bonus, member_id, kind, self.ctx(), self.rules, **kwargs)

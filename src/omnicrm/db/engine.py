@@ -6,8 +6,9 @@ resource so that balances can never be overdrawn:
 * on SQLite every write transaction starts with ``BEGIN IMMEDIATE``: one writer at a time,
   the file in WAL mode so readers (:func:`read_only` sessions) are not blocked, and a busy
   timeout so writers queue instead of failing;
-* on PostgreSQL services lock the rows they change with ``SELECT ... FOR UPDATE`` in a fixed
-  order (member first, then its lots by id).
+* on PostgreSQL services lock the member row with ``SELECT ... FOR UPDATE`` before touching
+  anything of the member; its lots, entries and orders are only changed under that lock, so
+  the member row is the single point of serialisation (one lock, no lock-order deadlocks).
 
 Transient failures (SQLite "database is locked", PostgreSQL serialization failures and
 deadlocks) are retried a bounded number of times by :func:`run_transaction`.

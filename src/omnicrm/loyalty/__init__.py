@@ -3,7 +3,8 @@
 Services (one transaction each, see :mod:`omnicrm.loyalty.operations`):
 
 * :mod:`~omnicrm.loyalty.members` — ``enrol``, ``get_member``, ``update`` (consents, birthday);
-* :mod:`~omnicrm.loyalty.points` — ``earn``, ``return_lines``, ``bonus``, ``adjust``;
+* :mod:`~omnicrm.loyalty.points` — ``earn``, ``bonus``, ``adjust``;
+* :mod:`~omnicrm.loyalty.returns` — ``return_lines`` (clawback);
 * :mod:`~omnicrm.loyalty.redemption` — ``redeem``;
 * :mod:`~omnicrm.loyalty.maintenance` — ``expire_all``, ``review_all`` (scheduled jobs);
 * :mod:`~omnicrm.loyalty.verify` — ``verify_ledger`` (hash chain and balances);

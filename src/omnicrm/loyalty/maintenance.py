@@ -63,15 +63,16 @@ def expire_all(
         session.rollback()
     entries = points = 0
 
-    def one(session: Session, member_id: str) -> int:
+    def one(session: Session, member_id: str) -> int | None:
+        """Points expired for the member, or None if another process already did it."""
         member = lock_member(session, member_id)
         entry = expire_due(session, member, at, actor=actor)
         session.commit()
-        return -entry.points if entry is not None else -1
+        return None if entry is None else -entry.points
 
     for member_id in due:
         expired = run_transaction(factory, lambda s, m=member_id: one(s, m))
-        if expired >= 0:
+        if expired is not None:
             entries += 1
             points += expired
     return JobReport(members=len(due), entries=entries, points=points)

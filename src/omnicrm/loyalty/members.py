@@ -35,7 +35,6 @@ from omnicrm.loyalty.rules import Rules
 from omnicrm.loyalty.tiers import EPSILON, qualification_value, review_if_due
 
 CONSENT_CHANNELS = ("email", "sms", "push", "marketing")
-UNSET = object()
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ class Context:
     audit : bool
         Write an audit row for this operation (admin actions).
     now : datetime, optional
-        The operation's clock (tests travel in time); defaults to the current UTC time.
+        The operation's clock (tests travel in time); defaults to the time the context is
+        created, so every retry of the operation uses the same instant.
     """
 
     actor: str
@@ -66,16 +67,11 @@ class Context:
     idempotency_key: str | None = None
     request_hash: str | None = None
     audit: bool = False
-    now: dt.datetime | None = None
-    _frozen_now: list[dt.datetime] = field(default_factory=list, repr=False, compare=False)
+    now: dt.datetime = field(default_factory=utcnow)
 
     def clock(self) -> dt.datetime:
-        """The operation's time: ``now`` if given, else the first call's UTC time."""
-        if self.now is not None:
-            return self.now
-        if not self._frozen_now:
-            self._frozen_now.append(utcnow())
-        return self._frozen_now[0]
+        """The operation's time (fixed when the context is made, so retries reuse it)."""
+        return self.now
 
     @property
     def namespace(self) -> str:

@@ -1,16 +1,10 @@
-"""Point services: earn on an order, claw back on returns, bonus events, admin adjustments.
+"""Point services: earn on an order, bonus events, admin adjustments.
 
 Each function is one business operation: it takes the member's row lock, first applies what
 is due (lot expiry, tier review), changes rows through :mod:`omnicrm.loyalty.ledger` helpers
 and commits once through :func:`omnicrm.loyalty.operations.finish`.
 
-Return policy: a return claws back the points its lines earned, in proportion to the amount
-returned (cumulatively per line, so returning a whole line in parts claws back exactly what
-it earned). Points come first from the lots the order created, then oldest-expiring first.
-When the member has already spent them, only what remains is taken — the balance never goes
-negative — and the difference is recorded on the order as ``clawback_shortfall`` for finance
-to follow up. Qualifying points and spend are always reversed in full, dated at the original
-purchase.
+Returns are in :mod:`omnicrm.loyalty.returns`.
 
 Examples
 --------
@@ -33,22 +27,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
-from omnicrm.loyalty.earning import LineInput, floor_int, quote_order
+from omnicrm.loyalty.earning import LineInput, quote_order
 from omnicrm.loyalty.errors import (
     DuplicateOrderError,
-    DuplicateReturnError,
     InvalidRequestError,
     LimitReachedError,
     MemberClosedError,
     NotEligibleError,
-    OrderNotFoundError,
 )
 from omnicrm.loyalty.ledger import (
     append_entry,
@@ -63,14 +55,13 @@ from omnicrm.loyalty.rules import BonusRule, Rules
 from omnicrm.loyalty.tiers import review_if_due, upgrade_if_qualified
 
 __all__ = [
+    "DiscountInput",
     "LineInput",
     "OrderInput",
-    "ReturnInput",
-    "ReturnLine",
     "adjust",
     "bonus",
     "earn",
-    "return_lines",
+    "prepare",
 ]
 
 CLOCK_SKEW = dt.timedelta(minutes=10)
@@ -97,22 +88,6 @@ class OrderInput:
     store_id: str | None = None
     channel: str | None = None
     discounts: Sequence[DiscountInput] = ()
-
-
-@dataclass(frozen=True)
-class ReturnLine:
-    """Amount refunded on one line, found by ``line_no`` (1-based) or ``product_id``."""
-
-    amount: Decimal
-    line_no: int | None = None
-    product_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ReturnInput:
-    order_ref: str
-    return_ref: str
-    lines: Sequence[ReturnLine] = field(default_factory=tuple)
 
 
 def prepare(session: Session, member_id: str, ctx: operations.Context, rules: Rules) -> Member:
@@ -367,112 +342,6 @@ def earn(
         "entry_ids": entries,
     }
     return operations.finish(session, ctx, "earn", result, target=member.id)
-
-
-def _find_line(lines: Sequence[OrderLine], ret: ReturnLine, index: int) -> OrderLine:
-    if ret.line_no is not None:
-        found = [line for line in lines if line.line_no == ret.line_no]
-    elif ret.product_id is not None:
-        found = [line for line in lines if line.product_id == ret.product_id]
-        if len(found) > 1:
-            raise InvalidRequestError(
-                f"product {ret.product_id!r} is on several lines of the order; "
-                "send line_no instead",
-                field=f"lines[{index}].product_id",
-            )
-    else:
-        raise InvalidRequestError(
-            "give line_no or product_id for each returned line", field=f"lines[{index}]"
-        )
-    if not found:
-        raise InvalidRequestError(
-            f"returned line {ret.line_no or ret.product_id!r} is not on the order",
-            field=f"lines[{index}]",
-        )
-    return found[0]
-
-
-def return_lines(
-    session: Session, member_id: str, ret: ReturnInput, ctx: operations.Context, rules: Rules
-) -> dict:
-    """Claw back the points earned on returned lines (see the module's return policy)."""
-    replay = operations.start(session, ctx, "return")
-    if replay is not None:
-        return replay
-    if not ret.lines:
-        raise InvalidRequestError("the return has no lines", field="lines")
-    member = prepare(session, member_id, ctx, rules)
-    now = ctx.clock()
-    order = session.scalar(
-        select(LoyaltyOrder).where(
-            LoyaltyOrder.order_ref == ret.order_ref, LoyaltyOrder.member_id == member.id
-        )
-    )
-    if order is None:
-        raise OrderNotFoundError(f"order {ret.order_ref!r} of member {member_id!r} is not known")
-    reference = f"return:{ret.order_ref}:{ret.return_ref}"
-    if session.scalar(
-        select(LedgerEntry.id).where(
-            LedgerEntry.member_id == member.id, LedgerEntry.reference == reference
-        )
-    ):
-        raise DuplicateReturnError(
-            f"return {ret.return_ref!r} of order {ret.order_ref!r} was already processed"
-        )
-    lines = list(session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
-    claw = claw_q = 0
-    refunded = ZERO
-    for i, r in enumerate(ret.lines):
-        line = _find_line(lines, r, i)
-        left = line.amount - line.returned_amount
-        if r.amount <= 0 or r.amount > left:
-            raise InvalidRequestError(
-                f"line {line.line_no}: return amount {r.amount} must be > 0 and "
-                f"<= {left} not yet returned",
-                field=f"lines[{i}].amount",
-            )
-        before = line.returned_amount
-        line.returned_amount = before + r.amount
-        if line.amount > 0:
-            target = floor_int(line.points * line.returned_amount / line.amount)
-            claw += target - line.points_clawed_back
-            line.points_clawed_back = target
-            q_now = floor_int(line.qualifying_points * line.returned_amount / line.amount)
-            claw_q += q_now - floor_int(line.qualifying_points * before / line.amount)
-        refunded += r.amount
-    lots = spendable_lots(session, member.id, now, first_order_id=order.id)
-    available = sum(lot.remaining for lot in lots)
-    taken = min(claw, available)
-    entry = append_entry(
-        session,
-        member,
-        kind="clawback",
-        movements=take_points(lots, taken),
-        now=now,
-        actor=ctx.actor,
-        occurred_at=order.purchased_at,
-        qualifying_points=-claw_q,
-        spend=-refunded,
-        order_id=order.id,
-        reference=reference,
-        reason=None if taken == claw else f"{claw - taken} points already spent",
-    )
-    order.returned_amount += refunded
-    order.points_clawed_back += taken
-    order.clawback_shortfall += claw - taken
-    result = {
-        "member_id": member.id,
-        "order_ref": order.order_ref,
-        "return_ref": ret.return_ref,
-        "refunded_amount": f"{refunded:.2f}",
-        "points_due": claw,
-        "points_clawed_back": taken,
-        "shortfall": claw - taken,
-        "qualifying_points_reversed": claw_q,
-        "balance": member.points_balance,
-        "entry_id": entry.id,
-    }
-    return operations.finish(session, ctx, "return", result, target=member.id)
 
 
 def bonus(

@@ -21,9 +21,10 @@ from omnicrm.api.schemas.points import (
     ReturnPublic,
     ReturnRequest,
 )
-from omnicrm.loyalty import points, redemption
+from omnicrm.loyalty import points, redemption, returns
 from omnicrm.loyalty.earning import LineInput
-from omnicrm.loyalty.points import DiscountInput, OrderInput, ReturnInput, ReturnLine
+from omnicrm.loyalty.points import DiscountInput, OrderInput
+from omnicrm.loyalty.returns import ReturnInput, ReturnLine
 
 router = APIRouter(prefix="/members/{member_id}", tags=["points"], responses=ERROR_RESPONSES)
 MemberId = Annotated[str, Path(min_length=1, max_length=40)]
@@ -96,7 +97,7 @@ def return_lines(
         lines=[ReturnLine(x.amount, x.line_no, x.product_id) for x in body.lines],
     )
     ctx = context(who, key, "return", _payload(member_id, body))
-    return state.db.run(lambda s: points.return_lines(s, member_id, ret, ctx, state.rules))
+    return state.db.run(lambda s: returns.return_lines(s, member_id, ret, ctx, state.rules))
 
 
 @router.post("/events", status_code=status.HTTP_201_CREATED, response_model=EventPublic)
