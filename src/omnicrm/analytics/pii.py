@@ -303,7 +303,7 @@ def pseudonymize(
 
 def _normalized_pii(table: ir.Table, name: str, *, fold_gmail: bool) -> ir.StringValue:
     if name == "id_value" and "id_type" in table.columns:
-        from omnicrm.analytics.identity import load_identity_rules, normalize_identifier
+        from omnicrm.analytics.identity_rules import load_identity_rules, normalize_identifier
 
         return normalize_identifier(table.id_type, table.id_value, load_identity_rules())
     if name in ("phone", "email"):

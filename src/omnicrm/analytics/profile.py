@@ -27,106 +27,31 @@ from __future__ import annotations
 
 import difflib
 import json
-import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from importlib import resources
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import ibis
 from ibis.backends import BaseBackend
 
 from omnicrm.analytics.identity import identifier_links, load_identity_rules, resolve_graph
 from omnicrm.analytics.pii import mask_identifier, mask_name
+from omnicrm.analytics.profile_rules import (
+    PHYSICAL_CHANNELS,
+    ProfileRules,
+    day_part,
+    evaluate_tags,
+    load_profile_rules,
+)
 from omnicrm.errors import InputError
 
 NOT_COMPUTED = "not computed yet — run omnicrm analyze"
-_PHYSICAL = ("store", "unmanned")
-_METRICS = ("weekend_share", "day_part_share", "promo_share", "return_share",
-            "department_share", "online_share", "channels", "orders", "nps_avg")
-_TAG_KEYS = {"name", "metric", "min", "max", "min_orders", "reason", "day_part", "departments"}
-_TOP_KEYS = {"timezone", "recent_orders", "top_n", "day_parts", "tags"}
+"""What the ``scores`` section says before ``customer_scores`` exists."""
 
-
-# ---------------------------------------------------------------------------------------------
-# Rules
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfileRules:
-    """Profile settings and tag rules (see ``config/profile.toml``)."""
-
-    timezone: str = "UTC"
-    recent_orders: int = 10
-    top_n: int = 5
-    day_parts: dict[str, tuple[int, int]] = field(default_factory=dict)
-    tags: tuple[dict[str, Any], ...] = ()
-
-
-def load_profile_rules(path: str | Path | None = None, **overrides: Any) -> ProfileRules:
-    """Load the shipped ``profile.toml``, then ``path`` over it, then ``overrides``.
-
-    Examples
-    --------
-    >>> rules = load_profile_rules(timezone="Asia/Shanghai")
-    >>> rules.timezone, rules.day_parts["evening"], rules.tags[0]["name"]
-    ('Asia/Shanghai', (17, 22), 'weekend shopper')
-    """
-    text = resources.files("omnicrm.analytics").joinpath("config", "profile.toml").read_text(
-        encoding="utf-8")
-    data, origin = tomllib.loads(text), "built-in profile.toml"
-    if path is not None:
-        origin = str(path)
-        try:
-            user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InputError(f"profile rules file {origin!r} cannot be read: {exc}") from None
-        data.update(user)
-    data.update(overrides)
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise InputError(f"{origin}: unknown setting(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(sorted(_TOP_KEYS))}")
-    try:
-        ZoneInfo(str(data["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{origin}: timezone = {data['timezone']!r} is not a time zone; use an "
-                         "IANA name such as 'Asia/Shanghai' or 'UTC'") from None
-    parts = {}
-    for name, span in data.get("day_parts", {}).items():
-        if (not isinstance(span, list) or len(span) != 2
-                or not all(isinstance(h, int) and 0 <= h <= 24 for h in span)):
-            raise InputError(f"{origin}: day_parts.{name} = {span!r} must be [start, end] hours "
-                             "between 0 and 24")
-        parts[name] = (span[0], span[1])
-    tags = tuple(_check_tag(t, parts, origin) for t in data.get("tags", []))
-    return ProfileRules(timezone=str(data["timezone"]), recent_orders=int(data["recent_orders"]),
-                        top_n=int(data["top_n"]), day_parts=parts, tags=tags)
-
-
-def _check_tag(tag: dict[str, Any], parts: dict[str, Any], origin: str) -> dict[str, Any]:
-    name = tag.get("name", "?")
-    where = f"{origin}: tag {name!r}"
-    unknown = sorted(set(tag) - _TAG_KEYS)
-    if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(sorted(_TAG_KEYS))}")
-    if tag.get("metric") not in _METRICS:
-        raise InputError(f"{where}: metric = {tag.get('metric')!r} is unknown; use one of "
-                         f"{', '.join(_METRICS)}")
-    if "min" not in tag and "max" not in tag:
-        raise InputError(f"{where}: give a min or a max for the metric")
-    if tag["metric"] == "day_part_share" and tag.get("day_part") not in parts:
-        raise InputError(f"{where}: day_part = {tag.get('day_part')!r} is not one of "
-                         f"{', '.join(parts)}")
-    if tag["metric"] == "department_share" and not tag.get("departments"):
-        raise InputError(f"{where}: department_share needs a list of departments")
-    return {"min_orders": 0, "reason": "", **tag}
+__all__ = ["NOT_COMPUTED", "ProfileRules", "customer_profile", "load_profile_rules",
+           "profile_json"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,7 +112,7 @@ def customer_profile(
         "feedback": _feedback(con, tables, ids, cutoff),
         "behaviour": _behaviour(con, tables, ids, cutoff),
     }
-    profile["tags"] = _tags(profile, orders, rules)
+    profile["tags"] = evaluate_tags(profile, orders, rules)
     return profile
 
 
@@ -349,7 +274,7 @@ def _purchases(orders, rules: ProfileRules) -> dict[str, Any]:
     spend = sum((o["amount"] for o in orders), Decimal("0.00"))
     by_channel = Counter(o["channel"] for o in bought if o["channel"])
     by_store = Counter(o["store_id"] for o in bought if o["store_id"])
-    parts = Counter(_day_part(ts.hour, rules) for ts in local)
+    parts = Counter(day_part(ts.hour, rules) for ts in local)
     return {
         "orders": len(bought),
         "return_orders": sum(1 for o in orders if o["returns"] and not o["purchases"]),
@@ -369,13 +294,6 @@ def _purchases(orders, rules: ProfileRules) -> dict[str, Any]:
 def _mode(counts: Counter) -> str | None:
     """Most frequent value; ties go to the smallest value (deterministic)."""
     return min(counts, key=lambda k: (-counts[k], k)) if counts else None
-
-
-def _day_part(hour: int, rules: ProfileRules) -> str:
-    for name, (start, end) in rules.day_parts.items():
-        if (start <= hour < end) if start < end else (hour >= start or hour < end):
-            return name
-    return "other"
 
 
 def _scores(con, tables, unified, ids) -> dict[str, Any]:
@@ -456,7 +374,7 @@ def _behaviour(con, tables, ids, cutoff) -> dict[str, Any]:
     zoned = visits.filter(visits.zone.notnull())
     zones = zoned.group_by("zone").aggregate(
         visits=zoned.count(), dwell_seconds=zoned.dwell_seconds.sum())
-    online = mine.filter(~mine.channel.isin(_PHYSICAL) & (mine.event_type != "store_visit"))
+    online = mine.filter(~mine.channel.isin(PHYSICAL_CHANNELS) & (mine.event_type != "store_visit"))
     queried = mine.filter(mine.search_query.notnull())
     searches = queried.group_by("search_query").aggregate(n=queried.count()).order_by(
         ibis.desc("n"), "search_query").limit(5)
@@ -472,53 +390,6 @@ def _behaviour(con, tables, ids, cutoff) -> dict[str, Any]:
         "online_events": int(online.count().to_pyarrow().as_py()),
         "top_searches": [r["search_query"] for r in _rows(searches)],
     }
-
-
-def _tags(profile, orders, rules: ProfileRules) -> list[dict[str, Any]]:
-    bought = [o for o in orders if o["purchases"]]
-    tz = ZoneInfo(rules.timezone)
-    buy_spend = sum((o["purchase_amount"] for o in bought), Decimal(0))
-    lines = sum(o["lines"] for o in orders)
-    dept = {str(k).lower(): v for k, v in profile["department_spend"].items()}
-
-    def share(part, whole):
-        return float(part) / float(whole) if whole else None
-
-    def metric(tag):
-        name = tag["metric"]
-        if name == "weekend_share":
-            return profile["purchases"]["weekend_share"]
-        if name == "day_part_share":
-            hits = sum(_day_part(o["order_ts"].astimezone(tz).hour, rules) == tag["day_part"]
-                       for o in bought)
-            return share(hits, len(bought))
-        if name == "promo_share":
-            return share(sum(o["promo_amount"] for o in bought), buy_spend)
-        if name == "return_share":
-            return share(sum(o["returns"] for o in orders), lines)
-        if name == "department_share":
-            wanted = sum(v for k, v in dept.items()
-                         if k in {d.lower() for d in tag["departments"]})
-            return share(wanted, sum(dept.values()))
-        if name == "online_share":
-            return share(sum(o["channel"] not in _PHYSICAL for o in bought), len(bought))
-        if name == "channels":
-            return len(profile["purchases"]["channels"])
-        if name == "orders":
-            return len(bought)
-        return profile["feedback"].get("nps_avg")
-
-    out = []
-    for tag in rules.tags:
-        if len(bought) < tag["min_orders"]:
-            continue
-        value = metric(tag)
-        if value is None or value < tag.get("min", float("-inf")) \
-                or value > tag.get("max", float("inf")):
-            continue
-        out.append({"tag": tag["name"], "reason": tag["reason"].format(value=value),
-                    "value": value})
-    return out
 
 
 def profile_json(profile: dict[str, Any]) -> str:
