@@ -22,7 +22,7 @@ from collections.abc import Mapping as MappingABC
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import numpy as np
@@ -33,7 +33,7 @@ from ibis.backends import BaseBackend
 from omnicrm.errors import InputError
 from omnicrm.ingest.mapping import Mapping, load_mapping
 from omnicrm.ingest.readers import open_source
-from omnicrm.ingest.source import Reject, SourceBatch
+from omnicrm.ingest.source import Reject
 from omnicrm.ingest.transform import LINE, Plan, output_schema, transform
 from omnicrm.schema import get_table
 from omnicrm.schema.tables import INGEST_RUNS, QUARANTINE
@@ -45,6 +45,8 @@ from omnicrm.warehouse.staging import (
     create_staging_table,
     drop_staging_table,
 )
+
+T = TypeVar("T")
 
 _QUARANTINE_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("table_name", pa.string()), ("source_file", pa.string()),
@@ -209,8 +211,9 @@ def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping,
             stage = create_staging_table(con, output_schema(contract), prefix="rows")
             quarantine = create_staging_table(con, _QUARANTINE_SCHEMA, prefix="quarantine")
             staged = 0
-            for batch in prefetch(source.batches()):
-                out = transform(batch.data, batch.lines, plan)
+            transformed = ((batch, transform(batch.data, batch.lines, plan))
+                           for batch in source.batches())
+            for batch, out in prefetch(transformed):
                 append_arrow(con, stage, out.good)
                 bad = _quarantine_rows(run_id, contract.name, name, out.bad_lines,
                                        out.bad_raw, out.reasons, batch.rejects)
@@ -306,11 +309,12 @@ def _run_row(run_id: str, table: str, result: FileResult, started: dt.datetime) 
     }], schema=_RUNS_SCHEMA)
 
 
-def prefetch(batches: Iterator[SourceBatch]) -> Iterator[SourceBatch]:
-    """Read the next batch in a background thread while the current one is processed.
+def prefetch(batches: Iterator[T]) -> Iterator[T]:
+    """Produce the next item in a background thread while the current one is consumed.
 
-    At most two batches are in memory at once. pyarrow and the warehouse release the GIL, so
-    reading overlaps with transforming and staging on a multi-core machine.
+    Ingestion reads and transforms batch n+1 while batch n is written to the warehouse; at most
+    three batches are in memory at once. pyarrow and the warehouse release the GIL, so the two
+    overlap on a multi-core machine. An exception in the producer is raised in the consumer.
     """
     slots: queue.Queue = queue.Queue(maxsize=1)
     done = object()
