@@ -3,7 +3,8 @@
 Datasets: hand-made ones with hand-computed supports, random baskets with planted
 associations, and edge cases (single-item baskets, repeated items, an item in every basket, a
 support exactly at the threshold). Implementations: ours on a DuckDB warehouse table, ours on a
-pandas DataFrame, ours on PySpark local mode (slow), and mlxtend's FP-growth and Apriori.
+pandas DataFrame, ours on PySpark local mode (slow), ours on PostgreSQL, and mlxtend's FP-growth
+and Apriori.
 
 The truth each implementation is compared with is independent of all of them: the hand values
 where given, otherwise an exhaustive count of every combination of items with numpy (no Apriori
@@ -328,6 +329,27 @@ def test_same_itemsets_and_rules_on_pyspark(spark, dataset: Dataset) -> None:
     # a temporary view: nothing is written to the Spark warehouse folder
     view_name = "baskets_" + dataset.name.replace("-", "_")
     table = spark.create_view(view_name, ibis.memtable(dataset.rows()), overwrite=True)
+    itemsets, rules = _ours(table, dataset)
+    want = truth(dataset)
+    assert_same_itemsets(itemsets, want)
+    assert_same_rules(rules, textbook_rules(want))
+
+
+# --- PostgreSQL --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def postgres(postgres_url):
+    con = connect(postgres_url)
+    yield con
+    con.disconnect()
+
+
+@pytest.mark.postgres
+@by_name
+def test_same_itemsets_and_rules_on_postgresql(postgres, dataset: Dataset) -> None:
+    # a temporary table: gone when the connection closes
+    table_name = "baskets_" + dataset.name.replace("-", "_")
+    table = postgres.create_table(table_name, dataset.rows(), temp=True, overwrite=True)
     itemsets, rules = _ours(table, dataset)
     want = truth(dataset)
     assert_same_itemsets(itemsets, want)
