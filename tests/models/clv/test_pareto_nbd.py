@@ -74,6 +74,19 @@ class TestAgainstLifetimes:
         np.testing.assert_allclose(fitted.log_likelihood(s), ll, rtol=1e-9)
 
 
+def test_grouped_total_equals_the_sum_over_customers(cdnow_summary):
+    from omnicrm.models.clv.inputs import compress, purchase_arrays
+
+    names = ("frequency", "recency", "T")
+    stats = compress(purchase_arrays(cdnow_summary), names)
+    assert len(stats.pairs("frequency", "recency")[2]) == len(stats.weights)
+    for params in ([0.553, 10.578, 0.606, 11.669], [0.553, 11.669, 0.606, 10.578]):
+        total, _ = ParetoNBDModel()._total_loglik(np.array(params), stats)
+        rows, _ = ParetoNBDModel()._loglik(
+            np.array(params), *(cdnow_summary[n].to_numpy(float) for n in names))
+        assert total == pytest.approx(rows.sum(), rel=1e-12)
+
+
 class TestA0:
     @pytest.mark.parametrize("params", [
         (0.553, 10.578, 0.606, 11.669),  # alpha < beta

@@ -16,7 +16,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -123,6 +123,7 @@ class SufficientStats:
     values: dict[str, np.ndarray]
     codes: dict[str, np.ndarray]
     weights: np.ndarray
+    _pairs: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_customers(self) -> int:
@@ -132,6 +133,22 @@ class SufficientStats:
     def column(self, name: str) -> np.ndarray:
         """The column ``name`` with one value per distinct row."""
         return self.values[name][self.codes[name]]
+
+    def pairs(self, first: str, second: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct ``(first, second)`` value pairs among the rows (computed once, cached).
+
+        Returns the two columns' values for each distinct pair and, per row, the index of its
+        pair: a function of the two columns is then evaluated once per pair and gathered.
+        """
+        key = (first, second)
+        if key not in self._pairs:
+            n_second = len(self.values[second])
+            row_pair, distinct = pd.factorize(
+                self.codes[first] * n_second + self.codes[second], sort=False)
+            code_first, code_second = np.divmod(np.asarray(distinct, dtype="int64"), n_second)
+            self._pairs[key] = (self.values[first][code_first],
+                                self.values[second][code_second], row_pair)
+        return self._pairs[key]
 
     def weight_by(self, name: str) -> np.ndarray:
         """Customers per distinct value of column ``name`` (aligned with ``values[name]``)."""

@@ -12,8 +12,9 @@ Hardie (2005), "A Note on Deriving the Pareto/NBD Model and Related Expressions"
 
 with ``M = max(alpha, beta)``, ``m = min(alpha, beta)``, ``b = s + 1`` if ``alpha >= beta`` else
 ``r + x``. ``log F`` is evaluated by :func:`.special.log_hyp2f1_a_a1` (Euler-transformed, no
-overflow) and ``log A0 = log F(t_x) + log(1 - exp(log F(T) - log F(t_x)))``. The gradient is by
-central finite differences on the compressed rows. Predictions (same note, eq. 21-22)::
+overflow) and ``log A0 = log F(t_x) + log(1 - exp(log F(T) - log F(t_x)))``; ``F`` is evaluated
+once per distinct ``(x, t)`` pair. The gradient is by central finite differences. Predictions
+(same note, eq. 21-22)::
 
     P(alive) = 1 / (1 + s / (r + s + x) * (alpha + T)^(r + x) (beta + T)^s * A0)
     E[Y(t) | x, t_x, T] = (r + x)(beta + T) / ((alpha + T)(s - 1))
@@ -39,24 +40,30 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import expit, gammaln
 
+from omnicrm.models.clv.inputs import dot
 from omnicrm.models.clv.purchase import PurchaseModel
 from omnicrm.models.clv.special import log1mexp, log_hyp2f1_a_a1, one_minus_power_over
 
 
-def log_a0(params, x, t_x, T):
-    """``log A0`` of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 19-20)."""
+def log_f(params, x, t):
+    """``log F(t)`` of the Pareto/NBD likelihood: ``log 2F1(r+s+x, b; r+s+x+1; z)
+    - (r+s+x) log(M + t)`` with ``z = (M - m) / (M + t)`` (Fader & Hardie 2005 note, eq. 19-20)."""
     r, alpha, s, beta = params
     big, small = max(alpha, beta), min(alpha, beta)
     b = s + 1.0 if alpha >= beta else r + x
     rsx = r + s + x
+    return log_hyp2f1_a_a1(rsx, b, (big - small) / (big + t)) - rsx * np.log(big + t)
 
-    def log_f(t):
-        return log_hyp2f1_a_a1(rsx, b, (big - small) / (big + t)) - rsx * np.log(big + t)
 
-    at_tx = log_f(t_x)
-    at_T = log_f(T)
+def _log_a0_from(at_tx, at_T):
+    """``log A0 = log(F(t_x) - F(T))`` from the two logs (``F`` decreases in ``t``)."""
     with np.errstate(invalid="ignore"):
         return at_tx + log1mexp(np.minimum(at_T - at_tx, 0.0))
+
+
+def log_a0(params, x, t_x, T):
+    """``log A0`` of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 19-20)."""
+    return _log_a0_from(log_f(params, x, t_x), log_f(params, x, T))
 
 
 class ParetoNBDModel(PurchaseModel):
@@ -99,6 +106,20 @@ class ParetoNBDModel(PurchaseModel):
         alive_all = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         died = np.log(s) - np.log(r + s + x) + log_a0(params, x, t_x, T)
         return head + np.logaddexp(alive_all, died), None
+
+    def _total_loglik(self, params, stats):
+        """Summed log-likelihood; ``F(t)`` is evaluated once per distinct ``(x, t)`` pair."""
+        r, alpha, s, beta = params
+        x_u, cx = stats.values["frequency"], stats.codes["frequency"]
+        w_x = stats.weight_by("frequency")
+        x_tx, tx_p, row_tx = stats.pairs("frequency", "recency")
+        x_T, T_p, row_T = stats.pairs("frequency", "T")
+        head = gammaln(r + x_u) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        alive_all = (-(r + x_T) * np.log(alpha + T_p) - s * np.log(beta + T_p))[row_T]
+        log_a0_rows = _log_a0_from(log_f(params, x_tx, tx_p)[row_tx],
+                                   log_f(params, x_T, T_p)[row_T])
+        died = (np.log(s) - np.log(r + s + x_u))[cx] + log_a0_rows
+        return dot(w_x, head) + dot(stats.weights, np.logaddexp(alive_all, died)), None
 
     def _p_alive(self, x, t_x, T):
         params = self._params()
