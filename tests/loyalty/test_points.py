@@ -133,3 +133,17 @@ class TestAdjustments:
         with pytest.raises(InsufficientPointsError, match="has 50 spendable points, this needs 80"):
             shop.adjust(m, -80)
         assert shop.adjust(m, -50)["balance"] == 0
+
+
+def test_the_daily_cap_spans_the_orders_of_one_local_day(shop):
+    import dataclasses
+
+    shop.rules = dataclasses.replace(
+        shop.rules, earning=dataclasses.replace(shop.rules.earning, cap_per_day=150)
+    )
+    m = shop.enrol()
+    assert shop.earn(m, "100.00")["points_earned"] == 100
+    second = shop.earn(m, "100.00")
+    assert (second["points_earned"], second["points_capped"]) == (50, 50)
+    shop.now = T0 + dt.timedelta(days=1)
+    assert shop.earn(m, "100.00", at=shop.now)["points_earned"] == 100

@@ -104,8 +104,15 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        # The API serves requests from a pool of worker threads (40 by default); size the
+        # connection pool so that requests waiting on a member's row lock do not starve others.
         return create_engine(
-            parsed, echo=echo, pool_pre_ping=True, isolation_level="READ COMMITTED"
+            parsed,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=30,
+            isolation_level="READ COMMITTED",
         )
     raise InputError(
         f"database URL {resolved!r}: backend {backend!r} is not supported for the operational "

@@ -231,13 +231,19 @@ def enrol(session: Session, data: MemberInput, ctx: operations.Context, rules: R
     return operations.finish(session, ctx, "enrol", view, target=member_id)
 
 
+def get_member_row(session: Session, member_id: str) -> Member:
+    """The member row (no lock); :class:`MemberNotFoundError` if there is none."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFoundError(f"member {member_id!r} does not exist")
+    return member
+
+
 def get_member(
     session: Session, member_id: str, rules: Rules, now: dt.datetime, *, expiring_days: int = 30
 ) -> dict:
     """Read a member (no lock, no write)."""
-    member = session.get(Member, member_id)
-    if member is None:
-        raise MemberNotFoundError(f"member {member_id!r} does not exist")
+    member = get_member_row(session, member_id)
     return member_view(session, member, rules, now, expiring_days=expiring_days)
 
 

@@ -56,3 +56,18 @@ def test_enrolling_the_same_customer_twice_is_a_conflict(api):
     response = api.post("/v1/members", {"customer_id": "C-7"}, scope="pos")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "member_exists"
+
+
+def test_consent_history_lists_every_change_oldest_first(api):
+    m = api.enrol(consents=[{"channel": "email", "granted": True, "source": "pos"}])
+    api.patch(
+        f"/v1/members/{m}",
+        {"consents": [{"channel": "email", "granted": False, "source": "app"}]},
+        scope="app",
+    )
+    history = api.get(f"/v1/members/{m}/consents", scope="analyst").json()
+    assert [(h["channel"], h["granted"], h["source"]) for h in history] == [
+        ("email", True, "pos"),
+        ("email", False, "app"),
+    ]
+    assert api.get("/v1/members/m_none/consents").json()["error"]["code"] == "member_not_found"

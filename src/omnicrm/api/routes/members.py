@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, status
 from omnicrm.api.core.security import Principal
 from omnicrm.api.deps import IdemKey, State, context, require
 from omnicrm.api.schemas.common import ERROR_RESPONSES
-from omnicrm.api.schemas.members import MemberCreate, MemberPublic, MemberUpdate
+from omnicrm.api.schemas.members import ConsentChange, MemberCreate, MemberPublic, MemberUpdate
 from omnicrm.db.base import utcnow
 from omnicrm.loyalty import members
 from omnicrm.loyalty.members import ConsentInput, MemberChanges, MemberInput
@@ -69,3 +69,18 @@ def update_member(
     payload = {"member_id": member_id, **body.model_dump(mode="json", exclude_unset=True)}
     ctx = context(who, key, "update_member", payload)
     return state.db.run(lambda s: members.update(s, member_id, changes, ctx, state.rules))
+
+
+@router.get("/{member_id}/consents", response_model=list[ConsentChange])
+def consent_history(
+    member_id: MemberId,
+    state: State,
+    who: Annotated[Principal, Depends(require("members:read"))],
+) -> list[dict]:
+    """Every consent change of the member, oldest first (channel, granted, source, time)."""
+
+    def query(session):
+        members.get_member_row(session, member_id)
+        return members.consent_history(session, member_id)
+
+    return state.db.read(query)

@@ -34,6 +34,13 @@ class MemberUpdate(Request):
     consents: list[ConsentIn] = Field(default_factory=list, max_length=20)
 
 
+class ConsentChange(BaseModel):
+    channel: str
+    granted: bool
+    source: str
+    recorded_at: dt.datetime
+
+
 class TierPublic(BaseModel):
     code: str
     name: str
