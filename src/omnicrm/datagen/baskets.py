@@ -222,7 +222,8 @@ def draw_lines(rng: np.random.Generator, pop: Population, cat: Catalogue, orders
 
     day = orders.minute[order] // MINUTES_PER_DAY
     departments = sorted({s.department for s in TAXONOMY})
-    dept = np.array([departments.index(TAXONOMY[k].department) for k in cat.sub[product]])
+    dept_of_sub = np.array([departments.index(s.department) for s in TAXONOMY])
+    dept = dept_of_sub[cat.sub[product]]
     eligible = np.zeros((len(profile.promotions) + 1, len(departments)), dtype=bool)
     basis_points = np.zeros(len(profile.promotions) + 1, dtype=np.int64)
     for k, promo in enumerate(profile.promotions):

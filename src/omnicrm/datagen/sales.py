@@ -241,8 +241,7 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     has_discount = np.bincount(lines.order, weights=lines.discount, minlength=n_sale) > 0
     coupon = np.full(n_sale, None, dtype=object)
     with_coupon = np.flatnonzero(has_discount & (rng.random(n_sale) < b.coupon_share))
-    coupon[with_coupon] = np.char.add("Q", np.char.zfill(
-        rng.integers(0, 16**8, len(with_coupon)).astype(str), 10)).astype(object)
+    coupon[with_coupon] = [f"Q{code:08X}" for code in rng.integers(0, 16**8, len(with_coupon))]
     return Sales(
         minute=all_minute[order], person=both(person), record=both(record),
         channel=both(channel), store=both(store), kind=kind[order],
