@@ -284,3 +284,57 @@ def test_duckdb_and_spark_give_identical_keys(spark_warehouse):
     # scratch tables are dropped on release
     assert scratch
     assert not set(scratch) & set(spark.list_tables())
+
+
+def _reference_components(identities: pd.DataFrame, records: list[str], threshold: int):
+    """Independent implementation: scipy connected components on the record graph."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    index = {r: i for i, r in enumerate(records)}
+    held = identities.groupby(["id_type", "id_value"]).customer_id.agg(lambda s: sorted(set(s)))
+    rows, cols = [], []
+    for holders in held:
+        if 2 <= len(holders) <= threshold:
+            first = index[holders[0]]
+            rows += [first] * (len(holders) - 1)
+            cols += [index[h] for h in holders[1:]]
+    n = len(records)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    members: dict[int, list[str]] = {}
+    for record, label in zip(records, labels, strict=True):
+        members.setdefault(label, []).append(record)
+    return {r: min(members[labels[index[r]]]) for r in records}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_components_match_an_independent_implementation(seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n_records, n_links = 120, 160
+    records = [f"K{i:03d}" for i in rng.permutation(n_records)]
+    identities = pd.DataFrame({
+        "customer_id": rng.choice(records, n_links),
+        "id_type": rng.choice(["wechat_unionid", "alipay_id", "online_account"], n_links),
+        # few distinct values, so that some identifiers are shared by many records
+        "id_value": [f"v{v}" for v in rng.integers(0, 40, n_links)],
+        "source": "pos",
+    })
+    customers = pd.DataFrame({"customer_id": records})
+    rules = load_identity_rules(max_records_per_identifier=3)
+    keys = resolve_identities(ibis.memtable(customers), ibis.memtable(identities),
+                              rules=rules, key=KEY).keys.execute()
+    # the values are already in normal form for these types (trimmed, lower-case)
+    expected = _reference_components(identities, records, threshold=3)
+    assert dict(zip(keys.customer_id, keys.unified_id, strict=True)) == expected
+    # every link of the evidence tree is one hop closer to the root, inside the component
+    by_id = keys.set_index("customer_id")
+    for row in keys.itertuples():
+        if row.linked_to is not None and not pd.isna(row.linked_to):
+            assert by_id.hops[row.linked_to] == row.hops - 1
+            assert by_id.unified_id[row.linked_to] == row.unified_id
+        else:
+            assert row.customer_id == row.unified_id
