@@ -123,6 +123,15 @@ class TestBadInput:
         with pytest.raises(InputError, match="summary has no column 'monetary_value'"):
             GammaGammaModel().fit(cdnow_repeat_buyers.drop(columns="monetary_value"))
 
+    @pytest.mark.parametrize(("settings", "message"), [
+        ({"penalizer_coef": float("nan")}, "penalizer_coef = nan must be a number >= 0"),
+        ({"initial_params": {"p": 1, "q": 1, "v": 0}}, "initial_params must all be numbers > 0"),
+        ({"initial_params": {"p": 1, "q": "x", "v": 1}}, "initial_params must all be numbers"),
+    ])
+    def test_bad_settings(self, cdnow_repeat_buyers, settings, message):
+        with pytest.raises(InputError, match=message):
+            GammaGammaModel(**settings).fit(cdnow_repeat_buyers)
+
     def test_not_fitted(self, cdnow_summary):
         with pytest.raises(NotFittedError, match="GammaGammaModel is not fitted yet"):
             GammaGammaModel().expected_spend(cdnow_summary)

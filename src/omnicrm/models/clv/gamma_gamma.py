@@ -43,6 +43,7 @@ from omnicrm.models.clv.inputs import (
     SufficientStats,
     compress,
     dot,
+    fit_settings,
     numeric_column,
     row_labels,
     spend_arrays,
@@ -147,9 +148,8 @@ class GammaGammaModel(JSONModel):
         -------
         self
         """
-        if not (isinstance(self.penalizer_coef, (int, float)) and self.penalizer_coef >= 0):
-            raise InputError(
-                f"penalizer_coef = {self.penalizer_coef!r} must be a number >= 0 (0 = none)")
+        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
+                                        self._param_names)
         arrays = spend_arrays(summary)
         n = len(arrays["frequency"])
         if n < MIN_CUSTOMERS:
@@ -158,20 +158,9 @@ class GammaGammaModel(JSONModel):
                 "use a longer period or more customers"
             )
         stats = compress(arrays, ("frequency", "monetary_value"))
-        start = np.zeros(3)
-        if self.initial_params is not None:
-            if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
-                    self._param_names):
-                raise InputError(
-                    f"initial_params must be a dict with keys {list(self._param_names)}, got "
-                    f"{self.initial_params!r}")
-            values = np.array([float(self.initial_params[k]) for k in self._param_names])
-            if not np.all(np.isfinite(values)) or np.any(values <= 0):
-                raise InputError(f"initial_params must all be > 0, got {self.initial_params!r}")
-            start = np.log(values)
         result = maximize(self._total_loglik_of(stats), stats.n_customers, start,
                           names=self._param_names, model="Gamma-Gamma",
-                          penalizer_coef=float(self.penalizer_coef))
+                          penalizer_coef=penalizer)
         self.params_ = result.params
         self.log_likelihood_ = result.log_likelihood
         self.n_customers_ = stats.n_customers

@@ -191,6 +191,26 @@ def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> Sufficien
     )
 
 
+def fit_settings(penalizer_coef: object, initial_params: object,
+                 names: tuple[str, ...]) -> tuple[float, np.ndarray]:
+    """Validated penalty and starting log-parameters (zeros, i.e. all 1, by default)."""
+    if isinstance(penalizer_coef, bool) or not isinstance(penalizer_coef, (int, float)) or not (
+            np.isfinite(penalizer_coef) and penalizer_coef >= 0):
+        raise InputError(f"penalizer_coef = {penalizer_coef!r} must be a number >= 0 (0 = none)")
+    if initial_params is None:
+        return float(penalizer_coef), np.zeros(len(names))
+    if not isinstance(initial_params, dict) or set(initial_params) != set(names):
+        raise InputError(
+            f"initial_params must be a dict with keys {list(names)}, got {initial_params!r}")
+    try:
+        values = np.array([float(initial_params[n]) for n in names])
+    except (TypeError, ValueError):
+        values = np.array([np.nan])
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise InputError(f"initial_params must all be numbers > 0, got {initial_params!r}")
+    return float(penalizer_coef), np.log(values)
+
+
 def require_fit_size(n_customers: int, n_repeaters: int, model: str) -> None:
     """Refuse fits that cannot identify the model's parameters."""
     if n_customers < MIN_CUSTOMERS:

@@ -19,6 +19,7 @@ from omnicrm.models.clv.inputs import (
     SufficientStats,
     compress,
     dot,
+    fit_settings,
     purchase_arrays,
     require_fit_size,
 )
@@ -77,20 +78,6 @@ class PurchaseModel(JSONModel):
         raise NotImplementedError
 
     # -- fitting ------------------------------------------------------------------------------
-    def _start(self) -> np.ndarray:
-        if self.initial_params is None:
-            return np.zeros(len(self._param_names))
-        if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
-                self._param_names):
-            raise InputError(
-                f"initial_params must be a dict with keys {list(self._param_names)}, got "
-                f"{self.initial_params!r}"
-            )
-        values = np.array([float(self.initial_params[n]) for n in self._param_names])
-        if not np.all(np.isfinite(values)) or np.any(values <= 0):
-            raise InputError(f"initial_params must all be > 0, got {self.initial_params!r}")
-        return np.log(values)
-
     def fit(self, summary: pd.DataFrame) -> PurchaseModel:
         """Fit by maximum likelihood on a per-customer summary.
 
@@ -103,9 +90,8 @@ class PurchaseModel(JSONModel):
         -------
         self
         """
-        if not (isinstance(self.penalizer_coef, (int, float)) and self.penalizer_coef >= 0):
-            raise InputError(
-                f"penalizer_coef = {self.penalizer_coef!r} must be a number >= 0 (0 = none)")
+        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
+                                        self._param_names)
         arrays = purchase_arrays(summary)
         require_fit_size(len(arrays["frequency"]), int((arrays["frequency"] > 0).sum()),
                          self._model_name)
@@ -113,10 +99,10 @@ class PurchaseModel(JSONModel):
         result = maximize(
             lambda p: self._total_loglik(p, stats),
             stats.n_customers,
-            self._start(),
+            start,
             names=self._param_names,
             model=self._model_name,
-            penalizer_coef=float(self.penalizer_coef),
+            penalizer_coef=penalizer,
             analytic_gradient=self._analytic_gradient,
         )
         self.params_ = result.params
