@@ -73,17 +73,20 @@ class CsvSource:
             else self._raw
         self.size = self.path.stat().st_size
         try:
+            self._open(delimiter, encoding, header_row)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, delimiter: str | None, encoding: str | None, header_row: int) -> None:
+        try:
             sample = self._stream.read(SAMPLE_BYTES)
         except (OSError, EOFError) as exc:
-            self.close()
             raise InputError(f"cannot read {self.path}: {exc} (is it really gzip?)") from exc
+        self._eof = len(sample) < SAMPLE_BYTES  # the whole file is in the sample
         self.codec = encoding or detect_encoding(sample, path=str(self.path))
         sample = strip_bom(sample)
-        self._eof = len(sample) == 0
-        if not self._eof and len(sample) < SAMPLE_BYTES:
-            more = self._stream.read()
-            sample += more
-        if sample and not sample.endswith(b"\n") and len(sample) < SAMPLE_BYTES:
+        if sample and not sample.endswith(b"\n") and self._eof:
             sample += b"\n"
         self._pending, self._line = self._read_header(sample, delimiter, header_row)
 

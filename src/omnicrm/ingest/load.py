@@ -299,13 +299,12 @@ def _quarantine_rows(run_id: str, table: str, file: str, lines: np.ndarray, raw:
 
 
 def _run_row(run_id: str, table: str, result: FileResult, started: dt.datetime) -> pa.Table:
-    staged_loaded = result.loaded
     return pa.Table.from_pylist([{
         "run_id": run_id, "table_name": table, "source_file": result.file,
         "file_sha256": result.sha256, "started_at": started, "finished_at": _now(),
-        "rows_read": result.read, "rows_loaded": staged_loaded,
+        "rows_read": result.read, "rows_loaded": result.loaded,
         "rows_quarantined": result.quarantined,
-        "rows_duplicate": result.read - staged_loaded - result.quarantined,
+        "rows_duplicate": result.read - result.loaded - result.quarantined,
     }], schema=_RUNS_SCHEMA)
 
 
