@@ -67,6 +67,7 @@ def setup_member(base: str, keys: dict, points: int) -> str:
     return member_id
 
 
+@pytest.mark.slow  # starts a 2-worker server: ~10 s on an idle 2-core machine
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_100_parallel_redemptions_never_overdraw(kind, tmp_path, request):
     with database(kind, tmp_path, request) as url:
