@@ -133,3 +133,10 @@ def test_day_expiry_clamps_to_the_last_day_of_a_short_month():
     rule = ExpiryRule(months=1, round_to="day")
     earned = dt.datetime(2026, 1, 31, 10, tzinfo=dt.UTC)
     assert rule.expires_at(earned, ZoneInfo("UTC")) == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def test_expiry_months_are_required(tmp_path):
+    earning = (load_rules.__globals__["DEFAULTS_DIR"] / "earning.toml").read_text()
+    text = earning.replace("months = 24 ", "# months = 24 ")
+    with pytest.raises(InputError, match=r"\[expiry\]: months is missing; add months = 24"):
+        load_rules(write_rules(tmp_path, "earning.toml", text))

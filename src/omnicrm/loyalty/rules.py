@@ -331,6 +331,9 @@ def _parse_earning(doc: _Section) -> EarnRules:
         )
         if bonuses[event].points <= 0:
             raise InputError(f"{b.where}: points is missing; add points = 10")
+    months = expiry.integer("months", minimum=1)
+    if months is None:
+        raise InputError(f"{expiry.where}: months is missing; add months = 24 (lot lifetime)")
     return EarnRules(
         currency=currency,
         timezone=tz,
@@ -339,7 +342,7 @@ def _parse_earning(doc: _Section) -> EarnRules:
         cap_per_day=caps.integer("per_day", minimum=1),
         multipliers=tuple(multipliers),
         expiry=ExpiryRule(
-            months=expiry.integer("months", minimum=1) or 0,
+            months=months,
             round_to=expiry.string("round_to", default="day", choices=("day", "month_end")),
         ),
         bonuses=bonuses,
