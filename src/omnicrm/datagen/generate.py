@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from omnicrm.datagen import layouts as lay
 from omnicrm.datagen import render
@@ -164,7 +165,7 @@ def generate(out_dir: str | os.PathLike, *, customers: int = 20_000, days: int =
     render_rng = np.random.default_rng([int(seed), 1])
     fault_rng = np.random.default_rng([int(seed), 2])
 
-    def faulty(table_name, table):
+    def faulty(table_name: str, table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
         if dirty <= 0:
             return table, {}
         return inject(table, FAULT_SPECS[table_name], dirty, fault_rng)

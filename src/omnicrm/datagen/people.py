@@ -24,7 +24,6 @@ import pandas as pd
 
 from omnicrm.datagen.catalog_data import TAXONOMY
 from omnicrm.datagen.params import (
-    CHANNEL_CODES,
     CHANNEL_SYSTEM,
     DEFAULT_BEHAVIOUR,
     SYSTEMS,
@@ -232,4 +231,4 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     )
 
 
-__all__ = ["CHANNEL_CODES", "Population", "draw_rows", "make_population", "row_cdf"]
+__all__ = ["Population", "draw_rows", "make_population", "row_cdf"]

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from omnicrm.datagen import layouts as lay
 from omnicrm.datagen.baskets import MINUTES_PER_DAY
 from omnicrm.datagen.catalog_data import TAXONOMY
-from omnicrm.datagen.params import CHANNEL_CODES, CHANNEL_SYSTEM, SYSTEMS
+from omnicrm.datagen.params import CHANNEL_CODES, SYSTEMS
 from omnicrm.datagen.simulate import Simulation
 from omnicrm.datagen.stores import CITIES
 
@@ -286,6 +286,6 @@ def feedback_table(sim: Simulation) -> pa.Table:
     })
 
 
-__all__ = ["CHANNEL_SYSTEM", "customers_table", "events_table", "feedback_table",
+__all__ = ["customers_table", "events_table", "feedback_table",
            "identities_table", "order_lines_table", "orders_table", "products_table",
            "stores_table"]

@@ -88,8 +88,8 @@ def _order_ids(sales: Sales) -> pa.Array:
                                        digits, "")
 
 
-def _records(rng: np.random.Generator, pop: Population, sales: Sales, window: tuple[int, int],
-             b: Behaviour) -> tuple[np.ndarray, np.ndarray]:
+def _records(rng: np.random.Generator, pop: Population, sales: Sales,
+             window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Customer ids (numbered by signup within each system) and signup minutes."""
     n = len(pop.record_person)
     end = window[1] * MINUTES_PER_DAY
@@ -164,7 +164,7 @@ def simulate(*, customers: int, days: int, seed: int, end_date: date,
                           behaviour=b)
     report(STAGES[2], 2, len(STAGES))
     sales = simulate_sales(rngs[3], pop, cat, stores, profile, doy, window=window, behaviour=b)
-    record_id, signup = _records(rngs[4], pop, sales, window, b)
+    record_id, signup = _records(rngs[4], pop, sales, window)
     order_id = _order_ids(sales)
     report(STAGES[3], 3, len(STAGES))
     events = simulate_events(rngs[5], pop, cat, sales, window, b)

@@ -35,8 +35,6 @@ purchases_next_90d, spend_next_90d, spend_next_365d
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 import pyarrow as pa
 
@@ -47,12 +45,13 @@ from omnicrm.datagen.sales import SALE
 from omnicrm.datagen.simulate import Simulation
 
 
-def _window_sums(sim: Simulation, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _window_sums(sim: Simulation, net: np.ndarray, lo: int,
+                 hi: int) -> tuple[np.ndarray, np.ndarray]:
     s = sim.sales
     n = len(sim.record_id)
     sel = (s.kind == SALE) & ~s.cancelled & (s.record >= 0) & (s.minute >= lo) & (s.minute < hi)
     count = np.bincount(s.record[sel], minlength=n)
-    spend = np.bincount(s.record[sel], weights=sim.sale_net()[sel], minlength=n)
+    spend = np.bincount(s.record[sel], weights=net[sel], minlength=n)
     return count, np.rint(spend).astype(np.int64)
 
 
@@ -66,9 +65,10 @@ def truth_table(sim: Simulation) -> pa.Table:
     share /= share.sum(axis=1, keepdims=True)
     rate = pop.rate_per_day * 7
     end = sim.end_minute
-    obs_n, obs_s = _window_sums(sim, sim.start_minute, end)
-    n90, s90 = _window_sums(sim, end, end + 90 * MINUTES_PER_DAY)
-    _, s365 = _window_sums(sim, end, end + 365 * MINUTES_PER_DAY)
+    net = sim.sale_net()
+    obs_n, obs_s = _window_sums(sim, net, sim.start_minute, end)
+    n90, s90 = _window_sums(sim, net, end, end + 90 * MINUTES_PER_DAY)
+    _, s365 = _window_sums(sim, net, end, end + 365 * MINUTES_PER_DAY)
     dropout = sim.sales.dropout_day[person]
     dropped = ~np.isnan(dropout)
     alive = ~dropped | (dropout >= sim.window[1])
@@ -94,8 +94,3 @@ def truth_table(sim: Simulation) -> pa.Table:
         "spend_next_90d": lay.money(s90),
         "spend_next_365d": lay.money(s365),
     })
-
-
-def end_date_of(sim: Simulation):
-    """The last day of the data window."""
-    return sim.origin + timedelta(days=sim.window[1] - 1)
