@@ -250,3 +250,19 @@ def test_a_failure_inside_the_commit_rolls_back_rows_and_quarantine(warehouse, w
         ingest_file(warehouse, path, table="products")
     assert rows(warehouse, "products") == []
     assert rows(warehouse, "quarantine") == []
+
+
+def test_a_failing_write_stops_the_reader_thread(warehouse, write, monkeypatch):
+    import threading
+
+    monkeypatch.setattr("omnicrm.ingest.csv_reader.CHUNK_BYTES", 2048)
+    big = write("big.csv", "product_id,name,category\n" + "".join(
+        f"Q{i},n,c\n" for i in range(5000)))
+
+    def broken_append(con, name, data):
+        raise RuntimeError("warehouse gone")
+
+    monkeypatch.setattr(load, "append_arrow", broken_append)
+    with pytest.raises(RuntimeError, match="warehouse gone"):
+        ingest_file(warehouse, big, table="products")
+    assert not [t for t in threading.enumerate() if t.name == "omnicrm-reader"]

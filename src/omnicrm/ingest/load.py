@@ -12,6 +12,7 @@ For every file: rows read = rows loaded + rows quarantined + duplicates skipped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import queue
@@ -213,16 +214,18 @@ def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping,
             staged = 0
             transformed = ((batch, transform(batch.data, batch.lines, plan))
                            for batch in source.batches())
-            for batch, out in prefetch(transformed):
-                append_arrow(con, stage, out.good)
-                bad = _quarantine_rows(run_id, contract.name, name, out.bad_lines,
-                                       out.bad_raw, out.reasons, batch.rejects)
-                append_arrow(con, quarantine, bad)
-                staged += out.good.num_rows
-                result.read += batch.rows_read
-                result.quarantined += bad.num_rows
-                if progress is not None:
-                    progress(Progress(name, source.position(), source.size, result.read))
+            # closing(): stop the reader thread at once if this loop fails
+            with contextlib.closing(prefetch(transformed)) as batches:
+                for batch, out in batches:
+                    append_arrow(con, stage, out.good)
+                    bad = _quarantine_rows(run_id, contract.name, name, out.bad_lines,
+                                           out.bad_raw, out.reasons, batch.rejects)
+                    append_arrow(con, quarantine, bad)
+                    staged += out.good.num_rows
+                    result.read += batch.rows_read
+                    result.quarantined += bad.num_rows
+                    if progress is not None:
+                        progress(Progress(name, source.position(), source.size, result.read))
             result.sha256 = digest.result()
             with atomic(con):
                 result.loaded = _insert_new_rows(con, contract, stage)
