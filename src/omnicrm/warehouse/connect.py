@@ -76,7 +76,9 @@ def connect(url: str | None = None, *, read_only: bool = False) -> BaseBackend:
 def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
     rest = url.split("://", 1)[1]
     if rest in ("", ":memory:", "/:memory:"):
-        return ibis.duckdb.connect(":memory:")
+        con = ibis.duckdb.connect(":memory:")
+        _quiet_duckdb(con)
+        return con
     # SQLAlchemy's convention: three slashes then a relative path, four for an absolute one
     # (duckdb:///./omnicrm.duckdb, duckdb:////srv/crm/omnicrm.duckdb).
     path = Path(rest[1:] if rest.startswith("/") else rest)
@@ -89,12 +91,19 @@ def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
             "'omnicrm demo' first, or point --warehouse at an existing file"
         )
     try:
-        return ibis.duckdb.connect(str(path), read_only=read_only)
+        con = ibis.duckdb.connect(str(path), read_only=read_only)
     except Exception as exc:  # duckdb raises IOException for a locked or corrupt file
         raise InputError(
             f"cannot open warehouse file {str(path)!r}: {exc}. Close other programs using it "
             "or choose another file with --warehouse"
         ) from exc
+    _quiet_duckdb(con)
+    return con
+
+
+def _quiet_duckdb(con: BaseBackend) -> None:
+    """Turn off DuckDB's own progress bar: the CLI draws its own."""
+    con.con.execute("SET enable_progress_bar = false")
 
 
 def _connect_postgres(url: str) -> BaseBackend:
