@@ -338,3 +338,25 @@ def test_components_match_an_independent_implementation(seed):
             assert by_id.unified_id[row.linked_to] == row.unified_id
         else:
             assert row.customer_id == row.unified_id
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_keys(postgres_url):
+    from omnicrm.warehouse import connect
+
+    con = connect(postgres_url)
+    names = {"customers": "identity_test_customers", "identities": "identity_test_identities"}
+    try:
+        con.create_table(names["customers"], CUSTOMERS, overwrite=True)
+        con.create_table(names["identities"], IDENTITIES, overwrite=True)
+        with resolve_identities(con.table(names["customers"]), con.table(names["identities"]),
+                                rules=RULES, key=KEY) as result:
+            keys = result.keys.execute()
+            assert _frame_rows(keys) == EXPECTED
+            assert result.supernode_examples == _resolve().supernode_examples
+        duck = _resolve().keys.execute().set_index("customer_id").link_hash
+        assert keys.set_index("customer_id").link_hash.equals(duck.loc[keys.customer_id])
+    finally:
+        for name in names.values():
+            con.drop_table(name, force=True)
+        con.disconnect()
