@@ -24,8 +24,18 @@ def tiny_clean(tmp_path_factory):
                     end_date=date(2025, 12, 31))
 
 
-def test_clean_retailer_loads_with_nothing_quarantined(warehouse, tiny_clean):
-    results = _load_all(warehouse, tiny_clean)
+@pytest.fixture(scope="module")
+def clean_loaded(tmp_path_factory, tiny_clean):
+    """The clean retailer loaded in order with reference checks: (warehouse, results)."""
+    from omnicrm.warehouse import connect
+
+    con = connect(f"duckdb:///{tmp_path_factory.mktemp('wh') / 'clean.duckdb'}")
+    yield con, _load_all(con, tiny_clean)
+    con.disconnect()
+
+
+def test_clean_retailer_loads_with_nothing_quarantined(clean_loaded, tiny_clean):
+    warehouse, results = clean_loaded
     for f in tiny_clean.files:
         r = results[f.table]
         assert (r.read, r.loaded, r.quarantined, r.duplicates) == (f.rows, f.rows, 0, 0), f.table
@@ -34,8 +44,8 @@ def test_clean_retailer_loads_with_nothing_quarantined(warehouse, tiny_clean):
     assert returns == negative > 0
 
 
-def test_clean_retailer_amounts_reconcile_after_ingestion(warehouse, tiny_clean):
-    _load_all(warehouse, tiny_clean)
+def test_clean_retailer_amounts_reconcile_after_ingestion(clean_loaded):
+    warehouse, _ = clean_loaded
     lines = warehouse.table("order_lines")
     per_order = lines.group_by("order_id").aggregate(total=lines.amount.sum())
     orders = warehouse.table("orders")
