@@ -7,6 +7,8 @@ import hmac
 
 import ibis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from omnicrm import config
 from omnicrm.analytics.pii import (
@@ -235,3 +237,19 @@ def test_masking(func, value, expected):
 def test_mask_identifier_uses_the_type():
     assert mask_identifier("wechat_openid", "oAbCdEfGh123") == "oA****23"
     assert mask_identifier("member_card", "MC01") == "****"
+
+
+mobiles = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+separators = st.sampled_from(["", " ", "-", " - ", "."])
+prefixes = st.sampled_from(["", "+86", "+86 ", "0086", "0086-", "(+86) ", "86"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(number=mobiles, prefix=prefixes, sep=separators, pad=st.sampled_from(["", " ", "\t"]))
+def test_any_formatting_of_a_mobile_number_normalises_to_its_11_digits(number, prefix, sep, pad):
+    typed = [
+        f"{pad}{prefix}{number[:3]}{sep}{number[3:7]}{sep}{number[7:]}{pad}",
+        f"{prefix}({number[:3]}){sep}{number[3:]}",
+        number,
+    ]
+    assert _normalized(normalize_phone, typed) == [number] * 3
