@@ -25,7 +25,7 @@ Examples
 >>> clean, diag = prepare_series(df, freq="D", season_length=7)
 >>> clean["y"].tolist()
 [2.0, 0.0, 0.0, 3.0]
->>> diag.loc[0, ["gaps_filled", "negatives_clipped"]].tolist()
+>>> diag.loc[0, ["gaps_filled", "negatives_clipped"]].astype(int).tolist()
 [1, 1]
 """
 

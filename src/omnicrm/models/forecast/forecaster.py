@@ -104,7 +104,7 @@ class DemandForecaster(JSONModel):
     ...                    "y": 10.0 + 6 * (t % 7 == 5)})
     >>> f = DemandForecaster(h=7, models=["seasonal_naive"], n_windows=2).fit(df)
     >>> f.predict()["yhat"].tolist()
-    [10.0, 10.0, 10.0, 10.0, 16.0, 10.0, 10.0]
+    [10.0, 10.0, 10.0, 10.0, 10.0, 16.0, 10.0]
     """
 
     _fitted_attributes = ("forecast_", "selection_", "diagnostics_", "card_")
