@@ -116,3 +116,12 @@ def test_dirty_pos_export_really_contains_the_faults(dirty_retailer):
     assert (frame["pos_channel"] == "XX").sum() == f.faults["unknown_channel"]
     assert frame["receipt_no"].isna().sum() == f.faults["missing_id"]
     assert frame[frame["receipt_no"].notna()].duplicated().sum() == f.faults["duplicate_row"]
+
+
+def test_dirty_output_is_reproducible_for_a_seed(tmp_path, dirty_retailer):
+    from omnicrm.datagen import generate
+
+    from .conftest import sha_of_folder
+
+    again = generate(tmp_path, customers=400, days=120, seed=5, dirty=0.05)
+    assert sha_of_folder(again.out_dir) == sha_of_folder(dirty_retailer.out_dir)
