@@ -64,6 +64,7 @@ from omnicrm.errors import ConvergenceError, InputError
 __all__ = [
     "KEY_COLUMNS",
     "IdTypeRule",
+    "IdentityGraph",
     "IdentityResolution",
     "IdentityRules",
     "build_customer_keys",
@@ -228,9 +229,16 @@ class IdentityResolution:
 
 
 @dataclass
-class _Graph:
-    keys: ir.Table       # customer_id, unified_id, component_size, hops, linked_to, link_*
-    supernodes: ir.Table  # id_type, id_value, n_records, max_records
+class IdentityGraph:
+    """Result of :func:`resolve_graph`: like :class:`IdentityResolution`, not hashed.
+
+    ``keys`` has ``link_value`` (the normalised identifier) instead of ``link_hash``;
+    ``supernodes`` has ``id_type, id_value, n_records, max_records``. Call
+    ``scratch.release()`` when done.
+    """
+
+    keys: ir.Table
+    supernodes: ir.Table
     iterations: int
     scratch: Scratch
 
@@ -288,7 +296,7 @@ def resolve_identities(
 
 def resolve_graph(
     customers: ir.Table | None, identities: ir.Table | None, rules: IdentityRules
-) -> _Graph:
+) -> IdentityGraph:
     """Components and evidence with the *normalised* identifier values (not hashed).
 
     For in-process use that must not store identifiers (the customer profile masks them for
@@ -306,7 +314,7 @@ def resolve_graph(
 
 def _resolve_graph(
     scratch: Scratch, links: ir.Table, customers: ir.Table | None, rules: IdentityRules
-) -> _Graph:
+) -> IdentityGraph:
     links = scratch.materialize(links)
     degree = links.group_by("id_type", "id_value").aggregate(n_records=links.customer_id.nunique())
     limit = _per_type(degree.id_type, rules, lambda name: rules.threshold(name),
@@ -337,7 +345,7 @@ def _resolve_graph(
         link_type="link_type",
         link_value="link_value",
     )
-    return _Graph(keys=keys, supernodes=supernodes, iterations=iterations, scratch=scratch)
+    return IdentityGraph(keys=keys, supernodes=supernodes, iterations=iterations, scratch=scratch)
 
 
 def _per_type(column: ir.StringValue, rules: IdentityRules, value, default) -> ir.Value:
