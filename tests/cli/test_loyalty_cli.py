@@ -31,10 +31,10 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def test_db_upgrade_then_status(db, capsys):
-    assert run(capsys, "db", "status")[1].startswith("revision none (newest 0001): needs")
+    assert run(capsys, "db", "status")[1].startswith("revision none (newest 0002): needs")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out.strip()) == (0, f"{db}: migrated from empty to 0001")
-    assert "already at revision 0001" in run(capsys, "db", "upgrade")[1]
+    assert (code, out.strip()) == (0, f"{db}: migrated from empty to 0002")
+    assert "already at revision 0002" in run(capsys, "db", "upgrade")[1]
     assert "up to date" in run(capsys, "db", "status")[1]
 
 
@@ -87,6 +87,7 @@ def test_ledger_verify_says_ok_then_names_the_tampered_entry(db, capsys):
     assert (code, out.strip()) == (0, "ok, 1 entries")
     engine = make_engine(db)
     with engine.begin() as conn:
+        conn.execute(text("drop trigger loyalty_ledger_no_update"))  # the first line of defence
         conn.execute(text("update loyalty_ledger set points = 5000, balance_after = 5000"))
     engine.dispose()
     code, out, _ = run(capsys, "ledger", "verify")

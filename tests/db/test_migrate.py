@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from omnicrm.db import (
     NotMigratedError,
@@ -11,12 +12,16 @@ from omnicrm.db import (
     downgrade,
     head_revision,
     make_engine,
+    make_session_factory,
     require_current,
     upgrade,
 )
 from omnicrm.db.base import Base
 from omnicrm.db.registry import import_models
 from omnicrm.db.testing import temporary_schema
+from omnicrm.loyalty import members, points
+from omnicrm.loyalty.operations import Context
+from omnicrm.loyalty.rules import load_rules
 
 TABLES = {
     "api_keys",
@@ -43,6 +48,13 @@ def roundtrip(engine) -> None:
     assert current_revision(engine) == head_revision()
     require_current(engine)
     assert set(inspect(engine).get_table_names()) >= TABLES
+    factory = make_session_factory(engine)
+    with factory() as session:
+        ctx, rules = Context("test"), load_rules()
+        member = members.enrol(session, members.MemberInput("C-1"), ctx, rules)["member_id"]
+        points.adjust(session, member, 10, "one entry", ctx, rules)
+    with factory() as session, pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text("delete from loyalty_ledger"))
     downgrade(engine, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     assert current_revision(engine) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from omnicrm.loyalty.verify import verify_ledger
 
@@ -20,8 +21,18 @@ def history(shop):
     return shop, a, b
 
 
+GUARDS = [
+    f"{table}_no_{action}"
+    for table in ("loyalty_ledger", "loyalty_lot_allocations")
+    for action in ("update", "delete")
+]
+
+
 def tamper(shop, sql: str, **params) -> None:
+    """Run ``sql`` as an attacker with DDL rights would: first drop the append-only triggers."""
     with shop.factory() as s:
+        for guard in GUARDS:
+            s.execute(text(f"drop trigger if exists {guard}"))
         s.execute(text(sql), params)
         s.commit()
 
@@ -34,6 +45,22 @@ def report(shop):
 def test_untouched_ledger_verifies(history):
     shop, _, _ = history
     assert report(shop).summary() == "ok, 6 entries"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "update loyalty_ledger set points = 1 where id = 1",
+        "delete from loyalty_ledger where id = 6",
+        "update loyalty_lot_allocations set points = 1",
+        "delete from loyalty_lot_allocations",
+    ],
+)
+def test_the_database_refuses_to_rewrite_the_ledger(history, sql):
+    shop, _, _ = history
+    with shop.factory() as s, pytest.raises(IntegrityError, match="is append-only"):
+        s.execute(text(sql))
+    assert report(shop).ok
 
 
 def test_changing_the_points_of_an_entry_is_reported_at_that_entry(history):
