@@ -4,9 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 21:08:00
 
-Triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on ``loyalty_ledger`` and ``loyalty_lot_allocations``, so
-neither a bug nor a stray SQL statement can rewrite history; only someone able to drop the
-triggers can, and the hash chain (``omnicrm ledger verify``) then shows what was changed.
+Triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on ``loyalty_ledger`` and
+``loyalty_lot_allocations``, so neither a bug nor a stray SQL statement can rewrite history;
+only someone able to drop the triggers can, and the hash chain (``omnicrm ledger verify``)
+then shows what was changed.
 """
 
 from __future__ import annotations
