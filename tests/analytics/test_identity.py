@@ -88,6 +88,13 @@ def _resolve(customers=CUSTOMERS, identities=IDENTITIES, rules=RULES):
     )
 
 
+@pytest.fixture(scope="module")
+def crafted():
+    """The crafted graph resolved once on DuckDB (tests only read it)."""
+    with _resolve() as result:
+        yield result
+
+
 def _rows(keys) -> list[tuple]:
     return _frame_rows(keys.execute())
 
@@ -101,21 +108,21 @@ def _frame_rows(df: pd.DataFrame) -> list[tuple]:
     ]
 
 
-def test_crafted_graph_components_and_evidence():
-    result = _resolve()
+def test_crafted_graph_components_and_evidence(crafted):
+    result = crafted
     assert _rows(result.keys) == EXPECTED
     assert result.keys.columns == KEY_COLUMNS
 
 
-def test_evidence_hash_is_the_hmac_of_the_normalised_identifier():
-    keys = _resolve().keys.execute().set_index("customer_id")
+def test_evidence_hash_is_the_hmac_of_the_normalised_identifier(crafted):
+    keys = crafted.keys.execute().set_index("customer_id")
     assert keys.link_hash["C11"] == hmac_hex(["13900001111"], KEY.encode())[0]
     assert keys.link_hash["C02"] == hmac_hex(["MC1001"], KEY.encode())[0]
     assert pd.isna(keys.link_hash["C01"])
 
 
-def test_super_node_is_dropped_and_reported():
-    result = _resolve()
+def test_super_node_is_dropped_and_reported(crafted):
+    result = crafted
     sn = result.supernodes.execute()
     assert sn[["id_type", "n_records", "max_records"]].values.tolist() == [["phone", 4, 3]]
     assert sn.id_hash[0] == hmac_hex(["13800000000"], KEY.encode())[0]
@@ -147,8 +154,8 @@ def test_per_type_threshold_overrides_the_global_one():
     ]
 
 
-def test_result_does_not_depend_on_input_order():
-    expected = _rows(_resolve().keys)
+def test_result_does_not_depend_on_input_order(crafted):
+    expected = _rows(crafted.keys)
     for seed in (1, 2):
         shuffled = _resolve(
             CUSTOMERS.sample(frac=1, random_state=seed),
@@ -197,8 +204,8 @@ def test_identifier_links_are_normalised_and_deduplicated():
     assert len(df) == len(df.drop_duplicates(["customer_id", "id_type", "id_value"]))
 
 
-def test_unify_maps_sales_to_the_unified_customer():
-    keys = _resolve().keys
+def test_unify_maps_sales_to_the_unified_customer(crafted):
+    keys = crafted.keys
     lines = ibis.memtable(pd.DataFrame({
         "order_id": ["O1", "O2", "O3", "O4"],
         "customer_id": ["C12", "C01", "ZZZ", None],
@@ -211,8 +218,8 @@ def test_unify_maps_sales_to_the_unified_customer():
     assert out.source_customer_id.tolist()[:3] == ["C12", "C01", "ZZZ"]
 
 
-def test_link_path_explains_a_merge_back_to_the_root():
-    path = link_path(_resolve().keys, "C10")
+def test_link_path_explains_a_merge_back_to_the_root(crafted):
+    path = link_path(crafted.keys, "C10")
     assert [(p["customer_id"], p["link_type"], p["linked_to"]) for p in path] == [
         ("C10", "email", "C11"),
         ("C11", "phone", "C12"),
@@ -263,7 +270,7 @@ def test_build_customer_keys_needs_source_tables(warehouse):
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_duckdb_and_spark_give_identical_keys(spark_warehouse):
+def test_duckdb_and_spark_give_identical_keys(spark_warehouse, crafted):
     spark = spark_warehouse
     spark.create_view("identity_test_customers", ibis.memtable(CUSTOMERS), overwrite=True)
     spark.create_view("identity_test_identities", ibis.memtable(IDENTITIES), overwrite=True)
@@ -274,7 +281,7 @@ def test_duckdb_and_spark_give_identical_keys(spark_warehouse):
         a = on_spark.keys.execute()[list(KEY_COLUMNS)]
         spark_examples = on_spark.supernode_examples
         scratch = list(on_spark.scratch.names)
-    on_duckdb = _resolve()
+    on_duckdb = crafted
     b = on_duckdb.keys.execute()[list(KEY_COLUMNS)]
     a = a.sort_values("customer_id").reset_index(drop=True)
     b = b.sort_values("customer_id").reset_index(drop=True)
@@ -341,7 +348,7 @@ def test_components_match_an_independent_implementation(seed):
 
 
 @pytest.mark.postgres
-def test_postgres_gives_the_same_keys(postgres_url):
+def test_postgres_gives_the_same_keys(postgres_url, crafted):
     from omnicrm.warehouse import connect
 
     con = connect(postgres_url)
@@ -353,8 +360,8 @@ def test_postgres_gives_the_same_keys(postgres_url):
                                 rules=RULES, key=KEY) as result:
             keys = result.keys.execute()
             assert _frame_rows(keys) == EXPECTED
-            assert result.supernode_examples == _resolve().supernode_examples
-        duck = _resolve().keys.execute().set_index("customer_id").link_hash
+            assert result.supernode_examples == crafted.supernode_examples
+        duck = crafted.keys.execute().set_index("customer_id").link_hash
         assert keys.set_index("customer_id").link_hash.equals(duck.loc[keys.customer_id])
     finally:
         for name in names.values():
