@@ -105,6 +105,10 @@ def test_loyalty_expire_and_review_jobs(db, capsys):
     code, out, _ = run(capsys, "loyalty", "expire", "--as-of", "2099-01-01T00:00:00Z")
     assert (code, out.strip()) == (0, "expired 500 points of 1 member(s) in 1 ledger entry")
     assert "0 member(s) changed tier" in run(capsys, "loyalty", "review-tiers")[1]
+    assert (
+        "purged 0 idempotency record(s) older than 7"
+        in run(capsys, "loyalty", "purge-keys", "--days", "7")[1]
+    )
     code, _, err = run(capsys, "loyalty", "expire", "--as-of", "next tuesday")
     assert code == 2
     assert "is not an ISO 8601 time" in err

@@ -166,3 +166,18 @@ def test_earn_return_and_expiry_round_trip_on_postgres(pg_factory, rules):
         assert verify_ledger(s, m).ok
     order = points.OrderInput("PG-O-2", [line("10.00")], purchased_at=shop.now)
     assert shop.run(points.earn, m, order, shop.ctx(), rules)["balance"] == 71 + 100 + 10
+
+
+def test_old_idempotency_records_are_purged_and_their_retries_run_again(shop):
+    import datetime as dt
+
+    from omnicrm.loyalty.maintenance import purge_idempotency
+
+    m = shop.enrol()
+    shop.adjust(m, 1000)
+    ctx = shop.ctx(client="key:1", idempotency_key="old", request_hash="h")
+    first = shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)
+    later = shop.now + dt.timedelta(days=31)
+    assert purge_idempotency(shop.factory, older_than=dt.timedelta(days=30), now=later) == 1
+    again = shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)
+    assert again["voucher_code"] != first["voucher_code"]

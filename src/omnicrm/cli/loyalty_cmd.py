@@ -1,4 +1,4 @@
-"""Loyalty jobs: expire due points, apply due tier reviews (run daily, e.g. from cron)."""
+"""Loyalty jobs: expire points, review tiers, purge old idempotency keys (run daily)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from omnicrm.cli.db_cmd import DatabaseOption
 from omnicrm.db import make_engine, make_session_factory, require_current
 from omnicrm.errors import InputError
-from omnicrm.loyalty.maintenance import expire_all, review_all
+from omnicrm.loyalty.maintenance import expire_all, purge_idempotency, review_all
 from omnicrm.loyalty.rules import load_rules
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True)
@@ -68,3 +68,13 @@ def review_tiers(
     """Apply due tier reviews (downgrades after grace) for every member."""
     report = review_all(_factory(database), load_rules(rules), now=_as_of(as_of))
     typer.echo(f"tier reviews applied; {report.members} member(s) changed tier")
+
+
+@app.command("purge-keys")
+def purge_keys(
+    database: DatabaseOption = None,
+    days: Annotated[int, typer.Option(help="Keep idempotency records this many days.", min=1)] = 30,
+) -> None:
+    """Delete idempotency records older than --days (retries older than that run again)."""
+    n = purge_idempotency(_factory(database), older_than=dt.timedelta(days=days))
+    typer.echo(f"purged {n} idempotency record(s) older than {days} day(s)")

@@ -1,4 +1,4 @@
-"""Scheduled jobs: expire due lots and apply due tier reviews for every member.
+"""Scheduled jobs: expire due lots, apply due tier reviews, purge old idempotency records.
 
 Write operations already do both for the member they touch, so these jobs only catch up
 members nobody touched. Each member is processed in its own transaction (lock, change,
@@ -22,13 +22,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from omnicrm.db.base import utcnow
 from omnicrm.db.engine import run_transaction
+from omnicrm.errors import InputError
 from omnicrm.loyalty.ledger import expire_due, lock_member
-from omnicrm.loyalty.models import Member, PointLot
+from omnicrm.loyalty.models import IdempotencyRecord, Member, PointLot
 from omnicrm.loyalty.rules import Rules
 from omnicrm.loyalty.tiers import review_if_due
 
@@ -99,3 +100,26 @@ def review_all(
 
     changed = sum(run_transaction(factory, lambda s, m=member_id: one(s, m)) for member_id in due)
     return JobReport(members=changed, entries=0, points=0)
+
+
+def purge_idempotency(
+    factory: Callable[[], Session], *, older_than: dt.timedelta, now: dt.datetime | None = None
+) -> int:
+    """Delete idempotency records older than ``older_than``; return how many.
+
+    A retry that arrives after its record was purged runs again, so keep records longer than
+    any client retries (days, not minutes). Natural keys (``order_ref``, ``return_ref``,
+    bonus references) keep protecting the big operations after a purge.
+    """
+    if older_than <= dt.timedelta(0):
+        raise InputError(f"older_than {older_than} must be positive, e.g. 30 days")
+    cutoff = (now or utcnow()) - older_than
+
+    def purge(session: Session) -> int:
+        result = session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+        )
+        session.commit()
+        return int(result.rowcount or 0)
+
+    return run_transaction(factory, purge)
