@@ -263,6 +263,13 @@ def test_build_customer_keys_writes_the_tables(warehouse):
     assert result.iterations >= 1
 
 
+def test_missing_columns_are_named():
+    identities = ibis.memtable({"customer_id": ["C1"], "value": ["x"]})
+    with pytest.raises(InputError, match=r"the identities table lacks column\(s\) id_type, "
+                                         r"id_value; identity resolution needs customer_id"):
+        resolve_identities(None, identities, key=KEY)
+
+
 def test_build_customer_keys_needs_source_tables(warehouse):
     with pytest.raises(InputError, match=r"neither a customers nor an identities table"):
         build_customer_keys(warehouse, key=KEY)

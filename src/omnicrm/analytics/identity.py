@@ -108,6 +108,8 @@ def identifier_links(
         ``first_seen_ts`` (earliest).
     """
     rules = rules or load_identity_rules()
+    _require(identities, "identities", ("customer_id", "id_type", "id_value"))
+    _require(customers, "customers", ("customer_id",))
     parts = []
     if identities is not None:
         parts.append(identities.select(
@@ -140,6 +142,15 @@ def identifier_links(
     return links.group_by("customer_id", "id_type", "id_value").aggregate(
         source=links.source.min(), first_seen_ts=links.first_seen_ts.min()
     )
+
+
+def _require(table: ir.Table | None, name: str, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if table is not None and c not in table.columns]
+    if missing:
+        raise InputError(
+            f"the {name} table lacks column(s) {', '.join(missing)}; identity resolution needs "
+            f"{', '.join(columns)} (see docs/data-model.md)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
