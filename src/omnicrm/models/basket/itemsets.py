@@ -118,8 +118,10 @@ def frequent_itemsets(
             {"item": singles["i1"], "code": np.arange(len(singles), dtype=np.int64)},
             schema=ibis.schema({"item": item_type, "code": dt.int64}),
         )
-        coded = distinct.join(codes, distinct.item == codes.item).select(
-            basket=distinct.basket, item=codes.code
+        coded = (
+            rows.join(codes, rows.item == codes.item)
+            .select(basket=rows.basket, item=codes.code)
+            .distinct()  # on integers: cheaper than on the original item ids
         )
         with _materialise(coded) as cached:
             found = _higher_levels(cached, max_len, min_count, dt.int64)
