@@ -53,6 +53,40 @@ def spark_warehouse():
     con.disconnect()
 
 
+@pytest.fixture(scope="session")
+def small_retailer(tmp_path_factory) -> Path:
+    """A small synthetic retailer (400 customer records, 240 days), generated and ingested once.
+
+    Returns the path of its DuckDB warehouse file; copy it before writing to it.
+    """
+    from omnicrm.datagen import generate
+    from omnicrm.ingest import ingest_files
+    from omnicrm.warehouse import connect
+
+    root = tmp_path_factory.mktemp("small_retailer")
+    retailer = generate(root / "data", customers=400, days=240, seed=7)
+    path = root / "warehouse.duckdb"
+    con = connect(f"duckdb:///{path}")
+    for data_file in retailer.files:
+        ingest_files(con, [data_file.path], table=data_file.table, mapping=data_file.mapping_path)
+    con.disconnect()
+    return path
+
+
+@pytest.fixture
+def retailer_warehouse(small_retailer: Path, tmp_path: Path):
+    """A writable copy of :func:`small_retailer`'s warehouse."""
+    import shutil
+
+    from omnicrm.warehouse import connect
+
+    target = tmp_path / "retailer.duckdb"
+    shutil.copy(small_retailer, target)
+    con = connect(f"duckdb:///{target}")
+    yield con
+    con.disconnect()
+
+
 _postgres_outcomes: dict[str, int] = {"passed": 0, "skipped": 0}
 
 

@@ -1,4 +1,4 @@
-"""Generate a synthetic retailer, ingest it and write the HTML report, in one go."""
+"""Generate a synthetic retailer, ingest it, analyze it and write the HTML report, in one go."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from rich.table import Table
 from omnicrm.datagen import generate
 from omnicrm.ingest import Progress as IngestProgress
 from omnicrm.ingest import ingest_files
+from omnicrm.jobs.analyze import STEPS, run_analyze
 from omnicrm.report import build_report, write_report
 from omnicrm.warehouse import connect
 
@@ -33,7 +34,7 @@ def demo(
                                       "report.")] = Path("demo-output"),
     lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
 ) -> None:
-    """Generate a synthetic retailer, ingest it and write the HTML report, in one go.
+    """Generate a synthetic retailer, ingest it, analyze it and write the HTML report, in one go.
 
     Writes ``OUT/data/`` (source files and mappings), ``OUT/omnicrm.duckdb`` (the warehouse,
     recreated on every run) and ``OUT/report.html``. Example: ``omnicrm demo --customers 2000``.
@@ -69,6 +70,15 @@ def demo(
             done_before += size
             progress.update(load, completed=done_before)
 
+        stage = progress.add_task("analyzing", total=len(STEPS))
+
+        def on_step(name: str) -> None:
+            progress.update(stage, description=f"analyzing: {name}")
+            progress.advance(stage)
+
+        analysis = run_analyze(con, on_step=on_step, demo=True)
+        progress.update(stage, completed=len(STEPS), description="analyzing")
+
         stage = progress.add_task("writing report", total=None)
         report_path = out / "report.html"
         write_report(report_path, build_report(con, lang=lang, subtitle=str(warehouse_file)))
@@ -76,6 +86,8 @@ def demo(
         con.disconnect()
 
     _print_summary(console, results)
+    console.print(f"customers scored: {analysis.rows.get('customer_scores', 0):,} "
+                  f"(as of {analysis.as_of:%Y-%m-%d})")
     console.print(
         f"\nreport: [bold]{report_path}[/]  warehouse: {warehouse_file}  "
         f"({time.perf_counter() - started:.0f} s)"

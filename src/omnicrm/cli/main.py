@@ -51,7 +51,9 @@ def _register() -> None:
 
     app.command("datagen", help=datagen_cmd.__doc__.splitlines()[0])(datagen_cmd.datagen)
 
-    from omnicrm.cli import demo_cmd
+    from omnicrm.cli import analyze_cmd, demo_cmd
+
+    app.command("analyze", help=analyze_cmd.__doc__.splitlines()[0])(analyze_cmd.analyze)
 
     app.command("demo", help=demo_cmd.__doc__.splitlines()[0])(demo_cmd.demo)
 

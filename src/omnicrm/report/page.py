@@ -42,6 +42,8 @@ class Block:
     title: str
     html: str
     note: str = ""
+    wide: bool = False
+    """Span the whole width of the section instead of one grid column."""
 
 
 @dataclass
@@ -77,12 +79,13 @@ def style_figure(fig: go.Figure, *, height: int = 380) -> go.Figure:
     return fig
 
 
-def figure_block(title: str, fig: go.Figure, *, note: str = "", height: int = 380) -> Block:
+def figure_block(title: str, fig: go.Figure, *, note: str = "", height: int = 380,
+                 wide: bool = False) -> Block:
     """A chart block; plotly.js itself is embedded once by :func:`write_report`."""
     style_figure(fig, height=height)
     body = fig.to_html(full_html=False, include_plotlyjs=False,
                        config={"displaylogo": False, "responsive": True})
-    return Block("figure", title, body, note)
+    return Block("figure", title, body, note, wide)
 
 
 def _format_cell(value: object) -> str:
@@ -101,7 +104,8 @@ def _format_cell(value: object) -> str:
     return html_lib.escape(str(value))
 
 
-def table_block(title: str, frame: pd.DataFrame, *, note: str = "", max_rows: int = 50) -> Block:
+def table_block(title: str, frame: pd.DataFrame, *, note: str = "", max_rows: int = 50,
+                wide: bool = False) -> Block:
     """An HTML table of ``frame`` (first ``max_rows`` rows), numbers right-aligned."""
     shown = frame.head(max_rows)
     head = "".join(f"<th>{html_lib.escape(str(c))}</th>" for c in shown.columns)
@@ -118,7 +122,7 @@ def table_block(title: str, frame: pd.DataFrame, *, note: str = "", max_rows: in
         note = (note + " " if note else "") + f"(+{more:,} more rows)"
     body = (f'<table class="data"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
-    return Block("table", title, body, note)
+    return Block("table", title, body, note, wide)
 
 
 def text_block(text: str, *, title: str = "") -> Block:

@@ -11,11 +11,11 @@ from ibis.backends import BaseBackend
 
 from omnicrm.report.i18n import check_language, t
 from omnicrm.report.page import Report, Section
-from omnicrm.report.sections import data
+from omnicrm.report.sections import cohorts, customers, data, kpis
 
 SectionBuilder = Callable[[BaseBackend, str], Section | None]
 
-SECTIONS: list[SectionBuilder] = [data.build]
+SECTIONS: list[SectionBuilder] = [data.build, kpis.build, customers.build, cohorts.build]
 """Builders in page order; later features append theirs."""
 
 

@@ -1,0 +1,237 @@
+"""``omnicrm analyze``: resolve identities, score customers, compute KPIs, cohorts and migration.
+
+Reads the contract tables and writes (replacing) these warehouse tables:
+
+==================  ===========================================================================
+table               grain
+==================  ===========================================================================
+customer_keys       one row per source customer record -> unified customer id (with evidence)
+customer_scores     one row per unified customer with a purchase before ``as_of``
+kpi_daily           one row per day x dimension (all / channel / store) x metric
+kpi_monthly         one row per month x dimension (all / channel / segment) x metric
+kpi_gaps            one row per KPI target: latest value vs target
+cohorts             one row per first-purchase month x months since
+segment_migration   one row per (segment at start, segment at as_of)
+cluster_profiles    one row per behavioural cluster: size, share, mean and z-score per feature
+==================  ===========================================================================
+
+Examples
+--------
+>>> from omnicrm.jobs.analyze import AnalyzeSettings
+>>> AnalyzeSettings().migration_days
+90
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import ibis
+from ibis.backends import BaseBackend
+
+from omnicrm.analytics.benchmarks import kpi_gaps, load_targets
+from omnicrm.analytics.clusters import CustomerClusters, cluster_features
+from omnicrm.analytics.cohorts import cohort_retention
+from omnicrm.analytics.identity import build_customer_keys, unify
+from omnicrm.analytics.kpis import kpi_daily, kpi_table
+from omnicrm.analytics.migration import segment_migration_between
+from omnicrm.analytics.scores import ScoringConfig, attach_clusters, customer_scores
+from omnicrm.errors import InputError
+
+Step = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AnalyzeSettings:
+    """Settings of an analyze run.
+
+    Parameters
+    ----------
+    migration_days : int
+        Segment migration compares segments ``migration_days`` before ``as_of`` with ``as_of``.
+    cluster_sample : int
+        Customers sampled to fit the clusters (all customers are then assigned).
+    k_range : tuple of int
+        Numbers of clusters tried; the best silhouette wins.
+    seed : int
+        Seed of the cluster sample and of k-means.
+    scoring : ScoringConfig, optional
+        RFM bins, segment table, value tiers, lifecycle rules (default: shipped files).
+    """
+
+    migration_days: int = 90
+    cluster_sample: int = 50_000
+    k_range: tuple[int, int] = (2, 8)
+    seed: int = 0
+    scoring: ScoringConfig | None = None
+
+
+@dataclass
+class AnalyzeResult:
+    """What an analyze run wrote: table name -> rows, and seconds per step."""
+
+    as_of: dt.datetime
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    clusters: dict[int, str] = field(default_factory=dict)
+
+
+STEPS: tuple[str, ...] = (
+    "identities", "customer scores", "clusters", "daily KPIs", "monthly KPIs", "cohorts",
+    "segment migration",
+)
+"""Step names reported to the progress callback, in order."""
+
+
+def default_as_of(con: BaseBackend) -> dt.datetime:
+    """Midnight UTC after the last order day: every loaded sale is then "before as_of"."""
+    if "order_lines" not in con.list_tables():
+        raise InputError("the warehouse has no order_lines table: load sales with "
+                         "'omnicrm ingest FILE --table order_lines' first")
+    last = con.table("order_lines").order_ts.max().execute()
+    if last is None:
+        raise InputError("order_lines is empty: load sales with 'omnicrm ingest' first")
+    day = last.date() + dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _to_utc(as_of: dt.date | dt.datetime | str) -> dt.datetime:
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            raise InputError(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD, "
+                             "e.g. 2026-06-30") from None
+    if not isinstance(as_of, dt.datetime):
+        as_of = dt.datetime(as_of.year, as_of.month, as_of.day)
+    return as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+
+
+def run_analyze(
+    con: BaseBackend,
+    *,
+    as_of: dt.date | dt.datetime | str | None = None,
+    settings: AnalyzeSettings | None = None,
+    on_step: Step | None = None,
+    demo: bool | None = None,
+) -> AnalyzeResult:
+    """Run every analysis and write the score tables.
+
+    Parameters
+    ----------
+    con : ibis backend
+        The warehouse, with at least ``order_lines`` (and ideally ``customers``,
+        ``identities``, ``products``) loaded.
+    as_of : date, datetime or str, optional
+        Only data before it is used; default: midnight after the last order day.
+    settings : AnalyzeSettings, optional
+    on_step : callable, optional
+        Called with each step's name (from :data:`STEPS`) as it starts.
+    demo : bool, optional
+        Allow the built-in PII key (demo data only); default: ``$OMNICRM_DEMO``.
+
+    Returns
+    -------
+    AnalyzeResult
+    """
+    settings = settings or AnalyzeSettings()
+    as_of_utc = _to_utc(as_of) if as_of is not None else default_as_of(con)
+    result = AnalyzeResult(as_of=as_of_utc)
+    tables = set(con.list_tables())
+    if "order_lines" not in tables:
+        raise InputError("the warehouse has no order_lines table: load sales with "
+                         "'omnicrm ingest FILE --table order_lines' first")
+    clock = _Clock(result, on_step)
+
+    clock.start("identities")
+    lines = con.table("order_lines")
+    if tables & {"customers", "identities"}:
+        keys = build_customer_keys(con, demo=demo).keys
+        lines = unify(lines, keys)
+        result.rows["customer_keys"] = int(keys.count().execute())
+    scoring = settings.scoring or ScoringConfig.default()
+
+    clock.start("customer scores")
+    scores = customer_scores(lines, as_of=as_of_utc, config=scoring)
+    scores = _materialise(con, "_omnicrm_scores", scores)
+
+    clock.start("clusters")
+    products = con.table("products") if "products" in tables else None
+    features = cluster_features(lines, as_of=as_of_utc, products=products,
+                                validate=False).to_pandas()
+    sample = features.sample(n=min(len(features), settings.cluster_sample),
+                             random_state=settings.seed)
+    model = CustomerClusters(k_range=settings.k_range, random_state=settings.seed).fit(sample)
+    result.clusters = dict(model.names_)
+    _write(con, "cluster_profiles", ibis.memtable(model.profiles_), result)
+    _write(con, "customer_scores", attach_clusters(scores, model, features), result)
+    con.drop_table("_omnicrm_scores", force=True)
+    scored = con.table("customer_scores")
+
+    members = con.table("customers") if "customers" in tables else None
+    if members is not None and "customer_keys" in result.rows:
+        members = unify(members.select("customer_id", "is_member"), con.table("customer_keys"))
+
+    clock.start("daily KPIs")
+    _write(con, "kpi_daily", kpi_daily(lines, as_of=as_of_utc, members=members), result)
+
+    clock.start("monthly KPIs")
+    monthly = ibis.union(
+        kpi_table(lines, as_of=as_of_utc, grain="month", members=members),
+        kpi_table(lines, as_of=as_of_utc, grain="month", by="channel", members=members),
+        kpi_table(lines, as_of=as_of_utc, grain="month", by="segment", members=members,
+                  segments=scored.select("customer_id", "rfm_segment")),
+    )
+    _write(con, "kpi_monthly", monthly, result)
+    gaps = kpi_gaps(ibis.union(con.table("kpi_monthly"), con.table("kpi_daily")),
+                    load_targets())
+    _write(con, "kpi_gaps", gaps, result)
+
+    clock.start("cohorts")
+    _write(con, "cohorts", cohort_retention(lines, as_of=as_of_utc), result)
+
+    clock.start("segment migration")
+    start = as_of_utc - dt.timedelta(days=settings.migration_days)
+    first = lines.order_ts.min().execute()
+    if first is not None and start > first:
+        assign = functools.partial(customer_scores, config=scoring)
+        migration = segment_migration_between(lines, assign, start=start, end=as_of_utc,
+                                              segment_column="rfm_segment")
+        migration = migration.mutate(start=ibis.literal(start, type="timestamp('UTC')"),
+                                     end=ibis.literal(as_of_utc, type="timestamp('UTC')"))
+        _write(con, "segment_migration", migration, result)
+    clock.stop()
+    return result
+
+
+class _Clock:
+    """Times the steps and reports them to the progress callback."""
+
+    def __init__(self, result: AnalyzeResult, on_step: Step | None) -> None:
+        self.result, self.on_step = result, on_step
+        self.current: str | None = None
+        self.started = 0.0
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self.current, self.started = name, time.perf_counter()
+        if self.on_step is not None:
+            self.on_step(name)
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.result.seconds[self.current] = round(time.perf_counter() - self.started, 3)
+        self.current = None
+
+
+def _materialise(con: BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
+    return con.create_table(name, expr, overwrite=True)
+
+
+def _write(con: BaseBackend, name: str, expr: ibis.Table, result: AnalyzeResult) -> None:
+    table = con.create_table(name, expr, overwrite=True)
+    result.rows[name] = int(table.count().execute())

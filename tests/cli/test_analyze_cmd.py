@@ -1,0 +1,28 @@
+"""``omnicrm analyze`` writes the score tables and reports them, as a table or as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from omnicrm.cli.main import main
+
+
+def test_json_summary_lists_the_tables_written(retailer_warehouse, monkeypatch, capsys):
+    monkeypatch.setenv("OMNICRM_DEMO", "1")
+    url = f"duckdb:///{retailer_warehouse.con.execute('PRAGMA database_list').fetchall()[0][2]}"
+    retailer_warehouse.disconnect()
+    assert main(["analyze", "--warehouse", url, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary) == {"as_of", "tables", "seconds", "clusters"}
+    assert summary["tables"]["customer_scores"] > 0
+    assert summary["as_of"].endswith("+00:00")
+
+
+def test_bad_as_of_is_one_line_error_not_a_traceback(retailer_warehouse, monkeypatch, capsys):
+    monkeypatch.setenv("OMNICRM_DEMO", "1")
+    url = f"duckdb:///{retailer_warehouse.con.execute('PRAGMA database_list').fetchall()[0][2]}"
+    retailer_warehouse.disconnect()
+    assert main(["analyze", "--warehouse", url, "--as-of", "31/12/2025"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --as-of '31/12/2025' is not a date: use YYYY-MM-DD" in err
+    assert "Traceback" not in err
