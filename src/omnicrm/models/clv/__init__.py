@@ -15,15 +15,19 @@ benchmark against ``lifetimes``.
 from omnicrm.models.clv.beta_geo import BetaGeoModel
 from omnicrm.models.clv.gamma_gamma import GammaGammaModel
 from omnicrm.models.clv.pareto_nbd import ParetoNBDModel
+from omnicrm.models.clv.scoring import CLVFit, add_clv, fit_clv
 from omnicrm.models.clv.summary import calibration_holdout_summary, rfm_summary, rfm_summary_expr
 from omnicrm.models.clv.value import customer_lifetime_value
 
 __all__ = [
     "BetaGeoModel",
+    "CLVFit",
     "GammaGammaModel",
     "ParetoNBDModel",
+    "add_clv",
     "calibration_holdout_summary",
     "customer_lifetime_value",
+    "fit_clv",
     "rfm_summary",
     "rfm_summary_expr",
 ]

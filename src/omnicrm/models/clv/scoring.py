@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from omnicrm.analytics.rfm import SALES_COLUMNS, as_of_timestamp, require_columns
-from omnicrm.errors import InputError
+from omnicrm.errors import ConvergenceError, InputError
 from omnicrm.models.clv.beta_geo import BetaGeoModel
 from omnicrm.models.clv.gamma_gamma import GammaGammaModel
 from omnicrm.models.clv.summary import rfm_summary_expr
@@ -56,6 +56,9 @@ CLV_COLUMNS: tuple[str, ...] = ("p_alive", "expected_purchases_90d", "expected_s
 """Columns added by :func:`add_clv` (with the default 90-day horizon)."""
 
 WEEKS_PER_MONTH = 52 / 12
+
+FALLBACK_PENALIZER = 0.001
+"""Penalty retried when an unpenalised fit does not converge (the ``lifetimes`` advice)."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def fit_clv(
     months: int = 12,
     discount_rate: float = 0.01,
     margin: float = 1.0,
-    penalizer_coef: float = 0.0,
+    penalizer_coef: float | None = None,
 ) -> CLVFit:
     """Fit BG/NBD and Gamma-Gamma on purchases before ``as_of`` and score every customer.
 
@@ -115,8 +118,10 @@ def fit_clv(
         Discount rate per month.
     margin : float, default 1
         Share of spend counted as value (1 = revenue).
-    penalizer_coef : float, default 0
-        L2 penalty of both fits (see :class:`BetaGeoModel`).
+    penalizer_coef : float, optional
+        L2 penalty of both fits (see :class:`BetaGeoModel`). Default: none, and
+        :data:`FALLBACK_PENALIZER` for a fit that does not converge without it (short
+        histories, where BG/NBD's dropout parameters are weakly identified).
 
     Returns
     -------
@@ -134,9 +139,9 @@ def fit_clv(
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise InputError(f"horizon_days = {horizon_days!r} must be a whole number of days >= 1")
     summary = clv_summary(lines, as_of=as_of)
-    bg = BetaGeoModel(penalizer_coef=penalizer_coef).fit(summary)
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
-    gg = GammaGammaModel(penalizer_coef=penalizer_coef).fit(repeat)
+    bg = _fit_with_fallback(BetaGeoModel, summary, penalizer_coef)
+    gg = _fit_with_fallback(GammaGammaModel, repeat, penalizer_coef)
     # a repeat buyer whose repeat days net to <= 0 (e.g. fully discounted) is valued at the
     # population mean spend, like a one-time buyer
     spent = summary.monetary_value > 0
@@ -152,6 +157,15 @@ def fit_clv(
         period=WEEKS_PER_MONTH).to_numpy()
     return CLVFit(scores=scores.reset_index(drop=True), summary=summary, purchase_model=bg,
                   spend_model=gg, as_of=as_of_timestamp(as_of).date())
+
+
+def _fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None):
+    if penalizer_coef is not None:
+        return cls(penalizer_coef=penalizer_coef).fit(summary)
+    try:
+        return cls().fit(summary)
+    except ConvergenceError:
+        return cls(penalizer_coef=FALLBACK_PENALIZER).fit(summary)
 
 
 def add_clv(scores: ibis.Table, context: object) -> ibis.Table:
