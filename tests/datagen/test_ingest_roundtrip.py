@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from omnicrm.datagen import generate
@@ -92,3 +94,48 @@ def test_dirty_faults_are_quarantined_or_skipped(dirty_loaded, dirty_retailer, t
         assert r.quarantined + r.duplicates >= invalid + duplicates
     else:
         assert (r.quarantined, r.duplicates) == (invalid, duplicates), f.faults
+
+
+@pytest.fixture(scope="module")
+def loaded_lines(clean_loaded):
+    """The clean retailer's order lines as loaded in the warehouse (amounts are Decimal)."""
+    warehouse, _ = clean_loaded
+    return warehouse.table("order_lines").execute()
+
+
+def test_cancellation_receipts_load_as_returns_that_reverse_their_order(loaded_lines):
+    lines = loaded_lines
+    receipt = lines[lines["order_id"].str.startswith("CO")]
+    assert len(receipt) > 0
+    assert receipt["is_return"].all()
+    assert (receipt["quantity"] < 0).all()
+    assert (receipt["amount"] < 0).all()
+    original = lines[lines["order_id"].isin(receipt["order_id"].str[1:])]
+    assert not original["is_return"].any()
+    both = original.merge(receipt.assign(order_id=receipt["order_id"].str[1:]),
+                          on=["order_id", "line_number"], suffixes=("", "_c"))
+    assert len(both) == len(receipt) == len(original)
+    assert (both["product_id"] == both["product_id_c"]).all()
+    assert (both["quantity_c"] == -both["quantity"]).all()
+    assert (both["amount_c"] == -both["amount"]).all()
+    net = both.groupby("order_id")[["amount", "amount_c"]].sum()
+    assert (net["amount"] + net["amount_c"] == 0).all()
+
+
+def test_order_lines_revenue_per_customer_equals_the_truth(loaded_lines, tiny_clean):
+    """Over the loaded lines, a customer's purchases net of cancellations (every line except
+    those of return receipts ``C`` + digits) sum to ``spend_observed`` exactly, and their sales
+    minus their cancellation receipts count ``purchases_observed``."""
+    lines = loaded_lines[loaded_lines["customer_id"].notna()]
+    return_receipt = lines["order_id"].str.fullmatch(r"C\d+")
+    spend = lines[~return_receipt].groupby("customer_id")["amount"].sum()
+    orders = lines.drop_duplicates("order_id")
+    sales = orders[~orders["order_id"].str.startswith("C")].groupby("customer_id").size()
+    cancelled = orders[orders["order_id"].str.startswith("CO")].groupby("customer_id").size()
+    truth = pd.read_csv(tiny_clean.truth_path, dtype=str).set_index("customer_id")
+    expected_spend = truth["spend_observed"].map(Decimal)
+    assert spend.reindex(truth.index, fill_value=Decimal(0)).eq(expected_spend).all()
+    purchases = sales.sub(cancelled, fill_value=0).reindex(truth.index, fill_value=0)
+    assert purchases.eq(truth["purchases_observed"].astype(int)).all()
+    assert cancelled.sum() > 0
+    assert expected_spend.sum() > 0

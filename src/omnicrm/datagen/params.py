@@ -78,6 +78,8 @@ class Behaviour:
     promo_uptake: float = 0.55
     coupon_share: float = 0.08
     cancel_share_digital: float = 0.02
+    cancel_delay_mean_minutes: float = 45.0
+    cancel_delay_max_minutes: int = 360
     return_line_share: float = 0.025
     return_max_days: int = 30
     anonymous_share_of_store: float = 0.18

@@ -195,7 +195,12 @@ def _product_ids(sim: Simulation, product: np.ndarray) -> pa.Array:
 
 
 def orders_table(sim: Simulation) -> pa.Table:
-    """``orders.csv`` (UTF-8 with BOM): contract names, local time with a +08:00 offset."""
+    """``orders.csv`` (UTF-8 with BOM): contract names, local time with a +08:00 offset.
+
+    A cancelled order and its cancellation receipt (``C`` + its id, negative amounts) both
+    have ``is_cancelled`` true, so revenue is the same whether cancelled orders are left out
+    or every row is summed.
+    """
     s = sim.sales
     o = window_orders(sim)
     gross, disc, net = (x[o] for x in s.totals())
@@ -218,8 +223,8 @@ def orders_table(sim: Simulation) -> pa.Table:
 def order_lines_table(sim: Simulation) -> pa.Table:
     """``order_lines.csv.gz``: POS export layout (see :data:`layouts.POS_HEADERS`).
 
-    Return receipts (ids starting with ``C``) carry positive quantities, as tills print them;
-    the mapping flags them and ingestion makes them negative.
+    Return and cancellation receipts (ids starting with ``C``) carry positive quantities, as
+    tills print them; the mapping flags them and ingestion makes them negative.
     """
     s, lines = sim.sales, sim.sales.lines
     o = window_orders(sim)

@@ -4,6 +4,14 @@
 window and the future used by the truth file) and returns orders and lines as arrays, orders
 sorted by time. Anonymous walk-in receipts are added for the data window only.
 
+Three kinds of order come out: sales, return receipts (some lines of a sale brought back days
+later) and cancellation receipts. A cancelled digital order stays a sale with ``cancelled``
+set, and is reversed, minutes to hours later, by a cancellation receipt that repeats all of its
+lines with negated quantities (as POS and e-shop line exports record a cancellation, e.g. the
+UCI Online Retail invoices ``C536379``). A receipt never crosses the start or the end of the
+data window: one that would is kept at the window's last minute (then the sale and its
+cancellation are both inside the window, or both outside it).
+
 Examples
 --------
 >>> PAYMENT_MIX["store"][0]
@@ -44,14 +52,19 @@ RETURN_PROPENSITY: dict[str, float] = {"Electronics": 3.0, "Personal care": 1.5,
                                        "Fresh": 0.5, "Bakery": 0.3}
 """Relative chance that a line of a department is returned (1 when not listed)."""
 
-SALE, RETURN = 0, 1
+SALE, RETURN, CANCELLATION = 0, 1, 2
+"""Kinds of order: a sale, a return receipt, a cancellation receipt (reverses a whole sale)."""
 DIGITAL = (CHANNEL_CODES.index("online"), CHANNEL_CODES.index("app"),
            CHANNEL_CODES.index("mini_program"))
 
 
 @dataclass(frozen=True)
 class Sales:
-    """All orders (index ``o``, sorted by ``minute``) and lines (grouped by order)."""
+    """All orders (index ``o``, sorted by ``minute``) and lines (grouped by order).
+
+    ``cancelled`` is set on a cancelled sale and on the cancellation receipt that reverses it;
+    ``reverses`` is the index of that sale for a cancellation receipt, -1 for other orders.
+    """
 
     minute: np.ndarray
     person: np.ndarray
@@ -60,6 +73,7 @@ class Sales:
     store: np.ndarray
     kind: np.ndarray
     cancelled: np.ndarray
+    reverses: np.ndarray
     payment: np.ndarray
     coupon: np.ndarray
     lines: Lines
@@ -68,13 +82,13 @@ class Sales:
     def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return (gross, discount, net) per order in fen, summed from the lines.
 
-        A return receipt has a negative gross and net (``-(gross - discount)`` of the lines
-        returned) and a positive discount: the discount that had been granted.
+        A return or cancellation receipt has a negative gross and net (``-(gross - discount)``
+        of the lines it takes back) and a positive discount: the discount that had been granted.
         """
         n = len(self.minute)
         gross = np.rint(np.bincount(self.lines.order, weights=self.lines.gross, minlength=n))
         disc = np.rint(np.bincount(self.lines.order, weights=self.lines.discount, minlength=n))
-        sign = np.where(self.kind == RETURN, -1, 1)
+        sign = np.where(self.kind == SALE, 1, -1)
         gross, disc = gross.astype(np.int64), disc.astype(np.int64)
         return gross, disc, gross - sign * disc
 
@@ -214,39 +228,73 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     origin, slot = np.unique(lines.order[returned], return_inverse=True)
     r_minute = minute[origin] + rng.integers(1, b.return_max_days + 1, len(origin)) \
         * MINUTES_PER_DAY
-    r_index = n_sale + np.arange(len(origin))
-
-    all_minute = np.concatenate([minute, r_minute])
-    order = np.argsort(all_minute, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    kind = np.concatenate([np.full(n_sale, SALE), np.full(len(origin), RETURN)])
-    l_order = rank[np.concatenate([lines.order, r_index[slot]])]
-    merged = Lines(
-        order=l_order,
-        product=np.concatenate([lines.product, lines.product[returned]]),
-        qty_milli=np.concatenate([lines.qty_milli, -lines.qty_milli[returned]]),
-        price=np.concatenate([lines.price, lines.price[returned]]),
-        discount=np.concatenate([lines.discount, lines.discount[returned]]),
-        promo=np.concatenate([lines.promo, lines.promo[returned]]),
-    )
-    by_order = np.argsort(merged.order, kind="stable")
-    merged = Lines(*(getattr(merged, f)[by_order] for f in
-                     ("order", "product", "qty_milli", "price", "discount", "promo")))
-
-    def both(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([x, x[origin]])[order]
 
     payment = _draw_payment(rng, channel)
     has_discount = np.bincount(lines.order, weights=lines.discount, minlength=n_sale) > 0
     coupon = np.full(n_sale, None, dtype=object)
     with_coupon = np.flatnonzero(has_discount & (rng.random(n_sale) < b.coupon_share))
     coupon[with_coupon] = [f"Q{code:08X}" for code in rng.integers(0, 16**8, len(with_coupon))]
+
+    voided = np.flatnonzero(cancelled)
+    bounds = np.array([lo, hi, len(profile.traffic)]) * MINUTES_PER_DAY
+    c_minute = cancel_minutes(rng, minute[voided], bounds, b)
+    c_lines = np.flatnonzero(cancelled[lines.order])
+    c_slot = np.searchsorted(voided, lines.order[c_lines])
+
+    # receipts are appended after the sales: index n_sale + k for return k, then cancellations
+    source = np.concatenate([np.arange(n_sale), origin, voided])
+    kind = np.concatenate([np.full(n_sale, SALE), np.full(len(origin), RETURN),
+                           np.full(len(voided), CANCELLATION)])
+    all_minute = np.concatenate([minute, r_minute, c_minute])
+    order = np.argsort(all_minute, kind="stable")  # a receipt of the same minute stays after
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    taken = np.concatenate([returned, c_lines])
+    merged = Lines(
+        order=rank[np.concatenate([lines.order, n_sale + slot,
+                                   n_sale + len(origin) + c_slot])],
+        product=np.concatenate([lines.product, lines.product[taken]]),
+        qty_milli=np.concatenate([lines.qty_milli, -lines.qty_milli[taken]]),
+        price=np.concatenate([lines.price, lines.price[taken]]),
+        discount=np.concatenate([lines.discount, lines.discount[taken]]),
+        promo=np.concatenate([lines.promo, lines.promo[taken]]),
+    )
+    by_order = np.argsort(merged.order, kind="stable")
+    merged = Lines(*(getattr(merged, f)[by_order] for f in
+                     ("order", "product", "qty_milli", "price", "discount", "promo")))
+
+    def inherited(x: np.ndarray) -> np.ndarray:
+        return x[source][order]
+
+    reverses = np.full(len(order), -1)
+    reverses[n_sale + len(origin):] = rank[voided]
     return Sales(
-        minute=all_minute[order], person=both(person), record=both(record),
-        channel=both(channel), store=both(store), kind=kind[order],
-        cancelled=np.concatenate([cancelled, np.zeros(len(origin), dtype=bool)])[order],
-        payment=both(payment),
-        coupon=np.concatenate([coupon, np.full(len(origin), None, dtype=object)])[order],
+        minute=all_minute[order], person=inherited(person), record=inherited(record),
+        channel=inherited(channel), store=inherited(store), kind=kind[order],
+        cancelled=(cancelled[source] & (kind != RETURN))[order],
+        reverses=reverses[order], payment=inherited(payment),
+        coupon=np.where(kind == SALE, coupon[source], None)[order],
         lines=merged, dropout_day=days.dropout_day,
     )
+
+
+def cancel_minutes(rng: np.random.Generator, minute: np.ndarray, bounds: np.ndarray,
+                   behaviour: Behaviour = DEFAULT_BEHAVIOUR) -> np.ndarray:
+    """Minute of the cancellation receipt of each cancelled order placed at ``minute``.
+
+    The delay is 1 + an exponential number of minutes (mean ``cancel_delay_mean_minutes``),
+    at most ``cancel_delay_max_minutes``. A receipt is kept before the first of ``bounds``
+    (increasing minutes: window start, window end, end of the span) that follows its order,
+    so that it never falls on the other side of a window boundary.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> cancel_minutes(rng, np.array([10, 1439]), np.array([0, 1440, 2880])).tolist()
+    [41, 1439]
+    """
+    b = behaviour
+    delay = 1 + np.minimum(np.floor(rng.exponential(b.cancel_delay_mean_minutes, len(minute))),
+                           b.cancel_delay_max_minutes - 1).astype(np.int64)
+    limit = bounds[np.searchsorted(bounds, minute, side="right").clip(0, len(bounds) - 1)]
+    return np.maximum(np.minimum(minute + delay, limit - 1), minute)

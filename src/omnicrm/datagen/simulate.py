@@ -29,7 +29,7 @@ from omnicrm.datagen.catalog import Catalogue, make_catalogue
 from omnicrm.datagen.params import DEFAULT_BEHAVIOUR, SYSTEM_PREFIX, SYSTEMS, Behaviour
 from omnicrm.datagen.people import Population, make_population
 from omnicrm.datagen.retail_calendar import DayProfile, day_profile
-from omnicrm.datagen.sales import DIGITAL, RETURN, SALE, Sales, simulate_sales
+from omnicrm.datagen.sales import CANCELLATION, DIGITAL, RETURN, SALE, Sales, simulate_sales
 from omnicrm.datagen.stores import make_stores
 
 STAGES: tuple[str, ...] = ("calendar and catalogue", "customers", "orders and baskets",
@@ -68,7 +68,7 @@ class Simulation:
     def sale_net(self) -> np.ndarray:
         """Net amount (fen) of every order that counts as a purchase, 0 for the others.
 
-        A purchase is a sale (not a return receipt) that was not cancelled.
+        A purchase is a sale (not a return or cancellation receipt) that was not cancelled.
         """
         net = self.sales.totals()[2]
         return np.where((self.sales.kind == SALE) & ~self.sales.cancelled, net, 0)
@@ -79,13 +79,18 @@ def _seeds(seed: int) -> list[np.random.Generator]:
 
 
 def _order_ids(sales: Sales) -> pa.Array:
-    """``R`` store receipts, ``O`` digital orders, ``C`` return receipts; numbered by time."""
+    """``R`` store receipts, ``O`` digital orders, ``C`` return receipts, numbered by time; a
+    cancellation receipt is ``C`` followed by the id of the order it cancels (``CO000001234``).
+    """
     digital = np.isin(sales.channel, DIGITAL)
+    cancellation = sales.kind == CANCELLATION
+    number = np.cumsum(~cancellation)
     prefix = np.where(sales.kind == RETURN, 2, np.where(digital, 1, 0))
-    digits = pc.utf8_lpad(pa.array(np.arange(1, len(prefix) + 1)).cast(pa.string()), width=9,
-                          padding="0")
-    return pc.binary_join_element_wise(pa.array(["R", "O", "C"]).take(pa.array(prefix)),
-                                       digits, "")
+    own = np.where(cancellation, sales.reverses, np.arange(len(prefix)))
+    digits = pc.utf8_lpad(pa.array(number[own]).cast(pa.string()), width=9, padding="0")
+    return pc.binary_join_element_wise(
+        pa.array(np.where(cancellation, "C", "")),
+        pa.array(["R", "O", "C"]).take(pa.array(prefix[own])), digits, "")
 
 
 def _records(rng: np.random.Generator, pop: Population, sales: Sales,

@@ -1,10 +1,10 @@
 """The ground truth: what each customer record really is, and what it will do next.
 
 One row per customer record. ``purchases_*`` count orders that are purchases (sales, not
-cancelled, return receipts excluded) attributed to the record; ``spend_*`` sum their net
-amounts (returns are not subtracted). ``*_observed`` cover the data window and match the data
-files; ``*_next_*`` cover the days after ``end_date`` that only the simulation saw. Sum over
-``person_id`` for person-level figures (identity resolution's target).
+cancelled; return and cancellation receipts excluded) attributed to the record; ``spend_*``
+sum their net amounts (returns are not subtracted). ``*_observed`` cover the data window and
+match the data files; ``*_next_*`` cover the days after ``end_date`` that only the simulation
+saw. Sum over ``person_id`` for person-level figures (identity resolution's target).
 
 Columns
 -------
