@@ -140,8 +140,8 @@ def fit_clv(
         raise InputError(f"horizon_days = {horizon_days!r} must be a whole number of days >= 1")
     summary = clv_summary(lines, as_of=as_of)
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
-    bg = _fit_with_fallback(BetaGeoModel, summary, penalizer_coef)
-    gg = _fit_with_fallback(GammaGammaModel, repeat, penalizer_coef)
+    bg = fit_with_fallback(BetaGeoModel, summary, penalizer_coef)
+    gg = fit_with_fallback(GammaGammaModel, repeat, penalizer_coef)
     # a repeat buyer whose repeat days net to <= 0 (e.g. fully discounted) is valued at the
     # population mean spend, like a one-time buyer
     spent = summary.monetary_value > 0
@@ -159,7 +159,11 @@ def fit_clv(
                   spend_model=gg, as_of=as_of_timestamp(as_of).date())
 
 
-def _fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None):
+def fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None = None):
+    """Fit ``cls`` (a CLV model class); without a penalty, retry with :data:`FALLBACK_PENALIZER`.
+
+    Raises the retry's :class:`ConvergenceError` when both fail.
+    """
     if penalizer_coef is not None:
         return cls(penalizer_coef=penalizer_coef).fit(summary)
     try:
