@@ -88,6 +88,8 @@ def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_d
         frame["purchases_in_window"] = frame["purchases_in_window"].fillna(0).astype("int64")
         frame["churned"] = frame["purchases_in_window"] == 0
     frame.insert(0, "as_of", pd.Timestamp(day))
+    # a fixed row order: LightGBM's bagging draws rows by position
+    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
     return frame, clv
 
 
