@@ -57,6 +57,10 @@ def _register() -> None:
 
     app.command("demo", help=demo_cmd.__doc__.splitlines()[0])(demo_cmd.demo)
 
+    from omnicrm.cli import models_cmd
+
+    app.add_typer(models_cmd.app, name="models")
+
 
 @app.callback()
 def _root() -> None:
