@@ -258,6 +258,7 @@ def kpi_gaps(
     if not targets:
         raise InputError("no targets given: pass at least one Target or load_targets(path)")
     t = targets_table(targets)
+    kpis = kpis.view()  # a relation of its own, whatever expression built it
     matched = kpis.join(
         t,
         [

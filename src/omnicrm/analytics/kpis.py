@@ -533,12 +533,17 @@ def _melt(wide: ibis.Table, grain: str, by: str | None, *, with_members: bool) -
         )
     # Long format by a cross join with the metric names and one CASE: a single pass that
     # compiles everywhere (pivot_longer needs arrays of structs, or jsonb on PostgreSQL).
-    names = ibis.memtable({"metric": list(values)}, schema={"metric": "string"})
+    # grain and dimension come from that table too: real columns, not literals, so that the
+    # result can be joined on them (Ibis folds a literal column into the join predicate).
+    names = ibis.memtable(
+        {"metric": list(values), "grain": grain, "dimension": by or OVERALL},
+        schema={"metric": "string", "grain": "string", "dimension": "string"},
+    )
     long = wide.cross_join(names)
     return long.select(
         period_start="period_start",
-        grain=ibis.literal(grain),
-        dimension=ibis.literal(by or OVERALL),
+        grain="grain",
+        dimension="dimension",
         dimension_value="dv",
         metric="metric",
         value=ibis.cases(*((long.metric == name, v) for name, v in values.items())),
