@@ -25,7 +25,10 @@ from omnicrm.loyalty.rules import load_rules
 
 TABLES = {
     "api_keys",
+    "loyalty_applied_promotions",
     "loyalty_audit",
+    "loyalty_coupon_uses",
+    "loyalty_coupons",
     "loyalty_consents",
     "loyalty_idempotency",
     "loyalty_ledger",
@@ -35,6 +38,7 @@ TABLES = {
     "loyalty_order_discounts",
     "loyalty_order_lines",
     "loyalty_orders",
+    "loyalty_promotions",
     "loyalty_redemptions",
 }
 

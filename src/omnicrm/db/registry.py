@@ -11,6 +11,7 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "omnicrm.loyalty.models",
+    "omnicrm.loyalty.promotions.models",
     "omnicrm.api.models",
 )
 
