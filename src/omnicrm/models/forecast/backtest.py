@@ -32,7 +32,7 @@ from omnicrm.errors import InputError
 from omnicrm.models.forecast import engine
 from omnicrm.models.forecast.data import Columns, prepare_series
 from omnicrm.models.forecast.metrics import evaluate, summarise
-from omnicrm.models.forecast.models import BASELINE, MODELS, expand_models
+from omnicrm.models.forecast.models import BASELINE, COMBO, MODELS, combine, expand_models
 
 
 @dataclass
@@ -96,20 +96,26 @@ def run_backtest(
         data = clean[clean["unique_id"].isin(eligible)]
         for name in names:
             spec = MODELS[name]
+            if spec.kind == "combo":
+                continue
             ids = eligible if name == BASELINE else eligible[
                 classes.reindex(eligible).isin(spec.classes).to_numpy()]
             if not len(ids):
                 continue
             sub = data if len(ids) == len(eligible) else data[data["unique_id"].isin(ids)]
             kw = {"h": h, "n_windows": n_windows, "step_size": step,
-                  "season_length": season_length, "freq": freq, "n_jobs": n_jobs}
+                  "season_length": season_length, "freq": freq}
             if spec.kind == "ml":
                 parts.append(engine.ml_cross_validation(sub, lgbm_params=lgbm_params,
-                                                        input_size=input_size, **kw))
+                                                        input_size=input_size, n_jobs=n_jobs,
+                                                        **kw))
             else:
                 parts.append(engine.stat_cross_validation(sub, name, **kw))
     cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat"]
     cv = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    if COMBO in names and len(cv):
+        cv = pd.concat([cv, combine(cv, ["unique_id", "ds", "cutoff"])[cols]],
+                       ignore_index=True)
     if cv.empty:
         return cv, pd.DataFrame(columns=["unique_id", "demand_class", "model", "windows",
                                          "mase", "rmsse", "wape", "bias"])

@@ -11,7 +11,9 @@ of the last ``m`` and ``4m`` periods and the mean of the same period over the la
 day of week, day of month and month (daily) or month and ISO week (weekly); and every
 exogenous column (price, promotion, holiday …). The target is standardised per series
 (mlforecast ``LocalStandardScaler``) so one model serves slow and fast movers. Multi-step
-forecasts are recursive. Its backtest trains once at the first origin (``refit=False``) and
+forecasts are recursive. statsforecast runs in this process (``n_jobs`` is given to LightGBM
+only): its fast models are vectorised C++ and a process pool costs more to start than it
+saves. Its backtest trains once at the first origin (``refit=False``) and
 rolls forward with the observed values, which keeps a backtest of thousands of series cheap.
 """
 
@@ -47,26 +49,24 @@ def _long(wide: pd.DataFrame, name: str, keep: Sequence[str]) -> pd.DataFrame:
 
 def stat_cross_validation(
     df: pd.DataFrame, name: str, *, h: int, n_windows: int, step_size: int,
-    season_length: int, freq: str, n_jobs: int = 1,
+    season_length: int, freq: str,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of one statsforecast model on every series of ``df``."""
     from statsforecast import StatsForecast
 
-    sf = StatsForecast(models=[MODELS[name].build(season_length)], freq=check_freq(freq),
-                       n_jobs=n_jobs)
+    sf = StatsForecast(models=[MODELS[name].build(season_length)], freq=check_freq(freq))
     cv = sf.cross_validation(h=h, df=df[["unique_id", "ds", "y"]], n_windows=n_windows,
                              step_size=step_size)
     return _long(cv, name, ["unique_id", "ds", "cutoff", "y"])
 
 
 def stat_forecast(
-    df: pd.DataFrame, name: str, *, h: int, season_length: int, freq: str, n_jobs: int = 1,
+    df: pd.DataFrame, name: str, *, h: int, season_length: int, freq: str,
 ) -> pd.DataFrame:
     """Fit one statsforecast model per series of ``df`` and forecast ``h`` periods."""
     from statsforecast import StatsForecast
 
-    sf = StatsForecast(models=[MODELS[name].build(season_length)], freq=check_freq(freq),
-                       n_jobs=n_jobs)
+    sf = StatsForecast(models=[MODELS[name].build(season_length)], freq=check_freq(freq))
     fc = sf.forecast(h=h, df=df[["unique_id", "ds", "y"]])
     return _long(fc, name, ["unique_id", "ds"])
 

@@ -6,7 +6,8 @@ Steps of :meth:`DemandForecaster.fit`:
    every fix is reported in ``diagnostics_``.
 2. Rolling-origin backtest of the candidate models on every series long enough for it.
 3. Per series, choose the candidate with the lowest MASE over the windows among the models
-   suited to its demand class (lowest MAE when MASE is undefined, e.g. a constant history).
+   suited to its demand class (lowest MAE when MASE is undefined, e.g. a constant history);
+   ``combo``, the mean of the other candidates, competes like any model.
 4. Refit the chosen models on the full history and forecast ``h`` periods. Series too short to
    backtest get a rule-based model (:data:`~omnicrm.models.forecast.models.SHORT_SERIES_MODEL`,
    non-seasonal below two seasons); all-zero series are forecast as 0.
@@ -45,8 +46,11 @@ from omnicrm.models.forecast.intervals import (
     naive_errors,
 )
 from omnicrm.models.forecast.models import (
+    BASELINE,
+    COMBO,
     MODELS,
     SHORT_SERIES_MODEL,
+    combine,
     expand_models,
     season_model,
 )
@@ -161,27 +165,39 @@ class DemandForecaster(JSONModel):
             clean[HOLIDAY_COLUMN] = clean["ds"].isin(hol).astype("float64")
             future[HOLIDAY_COLUMN] = future["ds"].isin(hol).astype("float64")
             exog.append(HOLIDAY_COLUMN)
-        common = {"season_length": self.season_length, "freq": self.freq,
-                  "n_jobs": self.n_jobs}
+        common = {"season_length": self.season_length, "freq": self.freq}
         cv, per = run_backtest(clean, diag, names, h=self.h, n_windows=self.n_windows,
                                step=step, lgbm_params=self.lgbm_params,
-                               input_size=self.input_size, **common)
+                               input_size=self.input_size, n_jobs=self.n_jobs, **common)
         selection = self._select(diag, per, names)
 
+        # (series, model) pairs to forecast: the chosen model, or the members of a combination
+        need = selection.loc[~selection["model"].isin(("zero", COMBO)), ["unique_id", "model"]]
+        combo_ids = selection.loc[selection["model"] == COMBO, "unique_id"]
+        if len(combo_ids):
+            members = per.loc[per["unique_id"].isin(combo_ids)
+                              & ~per["model"].isin((BASELINE, COMBO)), ["unique_id", "model"]]
+            need = pd.concat([need, members], ignore_index=True).drop_duplicates()
         parts = []
-        for name, ids in selection.groupby("model")["unique_id"]:
-            if name == "zero":
-                continue
-            hist = clean[clean["unique_id"].isin(ids)]
+        for name, ids in need.groupby("model")["unique_id"]:
             if MODELS[name].kind == "ml":
                 train = clean[clean["unique_id"].isin(diag.loc[diag["backtested"], "unique_id"])]
                 fut = future[future["unique_id"].isin(train["unique_id"])][
                     ["unique_id", "ds", *exog]] if exog else None
                 fc = engine.ml_forecast(train, h=self.h, X_df=fut, lgbm_params=self.lgbm_params,
-                                        input_size=self.input_size, **common)
+                                        input_size=self.input_size, n_jobs=self.n_jobs,
+                                        **common)
                 parts.append(fc[fc["unique_id"].isin(ids)])
             else:
+                hist = clean[clean["unique_id"].isin(ids)]
                 parts.append(engine.stat_forecast(hist, name, h=self.h, **common))
+        if parts:
+            raw = pd.concat(parts, ignore_index=True)
+            raw = raw.merge(need, on=["unique_id", "model"])
+            if len(combo_ids):
+                combo = combine(raw[raw["unique_id"].isin(combo_ids)], ["unique_id", "ds"])
+                raw = pd.concat([raw, combo], ignore_index=True)
+            parts = [raw.merge(selection[["unique_id", "model"]], on=["unique_id", "model"])]
         zero_ids = selection.loc[selection["model"] == "zero", "unique_id"]
         if len(zero_ids):
             z = future[future["unique_id"].isin(zero_ids)][["unique_id", "ds"]].copy()

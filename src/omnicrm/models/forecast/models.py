@@ -16,6 +16,8 @@ croston            Croston's method, optimised smoothing (SBC 2005)        inter
 tsb                Teunter-Syntetos-Babai (2011), alpha_d = alpha_p = 0.1  intermittent, lumpy
 adida              ADIDA temporal aggregation (Nikolopoulos et al. 2011)   intermittent, lumpy
 lgbm               global LightGBM on lags/rolling/calendar/exogenous      every class
+combo              mean of the other candidates run on the series          every class
+                   (baseline excluded; Bates & Granger 1969, M4 2018)
 =================  ======================================================  ==================
 
 ``AUTO`` is what ``models=("auto",)`` means. It leaves out ``ets``: even a fixed-form
@@ -25,7 +27,7 @@ captures the same weekly profile; ask for ``"ets"`` explicitly on small series s
 Examples
 --------
 >>> expand_models(("auto",))
-('seasonal_naive', 'seasonal_es', 'croston', 'tsb', 'adida', 'lgbm')
+('seasonal_naive', 'seasonal_es', 'croston', 'tsb', 'adida', 'lgbm', 'combo')
 >>> MODELS["croston"].classes
 ('intermittent', 'lumpy')
 """
@@ -35,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from omnicrm.errors import InputError
 
@@ -99,8 +103,8 @@ class ModelSpec:
     ----------
     name : str
         Name used in every output (``model`` column).
-    kind : {"stat", "ml"}
-        Local statsforecast model or the global mlforecast model.
+    kind : {"stat", "ml", "combo"}
+        Local statsforecast model, the global mlforecast model, or the combination.
     classes : tuple of str
         Demand classes for which it is a candidate in automatic selection.
     build : callable, optional
@@ -126,13 +130,15 @@ MODELS: dict[str, ModelSpec] = {s.name: s for s in (
     ModelSpec("tsb", "stat", _SPARSE, _tsb),
     ModelSpec("adida", "stat", _SPARSE, _adida),
     ModelSpec("lgbm", "ml", ALL_CLASSES),
+    ModelSpec("combo", "combo", ALL_CLASSES),
 )}
 """Every model by name."""
 
 BASELINE = "seasonal_naive"
 """Always backtested; every accuracy figure is also given as a ratio to it."""
 
-AUTO: tuple[str, ...] = ("seasonal_naive", "seasonal_es", "croston", "tsb", "adida", "lgbm")
+AUTO: tuple[str, ...] = ("seasonal_naive", "seasonal_es", "croston", "tsb", "adida", "lgbm",
+                         "combo")
 """What ``models=("auto",)`` expands to."""
 
 SHORT_SERIES_MODEL: dict[str, str] = {
@@ -165,6 +171,24 @@ def expand_models(models: Sequence[str]) -> tuple[str, ...]:
             if name not in names:
                 names.append(name)
     return tuple(names)
+
+
+COMBO = "combo"
+
+
+def combine(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Rows of the ``combo`` model: mean ``yhat`` of the non-baseline models per ``keys``.
+
+    Only series with at least two member models get a combination.
+    """
+    members = frame[~frame["model"].isin((BASELINE, COMBO))]
+    g = members.groupby(list(keys), sort=False)
+    out = g.agg(yhat=("yhat", "mean"), n=("model", "nunique")).reset_index()
+    if "y" in members:
+        out["y"] = g["y"].first().to_numpy()
+    out = out[out["n"] >= 2].drop(columns="n")
+    out["model"] = COMBO
+    return out
 
 
 def season_model(name: str, n_obs: int, season_length: int) -> str:
