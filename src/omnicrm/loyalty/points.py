@@ -62,6 +62,8 @@ __all__ = [
     "bonus",
     "earn",
     "prepare",
+    "record_order",
+    "validate_order",
 ]
 
 CLOCK_SKEW = dt.timedelta(minutes=10)
@@ -233,6 +235,14 @@ def earn(
     replay = operations.start(session, ctx, "earn")
     if replay is not None:
         return replay
+    validate_order(order, ctx, rules)
+    member = prepare(session, member_id, ctx, rules)
+    result, _ = record_order(session, member, order, ctx, rules)
+    return operations.finish(session, ctx, "earn", result, target=member.id)
+
+
+def validate_order(order: OrderInput, ctx: operations.Context, rules: Rules) -> None:
+    """Refuse a wrong currency, an empty order, a future purchase time, negative amounts."""
     now = ctx.clock()
     currency = order.currency or rules.earning.currency
     if currency != rules.earning.currency:
@@ -254,7 +264,19 @@ def earn(
                 "send returns to /returns",
                 field=f"lines[{i}]",
             )
-    member = prepare(session, member_id, ctx, rules)
+
+
+def record_order(
+    session: Session,
+    member: Member,
+    order: OrderInput,
+    ctx: operations.Context,
+    rules: Rules,
+) -> tuple[dict, LoyaltyOrder]:
+    """Store a validated order and credit its points; the caller holds the member's lock
+    (:func:`prepare`) and commits. Returns the earn result and the order row."""
+    now = ctx.clock()
+    currency = order.currency or rules.earning.currency
     if session.scalar(
         select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
     ):
@@ -341,7 +363,7 @@ def earn(
         "tier": member.tier,
         "entry_ids": entries,
     }
-    return operations.finish(session, ctx, "earn", result, target=member.id)
+    return result, row
 
 
 def bonus(
