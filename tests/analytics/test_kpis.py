@@ -411,6 +411,12 @@ def test_segment_breakdown_needs_a_segments_table(lines, warehouse):
         kpi_table(lines, as_of=AS_OF, by="segment", segments=twice)
 
 
+def test_segments_without_segment_breakdown_are_refused(lines, warehouse):
+    segments = warehouse.create_table("s3", pd.DataFrame({"customer_id": ["A"], "segment": ["x"]}))
+    with pytest.raises(InputError, match="segments= is only used with by='segment'"):
+        kpi_table(lines, as_of=AS_OF, by="channel", segments=segments)
+
+
 def test_missing_columns_are_named(warehouse):
     t = warehouse.create_table("t", pd.DataFrame({"order_id": ["o1"], "amount": [1.0]}))
     with pytest.raises(InputError, match="lacks column\\(s\\) 'order_ts', 'customer_id'"):

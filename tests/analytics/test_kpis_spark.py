@@ -98,10 +98,10 @@ KPI_KEYS = ["period_start", "dimension", "dimension_value", "metric"]
 @pytest.mark.parametrize(("grain", "by"), [("week", "store_id"), ("month", "segment")])
 def test_kpi_table_is_identical_on_duckdb_and_spark(backends, grain, by):
     def make(t):
+        segments = t["segments"] if by == "segment" else None
         return kpi_table(
-            t["lines"], as_of=AS_OF, grain=grain, by=by, segments=t["segments"],
-            members=t["members"],
-        )  # fmt: skip
+            t["lines"], as_of=AS_OF, grain=grain, by=by, segments=segments, members=t["members"]
+        )
 
     duck, spark = (frame(make(t), KPI_KEYS) for t in backends)
     pd.testing.assert_frame_equal(duck, spark, check_dtype=False, rtol=1e-12)

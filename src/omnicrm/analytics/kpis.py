@@ -315,8 +315,8 @@ def kpi_table(
     Raises
     ------
     InputError
-        Unknown grain or dimension, missing columns, missing ``segments`` for a segment
-        breakdown, empty lines table, or ``as_of`` not after the first order.
+        Unknown grain or dimension, missing columns, ``segments`` missing for (or given
+        without) a segment breakdown, empty lines table, or ``as_of`` not after the first order.
 
     Examples
     --------
@@ -344,7 +344,11 @@ def kpi_table(
     as_of_utc = to_utc(as_of)
     if by in ("channel", "store_id"):
         require_columns(lines, [by], what="sales lines table")
-    segment_table = _segment_lookup(segments) if by == "segment" else None
+    if segments is not None and by != "segment":
+        raise InputError(
+            f"segments= is only used with by='segment' (got by={by!r}): drop it or set by='segment'"
+        )
+    segment_table = _segment_lookup(segments)
     if by == "segment" and segment_table is None:
         raise InputError(
             "by='segment' needs segments=<table with customer_id and segment>, e.g. the "
