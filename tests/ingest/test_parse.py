@@ -109,3 +109,12 @@ def test_dates_are_strict():
 
 def test_strings_pass_through():
     assert parse(["a", None], "string") == (["a", None], [False, False])
+
+
+def test_daylight_saving_gaps_and_overlaps_resolve_predictably():
+    values, failed = parse(["2024-03-10 02:30:00", "2024-11-03 01:30:00"], "timestamp",
+                           timezone="America/New_York")
+    # a time skipped by the clock change moves to its end; a repeated time takes the first
+    assert values == [dt.datetime(2024, 3, 10, 7, 0, tzinfo=UTC),
+                      dt.datetime(2024, 11, 3, 5, 30, tzinfo=UTC)]
+    assert failed == [False, False]

@@ -226,8 +226,9 @@ def _localise(naive: pa.Array, timezone: str | None) -> pa.Array:
     if timezone in (None, "UTC", "Etc/UTC"):
         return pc.cast(naive, ARROW_TYPES["timestamp"])
     try:
-        return pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest",
-                                  nonexistent="latest")
+        local = pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest",
+                                   nonexistent="latest")
+        return pc.cast(local, ARROW_TYPES["timestamp"])
     except pa.ArrowInvalid as exc:
         raise InputError(f"timezone {timezone!r} is not a known IANA time zone "
                          "(e.g. Asia/Shanghai, Europe/Paris, UTC)") from exc
