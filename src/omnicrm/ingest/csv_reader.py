@@ -177,11 +177,17 @@ class CsvSource:
         first_line = self._line
         n_lines = chunk.count(b"\n")
         self._line += n_lines
-        # Fast path: one record per line (no blank lines, no quoted newlines, no bad rows).
-        if self.codec == "utf-8" and b"\n\n" not in chunk and b"\n\r\n" not in chunk \
-                and not chunk.startswith((b"\n", b"\r\n")):
+        data = chunk
+        if self.codec != "utf-8":  # transcoding keeps every newline, quote and delimiter
             try:
-                table, invalid = self._arrow_parse(chunk)
+                data = chunk.decode(self.codec).encode("utf-8")
+            except UnicodeDecodeError:
+                return self._parse_records(chunk, first_line)
+        # Fast path: one record per line (no blank lines, no quoted newlines, no bad rows).
+        if b"\n\n" not in data and b"\n\r\n" not in data \
+                and not data.startswith((b"\n", b"\r\n")):
+            try:
+                table, invalid = self._arrow_parse(data)
             except pa.ArrowInvalid:
                 table, invalid = None, 1
             if not invalid and table.num_rows == n_lines:
