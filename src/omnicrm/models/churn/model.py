@@ -194,7 +194,8 @@ class ChurnModel(JSONModel):
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability that each customer makes no purchase in the horizon."""
-        return apply_calibrator(self.calibrator_, self.predict_raw(frame))
+        raw = self.predict_raw(frame)
+        return apply_calibrator(self.calibrator_, raw)
 
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per-customer log-odds contribution of each feature (column ``bias`` = baseline)."""

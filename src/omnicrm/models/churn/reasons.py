@@ -234,12 +234,14 @@ def reason_texts(
     cand = cand.assign(text=texts).dropna(subset=["text"])
     cand = cand.drop_duplicates(["row", "text"])
     cand = cand.groupby("row", sort=False).head(top)
+    n = len(frame)
+    if cand.empty:
+        return pd.DataFrame({"churn_reasons": [""] * n, "churn_reasons_json": ["[]"] * n})
     joined = cand.groupby("row")["text"].agg(SEPARATOR.join)
     as_json = cand.groupby("row")[["feature", "contribution", "text"]].apply(
         lambda g: json.dumps([{"feature": f, "contribution": round(float(c), 4), "text": t}
                               for f, c, t in zip(g.feature, g.contribution, g.text,
                                                  strict=True)], ensure_ascii=False))
-    n = len(frame)
     out = pd.DataFrame({"churn_reasons": joined.reindex(range(n)).fillna("").to_numpy(),
                         "churn_reasons_json": as_json.reindex(range(n)).fillna("[]").to_numpy()})
     return out
