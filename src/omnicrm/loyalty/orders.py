@@ -61,6 +61,7 @@ from omnicrm.loyalty.checkout import CartInput, Quote, describe, quote, validate
 from omnicrm.loyalty.earning import LineInput
 from omnicrm.loyalty.errors import DuplicateOrderError, InvalidRequestError, LoyaltyError
 from omnicrm.loyalty.models import LoyaltyOrder
+from omnicrm.loyalty.operations import request_fingerprint
 from omnicrm.loyalty.points import (
     CLOCK_SKEW,
     DiscountInput,
@@ -210,7 +211,8 @@ def commit(
         Bad input or member.
     """
     if ctx.idempotency_key is None:
-        ctx = replace(ctx, idempotency_key=f"order:{order_ref}")
+        fingerprint = request_fingerprint("order_commit", {"order": order_ref, "data": repr(data)})
+        ctx = replace(ctx, idempotency_key=f"order:{order_ref}", request_hash=fingerprint)
     replay = operations.start(session, ctx, "order_commit")
     if replay is not None:
         return replay
