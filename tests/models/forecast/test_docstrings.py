@@ -25,3 +25,18 @@ def test_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+ALERT_MODULES = [
+    "omnicrm.models.forecast.anomaly",
+    "omnicrm.alerts.delivery",
+    "omnicrm.alerts.kpis",
+    "omnicrm.alerts.table",
+]
+
+
+@pytest.mark.parametrize("name", ALERT_MODULES)
+def test_alert_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0
