@@ -9,10 +9,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from omnicrm.warehouse import connect
+from omnicrm.warehouse import connect, transaction
 from omnicrm.warehouse.staging import (
     append_arrow,
-    atomic,
     create_staging_table,
     drop_staging_table,
 )
@@ -49,7 +48,7 @@ def test_staging_tables_are_private_to_the_connection(tmp_path):
 
 
 def write_then_fail(con, name):
-    with atomic(con):
+    with transaction(con):
         append_arrow(con, name, pa.table({"id": ["x"]}))
         raise RuntimeError("boom")
 

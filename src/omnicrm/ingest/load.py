@@ -39,10 +39,9 @@ from omnicrm.ingest.transform import LINE, Plan, output_schema, transform
 from omnicrm.schema import get_table
 from omnicrm.schema.tables import INGEST_RUNS, QUARANTINE
 from omnicrm.schema.types import Table
-from omnicrm.warehouse import ensure_table
+from omnicrm.warehouse import ensure_table, transaction
 from omnicrm.warehouse.staging import (
     append_arrow,
-    atomic,
     create_staging_table,
     drop_staging_table,
 )
@@ -227,7 +226,7 @@ def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping,
                     if progress is not None:
                         progress(Progress(name, source.position(), source.size, result.read))
             result.sha256 = digest.result()
-            with atomic(con):
+            with transaction(con):
                 result.loaded = _insert_new_rows(con, contract, stage)
                 con.insert(QUARANTINE.name, con.table(quarantine))
                 append_arrow(con, INGEST_RUNS.name, _run_row(run_id, contract.name, result,

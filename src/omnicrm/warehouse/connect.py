@@ -147,9 +147,10 @@ def backend_name(con: BaseBackend) -> str:
 def transaction(con: BaseBackend) -> Iterator[None]:
     """Run the enclosed writes as one transaction: all of them land, or none.
 
-    On DuckDB and PostgreSQL this is a real database transaction. Spark has no multi-statement
-    transactions; there writes inside the block are applied as they are made, and callers keep
-    atomicity by writing to a staging table first (as ingestion does).
+    On DuckDB and PostgreSQL this is a real database transaction (on PostgreSQL the statements
+    Ibis runs inside become savepoints of it). Spark has no multi-statement transactions; there
+    writes inside the block are applied as they are made, and callers keep atomicity by writing
+    to a staging table first (as ingestion does).
 
     Examples
     --------
@@ -159,10 +160,14 @@ def transaction(con: BaseBackend) -> Iterator[None]:
     >>> "t" in con.list_tables()
     True
     """
-    raw = _dbapi_connection(con)
-    if raw is None:
+    if con.name == "postgres":
+        with con.con.transaction():
+            yield
+        return
+    if con.name != "duckdb":
         yield
         return
+    raw = con.con
     raw.execute("BEGIN TRANSACTION")
     try:
         yield
@@ -171,12 +176,6 @@ def transaction(con: BaseBackend) -> Iterator[None]:
         raise
     else:
         raw.execute("COMMIT")
-
-
-def _dbapi_connection(con: BaseBackend):
-    if con.name == "duckdb":
-        return con.con
-    return None
 
 
 def user_tables(con: BaseBackend) -> list[str]:

@@ -22,14 +22,11 @@ from __future__ import annotations
 import contextlib
 import io
 import uuid
-from collections.abc import Iterator
 
 import ibis
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from ibis.backends import BaseBackend
-
-from omnicrm.warehouse.connect import transaction
 
 STAGING_PREFIX = "_omnicrm_stage_"
 
@@ -79,22 +76,6 @@ def drop_staging_table(con: BaseBackend, name: str) -> None:
     """Drop a staging table if it still exists."""
     with contextlib.suppress(Exception):  # the connection may already be gone
         con.drop_table(name, force=True)
-
-
-@contextlib.contextmanager
-def atomic(con: BaseBackend) -> Iterator[None]:
-    """Run the enclosed writes as one transaction: all land, or none.
-
-    DuckDB and PostgreSQL get a real transaction (on PostgreSQL the statements Ibis runs
-    inside become savepoints of it). Backends without multi-statement transactions (Spark)
-    apply writes as they are made.
-    """
-    if con.name == "postgres":
-        with con.con.transaction():
-            yield
-    else:
-        with transaction(con):
-            yield
 
 
 def _quote(identifier: str) -> str:
