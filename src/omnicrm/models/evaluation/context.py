@@ -45,6 +45,9 @@ def load_truth(source: str | Path | IO[str]) -> pd.DataFrame:
     except FileNotFoundError:
         raise InputError(f"truth file '{source}' does not exist; pass the truth.csv written "
                          "by omnicrm datagen") from None
+    except OSError as exc:
+        raise InputError(f"truth file '{source}' cannot be read ({exc.strerror}); pass the "
+                         "path of the truth.csv written by omnicrm datagen") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"truth file '{source}' is not a readable CSV ({exc})") from None
     missing = [c for c in TRUTH_COLUMNS if c not in frame.columns]
