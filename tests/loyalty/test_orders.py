@@ -159,7 +159,7 @@ def test_commits_are_idempotent_by_key_and_by_order(till):
     assert till.scalar(select(PromotionRow.uses)) == 2
     with pytest.raises(IdempotencyConflictError, match="'k1' was already used"):
         till.commit("Z", member, "5.00", key="k1")
-    with pytest.raises(IdempotencyConflictError, match="'order:B' was already used"):
+    with pytest.raises(DuplicateOrderError, match="'B' was already committed with other contents"):
         till.commit("B", member, "5.00")
 
 

@@ -10,7 +10,7 @@ Examples
 >>> upgrade(make_engine(url))
 >>> app = create_app(Settings(environment="test", database_url=url))
 >>> sorted(app.openapi()["paths"])[:3]
-['/health', '/v1/members', '/v1/members/{member_id}']
+['/health', '/v1/checkout/price', '/v1/members']
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from omnicrm.api.core.config import Settings
 from omnicrm.api.core.db import Database
 from omnicrm.api.core.ratelimit import TokenBuckets
 from omnicrm.api.deps import ServiceState
-from omnicrm.api.routes import ledger, members, points
+from omnicrm.api.routes import checkout, ledger, members, orders, points, promotions
 from omnicrm.loyalty.rules import load_rules
 
 DESCRIPTION = """Real-time loyalty service for POS, app and e-shop: members, tiers, points.
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     v1 = APIRouter(prefix="/v1")
-    for module in (members, points, ledger):
+    for module in (members, points, ledger, promotions, checkout, orders):
         v1.include_router(module.router)
     app.include_router(v1)
 

@@ -59,7 +59,12 @@ from sqlalchemy.orm import Session
 from omnicrm.loyalty import operations
 from omnicrm.loyalty.checkout import CartInput, Quote, describe, quote, validate
 from omnicrm.loyalty.earning import LineInput
-from omnicrm.loyalty.errors import DuplicateOrderError, InvalidRequestError, LoyaltyError
+from omnicrm.loyalty.errors import (
+    DuplicateOrderError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+    LoyaltyError,
+)
 from omnicrm.loyalty.models import LoyaltyOrder
 from omnicrm.loyalty.operations import request_fingerprint
 from omnicrm.loyalty.points import (
@@ -213,7 +218,15 @@ def commit(
     if ctx.idempotency_key is None:
         fingerprint = request_fingerprint("order_commit", {"order": order_ref, "data": repr(data)})
         ctx = replace(ctx, idempotency_key=f"order:{order_ref}", request_hash=fingerprint)
-    replay = operations.start(session, ctx, "order_commit")
+        try:
+            replay = operations.start(session, ctx, "order_commit")
+        except IdempotencyConflictError:
+            raise DuplicateOrderError(
+                f"order {order_ref!r} was already committed with other contents",
+                field="order_id",
+            ) from None
+    else:
+        replay = operations.start(session, ctx, "order_commit")
     if replay is not None:
         return replay
     validate(data.cart)

@@ -39,6 +39,14 @@ STATUS_BY_CODE = {
     "member_closed": 409,
     "not_eligible": 403,
     "invalid_request": 422,
+    "promotion_not_found": 404,
+    "unknown_code": 404,
+    "coupon_used": 409,
+    "coupon_expired": 409,
+    "coupon_not_yet_valid": 409,
+    "coupon_not_for_member": 403,
+    "duplicate_code": 422,
+    "price_changed": 409,
 }
 
 HTTP_CODES = {

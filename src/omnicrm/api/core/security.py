@@ -6,9 +6,10 @@ Comparison is constant-time.
 
 Scopes (rules as data, :data:`SCOPE_PERMISSIONS`):
 
-* ``pos`` — enrol and read members, earn, redeem, returns;
-* ``app`` — enrol, read and update members (consents), redeem, bonus events, read the ledger;
-* ``analyst`` — read members and ledgers;
+* ``pos`` — enrol and read members, earn, redeem, returns, price carts, commit orders;
+* ``app`` — enrol, read and update members (consents), redeem, bonus events, read the ledger,
+  price carts;
+* ``analyst`` — read members, ledgers and promotions;
 * ``admin`` — everything, including manual adjustments; every admin write is audited.
 
 Examples
@@ -49,10 +50,22 @@ PERMISSIONS = (
     "points:events",
     "points:adjust",
     "ledger:read",
+    "checkout:price",
+    "orders:commit",
+    "promotions:read",
+    "promotions:manage",
 )
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "pos": frozenset(
-        {"members:read", "members:create", "points:earn", "points:redeem", "points:return"}
+        {
+            "members:read",
+            "members:create",
+            "points:earn",
+            "points:redeem",
+            "points:return",
+            "checkout:price",
+            "orders:commit",
+        }
     ),
     "app": frozenset(
         {
@@ -62,9 +75,10 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
             "points:redeem",
             "points:events",
             "ledger:read",
+            "checkout:price",
         }
     ),
-    "analyst": frozenset({"members:read", "ledger:read"}),
+    "analyst": frozenset({"members:read", "ledger:read", "promotions:read"}),
     "admin": frozenset(PERMISSIONS),
 }
 
