@@ -26,3 +26,12 @@ def test_bad_as_of_is_one_line_error_not_a_traceback(retailer_warehouse, monkeyp
     err = capsys.readouterr().err
     assert "error: --as-of '31/12/2025' is not a date: use YYYY-MM-DD" in err
     assert "Traceback" not in err
+
+
+def test_error_messages_keep_square_brackets(tmp_path, capsys):
+    # "[source] format" must not be eaten as console markup
+    target = tmp_path / "notes.docx"
+    target.write_text("x")
+    assert main(["ingest", str(target), "--table", "orders",
+                 "--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"]) == 2
+    assert "[source] format" in capsys.readouterr().err

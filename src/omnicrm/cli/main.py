@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from omnicrm.errors import OmnicrmError
 
@@ -61,6 +62,11 @@ def _register() -> None:
 
     app.add_typer(models_cmd.app, name="models")
 
+    from omnicrm.cli import alerts_cmd, forecast_cmd
+
+    app.command("forecast", help=forecast_cmd.__doc__.splitlines()[0])(forecast_cmd.forecast)
+    app.command("alerts", help=alerts_cmd.__doc__.splitlines()[0])(alerts_cmd.alerts)
+
 
 @app.callback()
 def _root() -> None:
@@ -75,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="omnicrm")
     except OmnicrmError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                          soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted: nothing was committed for the file in progress[/]")
