@@ -58,6 +58,12 @@ def _register() -> None:
 
     app.command("demo", help=demo_cmd.__doc__.splitlines()[0])(demo_cmd.demo)
 
+    from omnicrm.cli import promotions_cmd
+
+    app.add_typer(promotions_cmd.promotions_app, name="promotions")
+    app.add_typer(promotions_cmd.coupons_app, name="coupons")
+    loyalty_cmd.app.command("export")(promotions_cmd.loyalty_export)
+
     from omnicrm.cli import models_cmd
 
     app.add_typer(models_cmd.app, name="models")
