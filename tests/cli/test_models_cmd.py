@@ -28,7 +28,8 @@ def tiny_warehouse(tmp_path) -> str:
         "order_ts": pd.to_datetime(["2025-01-01 10:00", "2025-06-30 10:00"], utc=True),
         "customer_id": ["a", "a"], "store_id": ["S1", "S1"], "channel": ["store", "store"],
         "product_id": ["p1", "p1"], "quantity": [1.0, 1.0], "unit_price": [5.0, 5.0],
-        "discount_amount": [0.0, 0.0], "amount": [5.0, 5.0], "promotion_id": pd.Series([None, None], dtype="string"),
+        "discount_amount": [0.0, 0.0], "amount": [5.0, 5.0],
+        "promotion_id": pd.Series([None, None], dtype="string"),
         "is_return": [False, False]})
     con.create_table("order_lines", ibis.memtable(lines))
     con.disconnect()
