@@ -1,0 +1,402 @@
+"""Benchmark: the loyalty service under load (earn, redeem, checkout pricing, order commit).
+
+Runs the service as a user would: a scratch PostgreSQL database is created on the server of
+``--pg-url`` (loopback), ``omnicrm db upgrade`` migrates it, ``omnicrm keys create`` makes the
+keys and ``omnicrm serve --workers N`` serves it with production settings (``OMNICRM_ENV=
+production``, a generated secret; only the per-key rate limit is raised so that it does not
+cap the measurement). The load generator runs in another process: an asyncio + httpx client
+with ``C`` concurrent connections on loopback, a bounded number of requests (``--size``) and
+a time cap (``--seconds``) per run. The mix (by request count): 35% checkout pricing, 30%
+earn, 20% order commit (with two promotions: one with a budget that runs out, one limited per
+member), 15% redeem.
+
+Figures: throughput with 64 clients, p50/p99 latency with 16 clients (one warm-up run, then
+``--runs`` timed runs each; median and min–max). Baseline: pgbench simple-update TPS
+(``pgbench -i -s 10`` into its own scratch database, then ``pgbench -N -c 64 -j 2 -T 10``) on
+the same PostgreSQL in the same run. Afterwards the books are checked: ledger sum = balance
+for every member (and the hash chains verify), every acknowledged earn/commit/redeem is in
+the database exactly once, re-sending acknowledged requests with their Idempotency-Key
+changes nothing, and no promotion exceeded its budget or per-member limit. Exit status 1 if a
+check fails. Both scratch databases are dropped at the end.
+
+Usage::
+
+    python benchmarks/bench_loyalty.py --size 6000 --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MIX = (("price", 35), ("earn", 30), ("commit", 20), ("redeem", 15))
+BUDGET_PROMO, LIMIT_PROMO, PER_MEMBER = "BENCH-BUDGET", "BENCH-LIMIT", 2
+OMNICRM = [sys.executable, "-m", "omnicrm.cli.main"]
+
+
+def plan(i: int) -> str:
+    """The kind of request number ``i`` (a fixed cycle of 100 following :data:`MIX`)."""
+    slot, acc = i % 100, 0
+    for kind, weight in MIX:
+        acc += weight
+        if slot < acc:
+            return kind
+    raise AssertionError("weights add up to 100")
+
+
+@contextmanager
+def scratch_database(pg_url: str, prefix: str):
+    """Create a fresh database on the server of ``pg_url``; yield its URL; drop it."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _cli(env: dict, *args: str) -> str:
+    done = subprocess.run([*OMNICRM, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"omnicrm {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(env: dict, workers: int):
+    port = _free_port()
+    cmd = [*OMNICRM, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def setup(base: str, admin_key: str, members: int, commits: int) -> list[str]:
+    """Enrol members with plenty of points and create the two promotions."""
+    h = {"Authorization": f"Bearer {admin_key}"}
+    with httpx.Client(base_url=base, headers=h, timeout=30) as c:
+        for spec in (
+            {"id": BUDGET_PROMO, "budget": f"{5 * max(1, commits // 2)}.00", "priority": 5,
+             "benefit": {"type": "amount_off", "amount": "5"}},
+            {"id": LIMIT_PROMO, "per_customer": PER_MEMBER,
+             "benefit": {"type": "percent_off", "percent": "10"}},
+        ):  # fmt: skip
+            c.post("/v1/promotions", json=spec).raise_for_status()
+        ids = []
+        for i in range(members):
+            m = c.post("/v1/members", json={"customer_id": f"BENCH-{i}"}).raise_for_status()
+            ids.append(m.json()["member_id"])
+            c.post(
+                f"/v1/members/{ids[-1]}/adjustments",
+                json={"points": 10_000_000, "reason": "benchmark float"},
+            ).raise_for_status()
+    return ids
+
+
+def request(i: int, run: str, members: list[str]) -> tuple[str, str, dict, str | None]:
+    """(kind, path, body, idempotency key) of request ``i`` of a run."""
+    kind, member = plan(i), members[i % len(members)]
+    lines = [
+        {"product_id": "SKU-1", "category": "grocery", "quantity": "2", "unit_price": "12.50"},
+        {"product_id": "SKU-2", "category": "wine", "quantity": "1", "unit_price": "88.00"},
+    ]
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    if kind == "price":
+        return kind, "/v1/checkout/price", {"member_id": member, "lines": lines}, None
+    if kind == "redeem":
+        return kind, f"/v1/members/{member}/redeem", {"reward": "CASH10"}, f"r-{run}-{i}"
+    if kind == "commit":
+        body = {"member_id": member, "lines": lines, "purchased_at": now}
+        return kind, f"/v1/orders/C-{run}-{i}/commit", body, f"c-{run}-{i}"
+    earn_lines = [{**lines[0], "amount": "25.00"}, {**lines[1], "amount": "88.00"}]
+    body = {"order_ref": f"E-{run}-{i}", "purchased_at": now, "lines": earn_lines}
+    return kind, f"/v1/members/{member}/earn", body, f"e-{run}-{i}"
+
+
+async def _load(base, key, members, run, clients, total, seconds) -> dict:
+    counter = iter(range(total))
+    deadline = time.monotonic() + seconds
+    latencies: dict[str, list[float]] = {k: [] for k, _ in MIX}
+    statuses: Counter = Counter()
+    acked: list[tuple[str, str, dict, str]] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base, limits=limits, headers=headers, timeout=60) as c:
+
+        async def worker() -> None:
+            for i in counter:
+                if time.monotonic() > deadline:
+                    return
+                kind, path, body, idem = request(i, run, members)
+                h = {"Idempotency-Key": idem} if idem else {}
+                t0 = time.perf_counter()
+                r = await c.post(path, json=body, headers=h)
+                latencies[kind].append(time.perf_counter() - t0)
+                statuses[f"{kind}:{r.status_code}"] += 1
+                if idem and r.status_code == 201:
+                    acked.append((kind, path, body, idem))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return {"elapsed": elapsed, "latencies": latencies, "statuses": dict(statuses), "acked": acked}
+
+
+def run_load(base, key, members, run, clients, total, seconds) -> dict:
+    """One load run in a separate process (this script with ``--generate``)."""
+    params = json.dumps([base, key, members, run, clients, total, seconds])
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--generate", params],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def pgbench_tps(pg_url: str, scale: int, seconds: int) -> float | None:
+    """pgbench simple-update TPS (64 clients, 2 threads) in a scratch database."""
+    if shutil.which("pgbench") is None:
+        return None
+    with scratch_database(pg_url, "omnicrm_pgbench") as url:
+        u = make_url(url)
+        conn = [
+            "-h",
+            u.host or "127.0.0.1",
+            "-p",
+            str(u.port or 5432),
+            "-U",
+            u.username or "postgres",
+        ]
+        env = {**os.environ, **({"PGPASSWORD": u.password} if u.password else {})}
+        subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), *conn, u.database], env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        done = subprocess.run(
+            ["pgbench", "-N", "-c", "64", "-j", "2", "-T", str(seconds), *conn, u.database],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    for line in done.stdout.splitlines():
+        if line.startswith("tps = "):
+            return float(line.split()[2])
+    raise RuntimeError(f"pgbench printed no tps: {done.stdout[-500:]}")
+
+
+def check_books(url: str, base: str, key: str, acked: list) -> dict[str, bool]:
+    """Ledger = balances, every acknowledged write stored once, retries change nothing,
+    budgets and per-member limits kept."""
+    from omnicrm.db import make_engine, make_session_factory
+    from omnicrm.loyalty.verify import verify_ledger
+
+    engine = make_engine(url)
+    q = lambda sql: conn.execute(text(sql)).all()  # noqa: E731
+    with engine.connect() as conn:
+        before = q("SELECT count(*) FROM loyalty_ledger")[0][0]
+    sample = acked[:: max(1, len(acked) // 200)]
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
+        retried = [
+            c.post(path, json=body, headers={"Idempotency-Key": idem}).status_code == 201
+            for _, path, body, idem in sample
+        ]
+    with engine.connect() as conn:
+        checks = {
+            "ledger sum = balance for every member": not q(
+                "SELECT m.id FROM loyalty_members m "
+                "LEFT JOIN loyalty_ledger l ON l.member_id = m.id GROUP BY m.id, m.points_balance "
+                "HAVING coalesce(sum(l.points), 0) <> m.points_balance"
+            ),
+            "every acknowledged earn stored once": q(
+                "SELECT count(*) FROM loyalty_orders WHERE order_ref LIKE 'E-%'"
+            )[0][0]
+            == sum(k == "earn" for k, *_ in acked),
+            "every acknowledged commit stored once": q(
+                "SELECT count(*) FROM loyalty_orders WHERE order_ref LIKE 'C-%'"
+            )[0][0]
+            == sum(k == "commit" for k, *_ in acked),
+            "every acknowledged redemption stored once": q(
+                "SELECT count(*) FROM loyalty_redemptions"
+            )[0][0]
+            == sum(k == "redeem" for k, *_ in acked),
+            "no order earned twice": not q(
+                "SELECT reference FROM loyalty_ledger WHERE kind = 'earn' GROUP BY reference "
+                "HAVING count(*) > 1"
+            ),
+            "retries with the same key change nothing": all(retried)
+            and q("SELECT count(*) FROM loyalty_ledger")[0][0] == before,
+            "no budget exceeded": not q(
+                "SELECT p.id FROM loyalty_promotions p LEFT JOIN loyalty_applied_promotions a "
+                "ON a.promotion_id = p.id GROUP BY p.id, p.budget, p.budget_used "
+                "HAVING (p.budget IS NOT NULL AND p.budget_used > p.budget) "
+                "OR coalesce(sum(a.cost), 0) <> p.budget_used"
+            ),
+            "no per-member limit exceeded": not q(
+                f"SELECT member_id FROM loyalty_applied_promotions WHERE promotion_id = "
+                f"'{LIMIT_PROMO}' GROUP BY member_id HAVING count(*) > {PER_MEMBER}"
+            ),
+        }
+    with make_session_factory(engine)() as session:
+        checks["hash chains verify"] = verify_ledger(session).ok
+    engine.dispose()
+    return checks
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):,.1f} (min–max {min(values):,.1f}–{max(values):,.1f})"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=6000, help="requests per run")
+    parser.add_argument("--seconds", type=float, default=30, help="time cap per run")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up")
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--throughput-clients", type=int, default=64)
+    parser.add_argument("--latency-clients", type=int, default=16)
+    parser.add_argument("--pgbench-scale", type=int, default=10)
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--pg-url", default=os.environ.get("OMNICRM_TEST_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--generate", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.generate:
+        print(json.dumps(asyncio.run(_load(*json.loads(args.generate)))))
+        return 0
+
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
+    results: dict[str, list] = {"throughput": [], "p50": [], "p99": [], "statuses": Counter()}
+    acked: list = []
+    with scratch_database(args.pg_url, "omnicrm_bench") as url:
+        env = {**os.environ, "OMNICRM_DATABASE_URL": url, "OMNICRM_ENV": "production",
+               "OMNICRM_SECRET_KEY": secrets.token_urlsafe(48),
+               "OMNICRM_RATE_PER_SECOND": "1000000", "OMNICRM_RATE_BURST": "1000000"}  # fmt: skip
+        _cli(env, "db", "upgrade")
+        admin_key = _cli(
+            env, "keys", "create", "--scope", "admin", "--name", "bench-admin"
+        ).split()[0]
+        pos_key = _cli(env, "keys", "create", "--scope", "pos", "--name", "bench-pos").split()[0]
+        with server(env, args.workers) as base:
+            commits = args.size * (args.runs * 2 + 1) * 20 // 100
+            members = setup(base, admin_key, args.members, commits)
+            warm = run_load(
+                base, pos_key, members, "warm", args.throughput_clients, args.size, args.seconds
+            )
+            acked.extend(warm["acked"])
+            for phase, clients in (("tp", args.throughput_clients), ("lat", args.latency_clients)):
+                for r in range(args.runs):
+                    out = run_load(
+                        base, pos_key, members, f"{phase}{r}", clients, args.size, args.seconds
+                    )
+                    done = sum(len(v) for v in out["latencies"].values())
+                    everything = [x for v in out["latencies"].values() for x in v]
+                    results["statuses"].update(out["statuses"])
+                    acked.extend(out["acked"])
+                    if phase == "tp":
+                        results["throughput"].append(done / out["elapsed"])
+                    else:
+                        results["p50"].append(_pct(everything, 50) * 1000)
+                        results["p99"].append(_pct(everything, 99) * 1000)
+            checks = check_books(url, base, pos_key, acked)
+    tps = pgbench_tps(args.pg_url, args.pgbench_scale, args.pgbench_seconds)
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024  # fmt: skip
+
+    tp = statistics.median(results["throughput"])
+    ratio = f" ({tp / tps:.2f} x pgbench simple-update)" if tps else ""
+    print(
+        f"throughput, {args.throughput_clients} clients: "
+        f"{_spread(results['throughput'])} ops/s{ratio}"
+    )
+    print(f"p50 latency, {args.latency_clients} clients: {_spread(results['p50'])} ms")
+    print(f"p99 latency, {args.latency_clients} clients: {_spread(results['p99'])} ms")
+    print(
+        f"pgbench simple-update tps: {tps:,.0f} (1.00 x baseline)"
+        if tps
+        else "pgbench: not installed"
+    )
+    print(f"peak memory: {peak:,.0f} MiB (largest of this process and its children)")
+    errors = sum(n for k, n in results["statuses"].items() if k.rsplit(":", 1)[1].startswith("5"))
+    print(f"server errors (5xx): {errors}")
+    print("responses: " + ", ".join(f"{k} {n}" for k, n in sorted(results["statuses"].items())))
+    for name, ok in checks.items():
+        print(f"books: {name}: {'ok' if ok else 'FAILED'}")
+    print("\n| figure | median | min | max | target |\n|---|---|---|---|---|")
+    for name, values, unit, target in (
+        (
+            f"throughput ({args.throughput_clients} clients)",
+            results["throughput"],
+            "ops/s",
+            ">= 1,000",
+        ),
+        (f"p50 ({args.latency_clients} clients)", results["p50"], "ms", ""),
+        (f"p99 ({args.latency_clients} clients)", results["p99"], "ms", "<= 50"),
+    ):
+        print(f"| {name} | {statistics.median(values):,.1f} {unit} | {min(values):,.1f} | "
+              f"{max(values):,.1f} | {target} |")  # fmt: skip
+    print(f"| pgbench -N -c 64 | {tps or 0:,.0f} tps | | | baseline |")
+    return 0 if all(checks.values()) and errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
