@@ -40,3 +40,13 @@ def test_alert_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+@pytest.mark.parametrize("name", ["omnicrm.models.forecast.plots",
+                                  "omnicrm.models.forecast.table",
+                                  "omnicrm.models.forecast.pipeline",
+                                  "omnicrm.alerts.pipeline"])
+def test_io_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0

@@ -39,7 +39,7 @@ LEVELS: tuple[str, ...] = ("product-store", "category", "region", "total")
 UNKNOWN = "unknown"
 
 
-def _as_of(as_of: dt.date | dt.datetime | str | None) -> dt.datetime | None:
+def parse_as_of(as_of: dt.date | dt.datetime | str | None) -> dt.datetime | None:
     if as_of is None:
         return None
     if isinstance(as_of, str):
@@ -112,7 +112,7 @@ def demand_series(
         raise InputError("level='category' needs the products table (its category column)")
     if level == "region" and stores is None:
         raise InputError("level='region' needs the stores table (its region column)")
-    cutoff = _as_of(as_of)
+    cutoff = parse_as_of(as_of)
     t = hierarchy_expr(lines, products, stores)
     if cutoff is not None:
         t = t.filter(t.order_ts < cutoff)
