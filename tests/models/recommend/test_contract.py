@@ -93,7 +93,7 @@ def test_excluded_items_never_come_back(fitted, customers):
     _, model = fitted
     before = model.recommend(customers, K)
     banned = before.loc[before["rank"] <= 2, "item_id"].unique().tolist()
-    recs = model.recommend(customers, K, exclude_items=banned + ["NOT-AN-ITEM"])
+    recs = model.recommend(customers, K, exclude_items=[*banned, "NOT-AN-ITEM"])
     assert not recs["item_id"].isin(banned).any()
     assert recs.groupby("customer_id").size().eq(K).all()
 
@@ -119,7 +119,8 @@ def test_unknown_customers_get_flagged_cold_start(fitted, customers):
     _, model = fitted
     recs = model.recommend([customers[0], "NEWBIE", "STRANGER"], K)
     cold = recs[recs["customer_id"].isin(["NEWBIE", "STRANGER"])]
-    assert cold["cold_start"].all() and len(cold) == 2 * K
+    assert cold["cold_start"].all()
+    assert len(cold) == 2 * K
     assert not recs.loc[recs["customer_id"] == customers[0], "cold_start"].any()
     assert cold.loc[cold.customer_id == "NEWBIE", "reason"].eq(
         "popular in your segment (Loyal)").all()
@@ -152,7 +153,8 @@ def test_k_beyond_the_catalogue_returns_every_item_once(fitted, customers):
 def test_no_customers_gives_an_empty_frame(fitted):
     _, model = fitted
     recs = model.recommend([], K)
-    assert recs.empty and tuple(recs.columns) == OUTPUT_COLUMNS
+    assert recs.empty
+    assert tuple(recs.columns) == OUTPUT_COLUMNS
 
 
 @pytest.mark.parametrize("name", list(FACTORIES))

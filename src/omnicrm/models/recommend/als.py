@@ -38,6 +38,9 @@ from omnicrm.models.recommend.interactions import Interactions
 from omnicrm.models.recommend.knn import strongest_history_item
 from omnicrm.models.recommend.repeat import purchase_days
 
+DENSE_COSINE_ITEMS = 8000
+"""Up to this many items, reasons look cosines up in a dense item x item table (float32)."""
+
 
 class ALSRecommender(Recommender):
     """Implicit ALS (see the module doc).
@@ -103,10 +106,20 @@ class ALSRecommender(Recommender):
         return self.user_factors_[users] @ self.item_factors_.T
 
     def _reasons(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        unit = self.item_unit_
+        unit = self.item_unit_.astype(np.float32)
+        if len(unit) <= DENSE_COSINE_ITEMS:
+            if getattr(self, "_cosine", None) is None:
+                self._cosine = unit @ unit.T  # item x item, built once on first use
 
-        def cosine(hist: np.ndarray, target: np.ndarray) -> np.ndarray:
-            return np.einsum("ij,ij->i", unit[hist], unit[target])
+            def cosine(hist: np.ndarray, target: np.ndarray) -> np.ndarray:
+                return self._cosine[hist, target]
+        else:
+            def cosine(hist: np.ndarray, target: np.ndarray) -> np.ndarray:
+                out = np.empty(len(hist), dtype=np.float32)
+                for s in range(0, len(hist), 1 << 18):  # bounded memory, few chunks
+                    sl = slice(s, s + (1 << 18))
+                    out[sl] = np.einsum("ij,ij->i", unit[hist[sl]], unit[target[sl]])
+                return out
 
         best = strongest_history_item(self.history_, users, items, cosine)
         names = self.item_names_[np.maximum(best, 0)]

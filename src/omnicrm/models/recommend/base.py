@@ -58,13 +58,14 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """
     n = scores.shape[1]
     k = min(k, n)
-    filled = np.where(np.isnan(scores), -np.inf, scores)
+    neg = -scores
+    neg[np.isnan(neg)] = np.inf
     if k < n:
-        part = np.argpartition(-filled, k - 1, axis=1)[:, :k]
+        part = np.argpartition(neg, k - 1, axis=1)[:, :k]
     else:
-        part = np.broadcast_to(np.arange(n), filled.shape).copy()
-    vals = np.take_along_axis(filled, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
+        part = np.broadcast_to(np.arange(n), neg.shape).copy()
+    vals = np.take_along_axis(neg, part, axis=1)
+    order = np.lexsort((part, vals), axis=1)
     return np.take_along_axis(part, order, axis=1)
 
 
@@ -203,28 +204,20 @@ class Recommender(JSONModel):
             blocked[pairs[0][sel] - offset, pairs[1][sel]] = True
         scores[blocked] = np.nan
         kk = min(k, n_items)
-        best = top_k(scores, kk)
-        full = bool((~np.isnan(np.take_along_axis(scores, best, 1))).all())
-        if full:  # every slot filled by the model: no fallback needed
-            best_fb = np.zeros((len(ids), kk), dtype=np.int64)
+        scored = ~np.isnan(scores)
+        if (np.count_nonzero(scored, axis=1) >= kk).all():
+            key = scores  # every slot filled by the model: no fallback needed
         else:
+            # fallback scores scaled to [0, 1] and placed below every model score
             fallback = self.fallback_.scores(ids, known, self.data_)
-            fallback[blocked] = np.nan
-            fallback[~np.isnan(scores)] = np.nan
-            best_fb = top_k(fallback, kk)
-        # keep the model's picks first, then the fallback's, k in all, per row
-        both = np.concatenate([best, best_fb], axis=1)
-        fb_vals = (np.full(best_fb.shape, np.nan) if full
-                   else np.take_along_axis(fallback, best_fb, 1))
-        vals = np.concatenate([np.take_along_axis(scores, best, 1), fb_vals], axis=1)
-        pos = np.arange(2 * kk)
-        order_key = np.where(np.isnan(vals), 3 * kk + pos, pos)
-        order = np.argsort(order_key, axis=1, kind="stable")[:, :kk]
-        chosen = np.take_along_axis(both, order, 1)
-        ok = ~np.isnan(np.take_along_axis(vals, order, 1))
-        from_model = np.take_along_axis(np.broadcast_to(pos < kk, vals.shape), order, 1)
+            fallback[blocked | scored] = np.nan
+            top = np.nanmax(fallback) if np.isfinite(fallback).any() else 1.0
+            floor = (np.nanmin(scores) if scored.any() else 0.0) - 2.0
+            key = np.where(scored, scores, fallback / top + floor)
+        chosen = top_k(key, kk)
+        ok = ~np.isnan(np.take_along_axis(key, chosen, 1))
+        from_model = np.take_along_axis(scored, chosen, 1)
         row = np.repeat(np.arange(len(ids)), kk).reshape(len(ids), kk)
-        rank = np.tile(np.arange(1, kk + 1), (len(ids), 1))
         ok_flat = ok.ravel()
         r, c = row.ravel()[ok_flat], chosen.ravel()[ok_flat]
         model_pick = from_model.ravel()[ok_flat]
@@ -236,9 +229,8 @@ class Recommender(JSONModel):
         if (~model_pick).any():
             reason[~model_pick] = self.fallback_.reasons(ids[r[~model_pick]],
                                                          known[r[~model_pick]])
-        # ranks renumbered 1..n after dropping empty slots (catalogue exhausted)
-        rank_flat = rank.ravel()[ok_flat]
-        rank_flat = _dense_rank(r, rank_flat)
+        # ranks 1..n per customer (n < k only when the catalogue runs out)
+        rank_flat = _dense_rank(r)
         return pd.DataFrame({
             "customer_id": ids[r], "item_id": self.item_index_.to_numpy()[c],
             "rank": rank_flat.astype(np.int64), "score": score.astype(np.float64),
@@ -246,9 +238,10 @@ class Recommender(JSONModel):
         })
 
 
-def _dense_rank(rows: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+def _dense_rank(rows: np.ndarray) -> np.ndarray:
+    """1, 2, ... within each run of equal values of sorted ``rows``."""
     if len(rows) == 0:
-        return ranks
+        return np.zeros(0, dtype=np.int64)
     start = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
     first = np.repeat(start, np.diff(np.r_[start, len(rows)]))
     return np.arange(len(rows)) - first + 1

@@ -84,7 +84,7 @@ class Interactions:
             quantity = pd.to_numeric(frame["quantity"], errors="coerce").to_numpy(np.float64)
             bad = ~(quantity > 0)
             if bad.any():
-                value = frame["quantity"].iloc[int(np.flatnonzero(bad)[0])]
+                value = frame["quantity"].tolist()[int(np.flatnonzero(bad)[0])]
                 raise InputError(f"interactions: quantity {value!r} is not a positive number; "
                                  "net returns before fitting (interactions_from_order_lines "
                                  "does)")

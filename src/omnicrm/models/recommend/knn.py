@@ -79,13 +79,17 @@ def strongest_history_item(x: sp.csr_matrix, users: np.ndarray, items: np.ndarra
     pair = np.repeat(np.arange(len(users)), lens)
     offsets = np.repeat(starts - np.r_[0, np.cumsum(lens)[:-1]], lens)
     hist = x.indices[np.arange(total) + offsets]
-    vals = similarity(hist, items[pair])
+    vals = np.asarray(similarity(hist, items[pair]), dtype=np.float64)
     vals = np.where(hist == items[pair], -np.inf, vals)
-    order = np.lexsort((hist, -vals, pair))
-    pair, hist, vals = pair[order], hist[order], vals[order]
-    first = np.r_[True, pair[1:] != pair[:-1]]
-    good = first & (vals > 0)
-    out[pair[good]] = hist[good]
+    # per pair (contiguous groups): the best value, then the lowest item id reaching it
+    has = lens > 0
+    bounds = np.r_[0, np.cumsum(lens[has])[:-1]]
+    best_val = np.maximum.reduceat(vals, bounds)
+    at_best = vals == np.repeat(best_val, lens[has])
+    candidate = np.where(at_best, hist, np.iinfo(np.int64).max)
+    best_item = np.minimum.reduceat(candidate, bounds)
+    good = best_val > 0
+    out[np.flatnonzero(has)[good]] = best_item[good]
     return out
 
 
