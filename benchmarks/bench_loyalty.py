@@ -37,6 +37,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MIX = (("price", 35), ("earn", 30), ("commit", 20), ("redeem", 15))
 BUDGET_PROMO, LIMIT_PROMO, PER_MEMBER = "BENCH-BUDGET", "BENCH-LIMIT", 2
 OMNICRM = [sys.executable, "-m", "omnicrm.cli.main"]
+RETRIES = 3
 
 
 def plan(i: int) -> str:
@@ -92,36 +94,35 @@ def _free_port() -> int:
 
 @contextmanager
 def server(env: dict, workers: int):
+    """``omnicrm serve`` on a free loopback port; its log goes to a file (an undrained pipe
+    would block the server once full)."""
     port = _free_port()
-    cmd = [*OMNICRM, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    cmd = [*OMNICRM, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers"]
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen([*cmd, str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + 60
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"server exited: {log.read().decode()[-2000:]}")
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start within 60 s")
+                time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def setup(base: str, admin_key: str, members: int, commits: int) -> list[str]:
@@ -183,7 +184,15 @@ async def _load(base, key, members, run, clients, total, seconds) -> dict:
                 kind, path, body, idem = request(i, run, members)
                 h = {"Idempotency-Key": idem} if idem else {}
                 t0 = time.perf_counter()
-                r = await c.post(path, json=body, headers=h)
+                for attempt in range(RETRIES + 1):
+                    try:
+                        r = await c.post(path, json=body, headers=h)
+                        break
+                    except httpx.TransportError:
+                        # A dropped connection: retry as a client would, with the same key.
+                        statuses[f"{kind}:transport_error"] += 1
+                        if attempt == RETRIES:
+                            raise
                 latencies[kind].append(time.perf_counter() - t0)
                 statuses[f"{kind}:{r.status_code}"] += 1
                 if idem and r.status_code == 201:

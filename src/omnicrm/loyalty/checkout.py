@@ -296,7 +296,7 @@ def price(
     """
     validate(data)
     at = data.at or now or utcnow()
-    if session.in_transaction() is False:
+    if not session.in_transaction():
         read_only(session)
     try:
         return describe(quote(session, data, rules, at))
