@@ -19,6 +19,7 @@ def url(retailer_warehouse):
     return f"duckdb:///{path}"
 
 
+@pytest.mark.slow  # 14 days of per-store KPIs, real webhook
 def test_alerts_are_stored_and_delivered_once(url, receiver, capsys):  # noqa: F811
     state, hook = receiver
     state.script = [503]

@@ -37,6 +37,7 @@ def test_category_level_json_summary_and_table(url, capsys):
     assert (rows["yhat"] <= rows["yhat_hi_95"]).all()
 
 
+@pytest.mark.slow  # ~4,800 product x store series
 def test_product_store_forecasts_add_up_to_the_total(url, capsys):
     con = connect(url)
     last = con.table("order_lines").order_ts.max().to_pandas()
