@@ -130,3 +130,16 @@ def test_lgbm_learns_promotions_and_holidays():
     assert lg.loc[("all", "lgbm"), "mase_ratio"] < 0.8
     assert (f.selection_["model"] == "lgbm").all()
     assert fc.loc[fc["promo"] == 1, "yhat"].mean() > fc.loc[fc["promo"] == 0, "yhat"].mean() + 8
+
+
+def test_only_zero_and_single_point_series_still_forecast():
+    df = pd.DataFrame({"unique_id": ["z", "z", "o"],
+                       "ds": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-02"]),
+                       "y": [0.0, 0.0, 5.0]})
+    f = DemandForecaster(h=3, n_windows=1).fit(df)
+    fc = f.predict().set_index("unique_id")
+    assert fc.loc["z", "yhat"].eq(0).all()
+    assert fc.loc["o", "yhat"].eq(5).all()
+    assert fc.loc["o", "yhat_hi_95"].eq(10).all()       # one point: its value is the width
+    assert f.backtest_ is None
+    assert f.card_["selected"] == {"naive": 1, "zero": 1}

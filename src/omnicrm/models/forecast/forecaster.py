@@ -212,7 +212,9 @@ class DemandForecaster(JSONModel):
                                "error": chosen["yhat"] - chosen["y"]})
         rest = selection.loc[~selection["how"].eq("backtest"), "unique_id"]
         err_naive = naive_errors(clean[clean["unique_id"].isin(rest)])
-        widths = conformal_widths(pd.concat([err_bt, err_naive], ignore_index=True), levels)
+        errors = [e for e in (err_bt, err_naive) if len(e)]
+        widths = conformal_widths(
+            pd.concat(errors, ignore_index=True) if errors else err_naive, levels)
         fc = apply_intervals(fc, widths, levels)
         for lv in levels:
             for side in ("lo", "hi"):
