@@ -73,6 +73,13 @@ def _register() -> None:
     app.command("forecast", help=forecast_cmd.__doc__.splitlines()[0])(forecast_cmd.forecast)
     app.command("alerts", help=alerts_cmd.__doc__.splitlines()[0])(alerts_cmd.alerts)
 
+    from omnicrm.cli import recommend_cmd
+
+    app.command("recommend", help=recommend_cmd.recommend.__doc__.splitlines()[0])(
+        recommend_cmd.recommend)
+    app.command("basket-rules", help=recommend_cmd.basket_rules.__doc__.splitlines()[0])(
+        recommend_cmd.basket_rules)
+
 
 @app.callback()
 def _root() -> None:

@@ -206,6 +206,25 @@ def run_recommend(
     return result
 
 
+def run_basket_rules(
+    con: BaseBackend,
+    *,
+    as_of: dt.date | dt.datetime | str | None = None,
+    settings: RecommendSettings | None = None,
+) -> RecommendResult:
+    """Write only ``basket_rules`` (product and category level); see :func:`run_recommend`."""
+    settings = settings or RecommendSettings()
+    lines = sales_lines(con)
+    as_of_utc = _to_utc(as_of) if as_of is not None else default_as_of(con)
+    result = RecommendResult(as_of=as_of_utc)
+    clock = _Clock(result, None)
+    clock.start("basket rules")
+    table = basket_rules_table(con, lines, _catalogue(con), as_of=as_of_utc, settings=settings)
+    _write(con, "basket_rules", table, result)
+    clock.stop()
+    return result
+
+
 def recommendation_rows(recs: pd.DataFrame, catalogue: pd.DataFrame, *, model: str,
                         as_of: dt.datetime) -> pd.DataFrame:
     """The ``recommendations`` table rows from a ``recommend`` frame."""
