@@ -55,7 +55,7 @@ def spark_warehouse():
 
 @pytest.fixture(scope="session")
 def small_retailer(tmp_path_factory) -> Path:
-    """A small synthetic retailer (400 customer records, 240 days), generated and ingested once.
+    """A small synthetic retailer (1,200 customer records, two years), generated and ingested once.
 
     Returns the path of its DuckDB warehouse file; copy it before writing to it.
     """
@@ -64,7 +64,7 @@ def small_retailer(tmp_path_factory) -> Path:
     from omnicrm.warehouse import connect
 
     root = tmp_path_factory.mktemp("small_retailer")
-    retailer = generate(root / "data", customers=400, days=240, seed=7)
+    retailer = generate(root / "data", customers=1200, days=730, seed=7)
     path = root / "warehouse.duckdb"
     con = connect(f"duckdb:///{path}")
     for data_file in retailer.files:

@@ -13,7 +13,7 @@ def test_json_summary_lists_the_tables_written(retailer_warehouse, monkeypatch, 
     retailer_warehouse.disconnect()
     assert main(["analyze", "--warehouse", url, "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert set(summary) == {"as_of", "tables", "seconds", "clusters"}
+    assert set(summary) == {"as_of", "tables", "seconds", "clusters", "notes"}
     assert summary["tables"]["customer_scores"] > 0
     assert summary["as_of"].endswith("+00:00")
 

@@ -13,7 +13,7 @@ from omnicrm.warehouse import connect
 
 WRITTEN = {
     "customer_keys", "customer_scores", "cluster_profiles", "kpi_daily", "kpi_monthly",
-    "kpi_gaps", "cohorts", "segment_migration",
+    "kpi_gaps", "cohorts", "segment_migration", "clv_holdout", "clv_tracking",
 }
 
 
@@ -51,6 +51,23 @@ def test_one_score_row_per_unified_customer(analyzed):
     assert not merged_away & set(scores.customer_id)
     assert scores.cluster.notna().all()
     assert scores.rfm_segment.notna().all()
+    # value and risk columns from the CLV and churn models
+    assert scores.clv_12m.notna().all()
+    assert scores.churn_prob.between(0, 1).all()
+    assert scores.p_alive.between(0, 1).all()
+    at_risk = scores[scores.churn_prob > 0.5]
+    assert len(at_risk) > 0
+    assert at_risk.churn_reasons.fillna("").str.len().gt(0).all(), "risky customers need reasons"
+
+
+def test_a_short_history_skips_churn_but_keeps_clv_and_says_so(retailer_warehouse):
+    first = retailer_warehouse.table("order_lines").order_ts.min().execute()
+    as_of = (first + dt.timedelta(days=200)).normalize().to_pydatetime()  # < 90 + 2 x 90 days
+    result = run_analyze(retailer_warehouse, as_of=as_of, demo=True, settings=FAST)
+    assert any("churn model skipped" in note for note in result.notes)
+    scores = retailer_warehouse.table("customer_scores").execute()
+    assert scores.clv_12m.notna().all()
+    assert scores.churn_prob.isna().all()
 
 
 def test_default_as_of_is_midnight_after_the_last_order(retailer_warehouse):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -57,6 +58,7 @@ def summary(result: AnalyzeResult) -> dict:
         "tables": result.rows,
         "seconds": result.seconds,
         "clusters": {str(k): v for k, v in result.clusters.items()},
+        "notes": result.notes,
     }
 
 
@@ -67,5 +69,7 @@ def _print(console: Console, result: AnalyzeResult) -> None:
     for name, rows in result.rows.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
     console.print("next: [bold]omnicrm report --out report.html[/] or "
                   "[bold]omnicrm profile CUSTOMER_ID[/]")

@@ -52,7 +52,9 @@ def _register() -> None:
 
     app.command("datagen", help=datagen_cmd.__doc__.splitlines()[0])(datagen_cmd.datagen)
 
-    from omnicrm.cli import analyze_cmd, demo_cmd
+    from omnicrm.cli import analyze_cmd, demo_cmd, risk_cmd
+
+    app.command("risk-list", help=risk_cmd.__doc__.splitlines()[0])(risk_cmd.risk_list_cmd)
 
     app.command("analyze", help=analyze_cmd.__doc__.splitlines()[0])(analyze_cmd.analyze)
 

@@ -6,13 +6,16 @@ Reads the contract tables and writes (replacing) these warehouse tables:
 table               grain
 ==================  ===========================================================================
 customer_keys       one row per source customer record -> unified customer id (with evidence)
-customer_scores     one row per unified customer with a purchase before ``as_of``
+customer_scores     one row per unified customer with a purchase before ``as_of`` (RFM, segment,
+                    tier, lifecycle, cluster, p_alive, clv_12m, churn_prob, churn_reasons …)
 kpi_daily           one row per day x dimension (all / channel / store) x metric
 kpi_monthly         one row per month x dimension (all / channel / segment) x metric
 kpi_gaps            one row per KPI target: latest value vs target
 cohorts             one row per first-purchase month x months since
 segment_migration   one row per (segment at start, segment at as_of)
 cluster_profiles    one row per behavioural cluster: size, share, mean and z-score per feature
+clv_holdout         one row per calibration frequency (0 … 7+): actual vs BG/NBD holdout purchases
+clv_tracking        one row per week: repeat purchases actual vs BG/NBD, calibration then holdout
 ==================  ===========================================================================
 
 Examples
@@ -36,11 +39,18 @@ from ibis.backends import BaseBackend
 from omnicrm.analytics.benchmarks import kpi_gaps, load_targets
 from omnicrm.analytics.clusters import CustomerClusters, cluster_features
 from omnicrm.analytics.cohorts import cohort_retention
-from omnicrm.analytics.identity import build_customer_keys, unify
+from omnicrm.analytics.identity import Scratch, build_customer_keys, unify
 from omnicrm.analytics.kpis import kpi_daily, kpi_table
-from omnicrm.analytics.migration import segment_migration_between
-from omnicrm.analytics.scores import ScoringConfig, attach_clusters, customer_scores
+from omnicrm.analytics.migration import segment_migration
+from omnicrm.analytics.scores import (
+    ScoringConfig,
+    add_rfm_scores,
+    add_rfm_segment,
+    attach_clusters,
+    customer_scores,
+)
 from omnicrm.errors import InputError
+from omnicrm.jobs.value import churn_and_clv, clv_diagnostics
 
 Step = Callable[[str], None]
 
@@ -57,6 +67,9 @@ class AnalyzeSettings:
         Customers sampled to fit the clusters (all customers are then assigned).
     k_range : tuple of int
         Numbers of clusters tried; the best silhouette wins.
+    churn : bool
+        Fit the CLV and churn models and add their columns (``p_alive``, ``clv_12m``,
+        ``churn_prob``, ``churn_reasons`` …) to ``customer_scores``.
     seed : int
         Seed of the cluster sample and of k-means.
     scoring : ScoringConfig, optional
@@ -64,6 +77,7 @@ class AnalyzeSettings:
     """
 
     migration_days: int = 90
+    churn: bool = True
     cluster_sample: int = 50_000
     k_range: tuple[int, int] = (2, 8)
     seed: int = 0
@@ -78,11 +92,13 @@ class AnalyzeResult:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     clusters: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Steps skipped or degraded, with the reason (e.g. history too short for churn)."""
 
 
 STEPS: tuple[str, ...] = (
-    "identities", "customer scores", "clusters", "daily KPIs", "monthly KPIs", "cohorts",
-    "segment migration",
+    "identities", "customer scores", "clusters", "churn and CLV", "CLV diagnostics",
+    "daily KPIs", "monthly KPIs", "cohorts", "segment migration",
 )
 """Step names reported to the progress callback, in order."""
 
@@ -146,18 +162,39 @@ def run_analyze(
         raise InputError("the warehouse has no order_lines table: load sales with "
                          "'omnicrm ingest FILE --table order_lines' first")
     clock = _Clock(result, on_step)
+    scratch = Scratch(con)
+    try:
+        _run_steps(con, tables, as_of_utc, settings, demo, result, clock, scratch)
+    finally:
+        scratch.release()
+    return result
 
+
+def _run_steps(
+    con: BaseBackend,
+    tables: set[str],
+    as_of_utc: dt.datetime,
+    settings: AnalyzeSettings,
+    demo: bool | None,
+    result: AnalyzeResult,
+    clock: _Clock,
+    scratch: Scratch,
+) -> None:
     clock.start("identities")
     lines = con.table("order_lines")
+    unifier = _identity
     if tables & {"customers", "identities"}:
         keys = build_customer_keys(con, demo=demo).keys
-        lines = unify(lines, keys)
+        unifier = functools.partial(unify, keys=keys)
         result.rows["customer_keys"] = int(keys.count().execute())
+        # Every later step scans the resolved lines several times: join them to the keys once
+        # (only the columns the analyses read) instead of once per scan.
+        needed = [c for c in lines.columns if c in LINE_COLUMNS]
+        lines = scratch.materialize(unify(lines.select(*needed), keys))
     scoring = settings.scoring or ScoringConfig.default()
 
     clock.start("customer scores")
-    scores = customer_scores(lines, as_of=as_of_utc, config=scoring)
-    scores = _materialise(con, "_omnicrm_scores", scores)
+    scores = scratch.materialize(customer_scores(lines, as_of=as_of_utc, config=scoring))
 
     clock.start("clusters")
     products = con.table("products") if "products" in tables else None
@@ -168,13 +205,25 @@ def run_analyze(
     model = CustomerClusters(k_range=settings.k_range, random_state=settings.seed).fit(sample)
     result.clusters = dict(model.names_)
     _write(con, "cluster_profiles", ibis.memtable(model.profiles_), result)
-    _write(con, "customer_scores", attach_clusters(scores, model, features), result)
+    scores = attach_clusters(scores, model, features)
+
+    clock.start("churn and CLV")
+    if settings.churn:
+        scores = churn_and_clv(con, lines, scores, as_of=as_of_utc, unify=unifier,
+                               notes=result.notes)
+    _write(con, "customer_scores", scores, result)
     con.drop_table("_omnicrm_scores", force=True)
     scored = con.table("customer_scores")
 
+    clock.start("CLV diagnostics")
+    if settings.churn:
+        holdout, tracking = clv_diagnostics(lines, as_of=as_of_utc)
+        _write(con, "clv_holdout", ibis.memtable(holdout), result)
+        _write(con, "clv_tracking", ibis.memtable(tracking), result)
+
     members = con.table("customers") if "customers" in tables else None
-    if members is not None and "customer_keys" in result.rows:
-        members = unify(members.select("customer_id", "is_member"), con.table("customer_keys"))
+    if members is not None:
+        members = unifier(members.select("customer_id", "is_member"))
 
     clock.start("daily KPIs")
     _write(con, "kpi_daily", kpi_daily(lines, as_of=as_of_utc, members=members), result)
@@ -198,14 +247,28 @@ def run_analyze(
     start = as_of_utc - dt.timedelta(days=settings.migration_days)
     first = lines.order_ts.min().execute()
     if first is not None and start > first:
-        assign = functools.partial(customer_scores, config=scoring)
-        migration = segment_migration_between(lines, assign, start=start, end=as_of_utc,
-                                              segment_column="rfm_segment")
+        # The segments at as_of are those just written; at the start only the RFM segment is
+        # needed (it depends on the R, F and M scores alone, not on tiers or stages).
+        before = scratch.materialize(customer_scores(
+            lines, as_of=start, config=scoring, steps=(add_rfm_scores, add_rfm_segment)
+        ).select("customer_id", "rfm_segment"))
+        migration = segment_migration(before, scored.select("customer_id", "rfm_segment"),
+                                      segment_column="rfm_segment")
         migration = migration.mutate(start=ibis.literal(start, type="timestamp('UTC')"),
                                      end=ibis.literal(as_of_utc, type="timestamp('UTC')"))
         _write(con, "segment_migration", migration, result)
     clock.stop()
-    return result
+
+
+LINE_COLUMNS: frozenset[str] = frozenset({
+    "order_id", "line_number", "order_ts", "customer_id", "store_id", "channel", "product_id",
+    "quantity", "unit_price", "discount_amount", "amount", "promotion_id", "is_return",
+})
+"""Columns of ``order_lines`` that the analyses read."""
+
+
+def _identity(table: ibis.Table) -> ibis.Table:
+    return table
 
 
 class _Clock:
@@ -226,10 +289,6 @@ class _Clock:
         if self.current is not None:
             self.result.seconds[self.current] = round(time.perf_counter() - self.started, 3)
         self.current = None
-
-
-def _materialise(con: BaseBackend, name: str, expr: ibis.Table) -> ibis.Table:
-    return con.create_table(name, expr, overwrite=True)
 
 
 def _write(con: BaseBackend, name: str, expr: ibis.Table, result: AnalyzeResult) -> None:

@@ -133,6 +133,34 @@ LABELS: dict[str, dict[str, str]] = {
     "segment_from": {"en": "Segment at start", "zh": "期初分群"},
     "segment_to": {"en": "Segment at end", "zh": "期末分群"},
     "gone": {"en": "Gone", "zh": "流失"},
+    # value and risk section
+    "value_section": {"en": "Value and churn risk", "zh": "客户价值与流失风险"},
+    "value_intro": {
+        "en": "Customer lifetime value from BG/NBD and Gamma-Gamma (12 months, see docs/clv.md) "
+        "and the churn model's risk (no purchase in the next 90 days, see docs/churn.md). "
+        "Value at risk = 12-month CLV x churn probability.",
+        "zh": "基于 BG/NBD 与 Gamma-Gamma 模型的客户终身价值（12 个月，见 docs/clv.md），"
+        "以及流失模型给出的风险（未来 90 天内不再购买，见 docs/churn.md）。"
+        "风险价值 = 12 个月 CLV × 流失概率。",
+    },
+    "risk_list": {"en": "Customers with the most value at risk", "zh": "风险价值最高的客户"},
+    "risk_chart": {"en": "Top 20 by value at risk", "zh": "风险价值前 20 名"},
+    "customer": {"en": "Customer", "zh": "客户"},
+    "clv_12m": {"en": "CLV 12 months", "zh": "12个月CLV"},
+    "churn_prob": {"en": "Churn probability", "zh": "流失概率"},
+    "value_at_risk": {"en": "Value at risk", "zh": "风险价值"},
+    "churn_reasons": {"en": "Why", "zh": "原因"},
+    "p_alive": {"en": "P(alive)", "zh": "存活概率"},
+    "clv_holdout": {"en": "BG/NBD holdout check: purchases after {date} by calibration frequency",
+                    "zh": "BG/NBD 留出期检验：{date} 之后的购买次数（按校准期购买次数分组）"},
+    "clv_tracking": {"en": "Cumulative repeat purchases: actual vs BG/NBD (holdout after {date})",
+                     "zh": "累计重复购买：实际与 BG/NBD 预测（{date} 之后为留出期）"},
+    "calibration_frequency": {"en": "Repeat purchases in calibration", "zh": "校准期重复购买次数"},
+    "holdout_purchases": {"en": "Mean purchases in holdout", "zh": "留出期平均购买次数"},
+    "model": {"en": "Model", "zh": "模型"},
+    "week": {"en": "Week", "zh": "周"},
+    "repeat_purchases": {"en": "Repeat purchases", "zh": "重复购买次数"},
+    "clv_distribution": {"en": "12-month CLV by segment", "zh": "各分群 12 个月 CLV"},
     # channel codes
     "store": {"en": "Store", "zh": "门店"},
     "online": {"en": "Online shop", "zh": "网上商城"},

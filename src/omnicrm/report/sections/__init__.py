@@ -11,11 +11,13 @@ from ibis.backends import BaseBackend
 
 from omnicrm.report.i18n import check_language, t
 from omnicrm.report.page import Report, Section
-from omnicrm.report.sections import cohorts, customers, data, kpis
+from omnicrm.report.sections import cohorts, customers, data, kpis, value
 
 SectionBuilder = Callable[[BaseBackend, str], Section | None]
 
-SECTIONS: list[SectionBuilder] = [data.build, kpis.build, customers.build, cohorts.build]
+SECTIONS: list[SectionBuilder] = [
+    data.build, kpis.build, customers.build, value.build, cohorts.build,
+]
 """Builders in page order; later features append theirs."""
 
 
