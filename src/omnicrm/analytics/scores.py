@@ -47,6 +47,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from omnicrm.analytics.lifecycle import LifecycleRules, lifecycle_stages
@@ -256,12 +257,13 @@ def attach_clusters(
             f"features lack the id column {id_column!r}; pass the frame returned by "
             "cluster_features(...).to_pandas()"
         )
-    labels = model.predict(features)  # type: ignore[attr-defined]
+    labels = model.predict(features).astype("int64")  # type: ignore[attr-defined]
+    by_label = np.array([names[k] for k in range(int(labels.max(initial=-1)) + 1)], dtype=object)
     assigned = pd.DataFrame(
         {
             "customer_id": features[id_column].astype(str).to_numpy(),
-            "cluster": labels.astype("int64"),
-            "cluster_name": [names[int(k)] for k in labels],
+            "cluster": labels,
+            "cluster_name": by_label[labels],
         }
     )
     clusters = ibis.memtable(assigned)
