@@ -25,6 +25,7 @@ from omnicrm.jobs.recommend import (
     run_recommend,
     sales_lines,
 )
+from omnicrm.models.recommend import card as _card  # noqa: F401  (registers the model card)
 from omnicrm.warehouse import connect
 
 AsOfOption = Annotated[str | None, typer.Option(
