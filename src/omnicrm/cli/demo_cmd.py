@@ -102,7 +102,7 @@ def _progress(console: Console) -> Progress:
 def _print_summary(console: Console, results: list) -> None:
     table = Table(title="Ingestion")
     for column in ("file", "table", "read", "loaded", "quarantined", "duplicates"):
-        table.add_column(column, no_wrap=True,
+        table.add_column(column, no_wrap=column != "file", overflow="fold",
                          justify="left" if column in ("file", "table") else "right")
     for data_file, result in results:
         table.add_row(data_file.path.name, data_file.table, f"{result.read:,}",
