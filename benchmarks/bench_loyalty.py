@@ -102,7 +102,7 @@ def server(env: dict, workers: int):
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([*cmd, str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while True:
                 if proc.poll() is not None:
                     log.seek(0)
@@ -113,7 +113,9 @@ def server(env: dict, workers: int):
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start within 60 s")
+                    log.seek(0)
+                    tail = log.read().decode()[-2000:]
+                    raise RuntimeError(f"server did not start within 120 s: {tail}")
                 time.sleep(0.2)
             yield base
         finally:

@@ -53,4 +53,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # uvicorn kills a worker that does not answer its supervisor's ping within this many
+        # seconds (default 5): on a loaded machine a starting or busy worker misses that and
+        # is killed mid-request, dropping its connections.
+        timeout_worker_healthcheck=60,
     )
