@@ -63,7 +63,7 @@ class ALSRecommender(Recommender):
     """
 
     def __init__(self, factors: int = 32, regularization: float = 0.05, alpha: float = 10.0,
-                 iterations: int = 15, random_state: int = 0, num_threads: int = 1):
+                 iterations: int = 10, random_state: int = 0, num_threads: int = 1):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha

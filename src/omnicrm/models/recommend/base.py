@@ -101,13 +101,15 @@ class Recommender(JSONModel):
         return np.full(len(users), "recommended for you", dtype=object)
 
     # -- public ----------------------------------------------------------------------------
-    def fit(self, interactions: pd.DataFrame, *, segments: pd.DataFrame | None = None,
+    def fit(self, interactions: pd.DataFrame | Interactions, *,
+            segments: pd.DataFrame | None = None,
             item_names: Mapping[str, str] | pd.Series | None = None):
         """Learn from ``interactions`` (``customer_id, item_id, ts`` [+ ``quantity``]).
 
         Parameters
         ----------
-        interactions : pandas.DataFrame
+        interactions : pandas.DataFrame or Interactions
+            A frame, or interactions already coded (to share the work between models).
         segments : pandas.DataFrame, optional
             ``customer_id, segment`` (e.g. ``rfm_segment`` of ``customer_scores``): cold-start
             customers listed here get their segment's favourites.
@@ -120,7 +122,8 @@ class Recommender(JSONModel):
         """
         from omnicrm.models.recommend.popularity import Fallback
 
-        data = Interactions.from_frame(interactions)
+        data = (interactions if isinstance(interactions, Interactions)
+                else Interactions.from_frame(interactions))
         self.segments_ = _segment_series(segments)
         names = pd.Series(data.items, index=data.items, dtype=object)
         if item_names is not None:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from omnicrm.errors import InputError
 from omnicrm.models.recommend.base import Recommender, check_k, top_k
-from omnicrm.models.recommend.interactions import Interactions, split_by_time
+from omnicrm.models.recommend.interactions import Interactions
 
 GRID: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -133,7 +133,8 @@ class HybridRecommender(Recommender):
             raise InputError(f"validation_days={self.validation_days!r} must be a whole "
                              "number >= 1")
         templates = self._templates()
-        Interactions.from_frame(interactions)  # input checks before any work
+        data = (interactions if isinstance(interactions, Interactions)
+                else Interactions.from_frame(interactions))  # coded once, shared
         if self.weights is not None:
             unknown = set(self.weights) - set(templates)
             if unknown or any(float(w) < 0 for w in self.weights.values()):
@@ -144,29 +145,29 @@ class HybridRecommender(Recommender):
             self.validation_ = {}
         else:
             self.weights_, self.weights_source_, self.validation_ = self._learn(
-                interactions, templates, segments)
+                data, templates, segments)
         if not any(w > 0 for w in self.weights_.values()):
             raise InputError("every weight is 0; give at least one positive weight")
-        self.components_ = {n: _clone(c).fit(interactions, segments=segments,
-                                             item_names=item_names)
+        self.components_ = {n: _clone(c).fit(data, segments=segments, item_names=item_names)
                             for n, c in templates.items()}
-        return super().fit(interactions, segments=segments, item_names=item_names)
+        return super().fit(data, segments=segments, item_names=item_names)
 
     def _fit(self, data: Interactions) -> None:
         pass
 
-    def _learn(self, frame: pd.DataFrame, templates: dict[str, Recommender],
+    def _learn(self, data: Interactions, templates: dict[str, Recommender],
                segments: pd.DataFrame | None):
         equal = dict.fromkeys(templates, 1.0)
-        last = pd.to_datetime(frame["ts"], utc=True).max().normalize() + pd.Timedelta(days=1)
-        cut = last - pd.Timedelta(days=self.validation_days)
-        train, held = split_by_time(frame, cut)
-        if train.empty or held.empty:
+        cut = data.last_day + 1 - self.validation_days
+        before = data.day < cut
+        if not before.any() or before.all():
             return equal, "equal (too little history to hold out a validation window)", {}
+        train = data.subset(before)
         fitted = {n: _clone(c).fit(train, segments=segments) for n, c in templates.items()}
         anyone = next(iter(fitted.values()))
-        held_ids = held["customer_id"].astype(str)
-        codes = anyone.customer_index_.get_indexer(pd.unique(held_ids))
+        held = ~before
+        held_users = np.unique(data.user[held])
+        codes = anyone.customer_index_.get_indexer(data.customers[held_users])
         codes = np.sort(codes[codes >= 0])
         if len(codes) == 0:
             return equal, "equal (no validation customer has history)", {}
@@ -174,12 +175,14 @@ class HybridRecommender(Recommender):
             rng = np.random.default_rng(self.random_state)
             codes = np.sort(rng.choice(codes, self.max_validation_customers, replace=False))
         ids = anyone.customer_index_[codes]
-        pairs = held.assign(customer_id=held_ids, item_id=held["item_id"].astype(str))
-        pairs = pairs[pairs["customer_id"].isin(ids)].drop_duplicates(["customer_id",
-                                                                        "item_id"])
-        sizes = pairs.groupby("customer_id").size().reindex(ids).to_numpy()
-        rows = pd.Index(ids).get_indexer(pairs["customer_id"])
-        cols = anyone.item_index_.get_indexer(pairs["item_id"])
+        # held-out (customer, item) pairs of the chosen customers, in the train coding
+        rows_all = pd.Index(ids).get_indexer(data.customers[data.user[held]])
+        items_all = data.item[held]
+        pick = rows_all >= 0
+        pair = np.unique(rows_all[pick].astype(np.int64) * len(data.items) + items_all[pick])
+        rows, items = pair // len(data.items), pair % len(data.items)
+        sizes = np.bincount(rows, minlength=len(ids))
+        cols = anyone.item_index_.get_indexer(data.items[items])
         truth = np.zeros((len(ids), len(anyone.item_index_)), dtype=bool)
         truth[rows[cols >= 0], cols[cols >= 0]] = True
         scaled = {n: scale_rows(m._score(codes)) for n, m in fitted.items()}
@@ -197,11 +200,14 @@ class HybridRecommender(Recommender):
         for _ in range(self.passes):
             for n in names:
                 for g in self.grid:
+                    if float(g) == weights[n]:
+                        continue
                     trial = {**weights, n: float(g)}
                     value = score(trial)
                     if value > best + 1e-12:
                         weights, best = trial, value
-        validation = {"cut": str(cut.date()), "customers": len(ids),
+        cut_day = str(np.datetime64(int(cut), "D"))
+        validation = {"cut": cut_day, "customers": len(ids),
                       f"recall@{k}": best, **{f"recall@{k}[{n}]": v for n, v in alone.items()}}
         return weights, f"learned (recall@{k} on the last {self.validation_days} days)", \
             validation

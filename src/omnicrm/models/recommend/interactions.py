@@ -97,6 +97,28 @@ class Interactions:
                    user=user.astype(np.int32), item=item.astype(np.int32), day=day,
                    quantity=quantity, last_day=int(day.max()))
 
+    def subset(self, mask: np.ndarray) -> Interactions:
+        """The interactions where ``mask``, re-coded (same as coding the filtered frame).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> f = pd.DataFrame({"customer_id": ["a", "b"], "item_id": ["x", "y"],
+        ...                   "ts": pd.to_datetime(["2026-01-01", "2026-01-02"])})
+        >>> Interactions.from_frame(f).subset(np.array([False, True])).customers.tolist()
+        ['b']
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            raise InputError("no interaction left in the subset (e.g. the validation cut is "
+                             "before the first purchase)")
+        users, user = np.unique(self.user[mask], return_inverse=True)
+        items, item = np.unique(self.item[mask], return_inverse=True)
+        day = self.day[mask]
+        return Interactions(customers=self.customers[users], items=self.items[items],
+                            user=user.astype(np.int32), item=item.astype(np.int32), day=day,
+                            quantity=self.quantity[mask], last_day=int(day.max()))
+
     @functools.cached_property
     def pairs(self) -> np.ndarray:
         """Sorted distinct ``user * n_items + item`` codes of the bought pairs."""
