@@ -111,7 +111,7 @@ def test_exogenous_columns_need_future_values():
         DemandForecaster(h=7, models=["lgbm"], n_windows=1).fit(df, X_df=fut)
 
 
-def test_lgbm_learns_promotions_and_holidays():
+def test_lgbm_learns_promotions_given_with_a_holiday_calendar():
     rng = np.random.default_rng(5)
     n, h = 210, 14
     parts, futs = [], []
