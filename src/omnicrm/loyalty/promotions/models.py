@@ -117,5 +117,5 @@ class AppliedPromotion(Base):
 
     __table_args__ = (
         UniqueConstraint("order_ref", "promotion_id"),
-        Index("ix_loyalty_applied_promotions_promotion_member", "promotion_id", "member_id"),
+        Index("ix_loyalty_applied_promotions_member_promotion", "member_id", "promotion_id"),
     )

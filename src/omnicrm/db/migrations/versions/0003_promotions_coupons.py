@@ -148,15 +148,15 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        "ix_loyalty_applied_promotions_promotion_member",
+        "ix_loyalty_applied_promotions_member_promotion",
         "loyalty_applied_promotions",
-        ["promotion_id", "member_id"],
+        ["member_id", "promotion_id"],
     )
 
 
 def downgrade() -> None:
     op.drop_index(
-        "ix_loyalty_applied_promotions_promotion_member", table_name="loyalty_applied_promotions"
+        "ix_loyalty_applied_promotions_member_promotion", table_name="loyalty_applied_promotions"
     )
     op.drop_table("loyalty_applied_promotions")
     op.drop_index(op.f("ix_loyalty_coupon_uses_order_ref"), table_name="loyalty_coupon_uses")
