@@ -161,6 +161,44 @@ LABELS: dict[str, dict[str, str]] = {
     "week": {"en": "Week", "zh": "周"},
     "repeat_purchases": {"en": "Repeat purchases", "zh": "重复购买次数"},
     "clv_distribution": {"en": "12-month CLV by segment", "zh": "各分群 12 个月 CLV"},
+    # baskets and recommendations
+    "baskets_section": {"en": "Baskets and recommendations", "zh": "购物篮与个性化推荐"},
+    "baskets_intro": {
+        "en": "Products bought together (association rules: support, confidence, lift; see "
+        "docs/basket.md) and examples of personal recommendations with their reasons.",
+        "zh": "经常一起购买的商品（关联规则：支持度、置信度、提升度，见 docs/basket.md），"
+        "以及个性化推荐示例及其推荐理由。",
+    },
+    "top_rules": {"en": "Strongest product rules", "zh": "最强的商品关联规则"},
+    "top_category_rules": {"en": "Strongest category rules", "zh": "最强的品类关联规则"},
+    "rule": {"en": "Rule", "zh": "规则"},
+    "support": {"en": "Support", "zh": "支持度"},
+    "confidence": {"en": "Confidence", "zh": "置信度"},
+    "lift": {"en": "Lift", "zh": "提升度"},
+    "rules_network": {"en": "Products bought together", "zh": "经常一起购买的商品"},
+    "recommendation_examples": {"en": "Recommendation examples", "zh": "推荐示例"},
+    "item": {"en": "Item", "zh": "商品"},
+    "rank": {"en": "#", "zh": "#"},
+    # forecasts and alerts
+    "forecast_section": {"en": "Forecasts and alerts", "zh": "需求预测与异常预警"},
+    "forecast_intro": {
+        "en": "Demand forecasts with 80% and 95% intervals (see docs/forecasting.md) and KPI "
+        "values that fell outside their expected range.",
+        "zh": "带 80% 与 95% 预测区间的需求预测（见 docs/forecasting.md），"
+        "以及超出预期范围的关键指标异常。",
+    },
+    "forecast_total": {"en": "Total demand: history and forecast (units)",
+                       "zh": "总需求：历史与预测（件）"},
+    "forecast_category": {"en": "Forecast by category, next {n} days (units)",
+                          "zh": "各品类未来 {n} 天预测（件）"},
+    "alerts_timeline": {"en": "KPI alerts", "zh": "关键指标预警"},
+    "alerts_table": {"en": "Latest alerts", "zh": "最新预警"},
+    "severity": {"en": "Severity", "zh": "级别"},
+    "message": {"en": "Explanation", "zh": "说明"},
+    "day": {"en": "Day", "zh": "日期"},
+    "delivered": {"en": "Delivered", "zh": "已推送"},
+    "no_alerts": {"en": "No KPI was outside its expected range.",
+                  "zh": "没有关键指标超出预期范围。"},
     # channel codes
     "store": {"en": "Store", "zh": "门店"},
     "online": {"en": "Online shop", "zh": "网上商城"},

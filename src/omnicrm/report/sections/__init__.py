@@ -11,12 +11,21 @@ from ibis.backends import BaseBackend
 
 from omnicrm.report.i18n import check_language, t
 from omnicrm.report.page import Report, Section
-from omnicrm.report.sections import cohorts, customers, data, kpis, value
+from omnicrm.report.sections import (
+    baskets,
+    cohorts,
+    customers,
+    data,
+    forecasts,
+    kpis,
+    value,
+)
 
 SectionBuilder = Callable[[BaseBackend, str], Section | None]
 
 SECTIONS: list[SectionBuilder] = [
-    data.build, kpis.build, customers.build, value.build, cohorts.build,
+    data.build, kpis.build, customers.build, value.build, cohorts.build, baskets.build,
+    forecasts.build,
 ]
 """Builders in page order; later features append theirs."""
 
