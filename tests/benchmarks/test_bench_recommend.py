@@ -18,5 +18,5 @@ def test_tiny_run_reports_every_recommender(capsys) -> None:
     for name in bench.MODELS:
         assert f"time fit+score {name}:" in out
         assert f"peak memory {name}:" in out
-    assert "time baseline (numpy global top-k):" in out
+    assert "time baseline (pandas global top-k):" in out
     assert "under 60 s" in out
