@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", type=int, default=2)
     p.add_argument("--intermittent", type=float, default=0.3)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=1,
+                   help="LightGBM threads (more only helps on otherwise idle cores)")
     p.add_argument("--input-size", type=int, default=365,
                    help="most recent days per series used to train LightGBM")
     a = p.parse_args(argv)
