@@ -102,3 +102,8 @@ def test_bad_flags_are_one_line_errors(url, argv, message, capsys):
 def test_empty_warehouse_says_what_to_load(tmp_path, capsys):
     assert main(["recommend", "X", "--warehouse", f"duckdb:///{tmp_path / 'e.duckdb'}"]) == 2
     assert "no order_lines table" in capsys.readouterr().err
+
+
+def test_as_of_rebuilds_from_earlier_sales(url, a_buyer, capsys):
+    assert main(["basket-rules", "--as-of", "2000-01-01", "--warehouse", url]) == 2
+    assert "no basket before as_of 2000-01-01" in capsys.readouterr().err

@@ -29,7 +29,7 @@ from omnicrm.models.recommend import card as _card  # noqa: F401  (registers the
 from omnicrm.warehouse import connect
 
 AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="When (re)building: use only sales before this date (YYYY-MM-DD).")]
+    "--as-of", help="Rebuild the table from sales before this date (YYYY-MM-DD).")]
 RefreshOption = Annotated[bool, typer.Option(
     "--refresh", help="Rebuild the table from the sales before answering.")]
 STORED_K = 10
@@ -53,7 +53,7 @@ def recommend(
     con = connect(warehouse)
     try:
         tables = set(con.list_tables())
-        if refresh or "recommendations" not in tables:
+        if refresh or as_of is not None or "recommendations" not in tables:
             console.print("[dim]building the recommendations table (omnicrm.jobs.recommend)"
                           "...[/]")
             run_recommend(con, as_of=as_of, k=max(k, STORED_K), rules=False)
@@ -142,7 +142,7 @@ def basket_rules(
     console = Console(stderr=as_json)
     con = connect(warehouse)
     try:
-        if refresh or "basket_rules" not in con.list_tables():
+        if refresh or as_of is not None or "basket_rules" not in con.list_tables():
             console.print("[dim]building the basket_rules table...[/]")
             run_basket_rules(con, as_of=as_of, settings=RecommendSettings())
         t = con.table("basket_rules")
