@@ -87,7 +87,8 @@ def test_json_is_one_object_keyed_by_model_with_ground_truth(retailer, capsys):
     url, truth = retailer
     assert main(["models", "evaluate", "-w", url, "--truth", str(truth), "--json"]) == 0
     cards = json.loads(capsys.readouterr().out)
-    assert list(cards) == ["bgnbd", "pareto_nbd", "gamma_gamma", "churn"]
+    assert list(cards) == ["bgnbd", "pareto_nbd", "gamma_gamma", "churn", "forecast",
+                           "recommenders"]
     for name, card in cards.items():
         assert card["name"] == name
         assert {"data_window", "split", "metrics", "baselines", "ground_truth"} <= set(card)

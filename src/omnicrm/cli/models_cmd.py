@@ -5,6 +5,7 @@ Example: ``omnicrm models evaluate --as-of 2026-04-01 --truth data/truth.csv --j
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,11 @@ from omnicrm.models.evaluation import (
     load_truth,
 )
 from omnicrm.warehouse import connect
+
+CARD_MODULES = ("omnicrm.models.forecast.card", "omnicrm.models.recommend.card")
+"""Modules whose model cards register themselves in EVALUATORS when imported."""
+for _module in CARD_MODULES:
+    importlib.import_module(_module)
 
 app = typer.Typer(help="Model evaluation.", no_args_is_help=True, add_completion=False)
 
