@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
     results: dict[str, list] = {"throughput": [], "p50": [], "p99": [], "statuses": Counter()}
+    by_kind: dict[str, list[float]] = {kind: [] for kind, _ in MIX}
     acked: list = []
     with scratch_database(args.pg_url, "omnicrm_bench") as url:
         env = {**os.environ, "OMNICRM_DATABASE_URL": url, "OMNICRM_ENV": "production",
@@ -368,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         results["p50"].append(_pct(everything, 50) * 1000)
                         results["p99"].append(_pct(everything, 99) * 1000)
+                        for kind, values in out["latencies"].items():
+                            by_kind[kind].extend(values)
             checks = check_books(url, base, pos_key, acked)
     tps = pgbench_tps(args.pg_url, args.pgbench_scale, args.pgbench_seconds)
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -386,6 +389,11 @@ def main(argv: list[str] | None = None) -> int:
         if tps
         else "pgbench: not installed"
     )
+    for kind, values in by_kind.items():
+        print(
+            f"{kind} latency, {args.latency_clients} clients: "
+            f"p50 {_pct(values, 50) * 1000:,.1f} ms, p99 {_pct(values, 99) * 1000:,.1f} ms"
+        )
     print(f"peak memory: {peak:,.0f} MiB (largest of this process and its children)")
     errors = sum(n for k, n in results["statuses"].items() if k.rsplit(":", 1)[1].startswith("5"))
     print(f"server errors (5xx): {errors}")

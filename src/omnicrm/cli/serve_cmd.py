@@ -28,6 +28,8 @@ def serve(
     """
     import uvicorn
 
+    from omnicrm.api.serving import TcpConfig
+
     if database:
         os.environ[DATABASE_ENV] = database
     settings = Settings.from_env()
@@ -46,7 +48,7 @@ def serve(
             "an in-memory SQLite database cannot be shared by several workers; "
             "use a file or PostgreSQL"
         )
-    uvicorn.run(
+    config = TcpConfig(
         "omnicrm.api.main:app_from_env",
         factory=True,
         host=host,
@@ -58,3 +60,12 @@ def serve(
         # is killed mid-request, dropping its connections.
         timeout_worker_healthcheck=60,
     )
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:  # e.g. the port is taken; uvicorn logged why
+            raise SystemExit(3)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
