@@ -37,7 +37,7 @@ def test_category_level_json_summary_and_table(url, capsys):
     assert (rows["yhat"] <= rows["yhat_hi_95"]).all()
 
 
-@pytest.mark.slow  # ~4,800 product x store series
+@pytest.mark.slow  # thousands of product x store series
 def test_product_store_forecasts_add_up_to_the_total(url, capsys):
     con = connect(url)
     last = con.table("order_lines").order_ts.max().to_pandas()
@@ -57,6 +57,13 @@ def test_product_store_forecasts_add_up_to_the_total(url, capsys):
     assert pd.Timestamp(bottom["ds"].min()) == pd.Timestamp(as_of)  # first day forecast: as_of
     for ds, g in bottom.groupby("ds"):
         assert sum(Decimal(str(v)) for v in g["yhat"]) == Decimal(str(total[ds]))
+    # stock suggestions: one row per product x store, reorder point covers lead-time demand
+    con = connect(url)
+    stock = con.table("stock_suggestions").to_pandas()
+    con.disconnect()
+    assert set(stock["unique_id"]) == set(bottom["unique_id"])
+    assert (stock["reorder_point"] >= stock["lead_time_demand"]).all()
+    assert (stock["safety_stock"] >= 0).all()
 
 
 def test_bad_level_is_a_one_line_error(url, capsys):

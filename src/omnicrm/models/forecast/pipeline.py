@@ -37,6 +37,7 @@ from omnicrm.errors import InputError
 from omnicrm.models.forecast.forecaster import DemandForecaster
 from omnicrm.models.forecast.hierarchy import reconcile_bottom_up
 from omnicrm.models.forecast.series import LEVELS, demand_series, parse_as_of
+from omnicrm.models.forecast.stock import StockPolicies, stock_suggestions
 from omnicrm.models.forecast.table import write_forecasts
 
 
@@ -51,6 +52,8 @@ class ForecastRun:
     forecaster: DemandForecaster
     forecasts: pd.DataFrame
     summary: dict[str, Any]
+    stock: pd.DataFrame | None = None
+    """Safety stock and reorder points per product x store (product-store level only)."""
 
 
 def default_as_of(con: BaseBackend) -> dt.date:
@@ -67,12 +70,15 @@ def default_as_of(con: BaseBackend) -> dt.date:
 def run_forecast(
     con: BaseBackend, *, level: str = "product-store", horizon: int = 28, freq: str = "D",
     as_of: dt.date | str | None = None, models: Sequence[str] = ("auto",), n_windows: int = 3,
-    n_jobs: int = 1, write: bool = True,
+    n_jobs: int = 1, write: bool = True, policies: StockPolicies | None = None,
 ) -> ForecastRun:
     """Forecast ``level`` from the warehouse and (by default) write the ``forecasts`` rows.
 
     At ``product-store`` level the category, region and total forecasts are the bottom-up
-    sums (coherent to the thousandth) and are written too.
+    sums (coherent to the thousandth) and are written too, and so are the stock suggestions
+    (table ``stock_suggestions``, replaced on each run: safety stock, reorder point and order
+    quantity per product x store from the backtest error of the chosen model, with the lead
+    times and service levels of ``policies``, see :func:`stock_suggestions`).
     """
     if level not in LEVELS:
         raise InputError(f"level={level!r} is not known: choose one of {', '.join(LEVELS)}")
@@ -94,6 +100,15 @@ def run_forecast(
         out = f.predict().assign(level=level)
     run_id = uuid.uuid4().hex
     written = write_forecasts(con, out, run_id=run_id, as_of=day) if write else 0
+    stock = None
+    if level == "product-store":
+        stock = stock_suggestions(f.predict(), f.selection_[["unique_id", "sigma"]],
+                                  policies=policies or StockPolicies(),
+                                  categories=tags[["unique_id", "category"]], freq=freq)
+        if write:
+            con.create_table("stock_suggestions",
+                             stock.assign(run_id=run_id, as_of=pd.Timestamp(day)),
+                             overwrite=True)
     diag = f.diagnostics_
     summary = {
         "run_id": run_id, "level": level, "as_of": day.isoformat(), "horizon": horizon,
@@ -105,7 +120,8 @@ def run_forecast(
             "all_zero_series": int(diag["all_zero"].sum()),
             "short_series": int((f.selection_["how"] == "short_series_rule").sum()),
         },
+        "stock_suggestions": 0 if stock is None else len(stock),
         "totals": (out[out["level"] == ("total" if level == "product-store" else level)]
                    .groupby("unique_id")["yhat"].sum().round(3).head(20).to_dict()),
     }
-    return ForecastRun(run_id, day, level, hist, f, out, summary)
+    return ForecastRun(run_id, day, level, hist, f, out, summary, stock)
