@@ -13,17 +13,18 @@ Baseline, in the same process and run: one hand-written DuckDB SQL computing the
 per customer (recency days, ``count(DISTINCT order_id)`` of purchase orders, ``sum(amount)``)
 over ``order_lines``, written with ``CREATE TABLE … AS``.
 
-Timed (one warm-up, then ``--runs`` runs, median and min-max):
+Timed (one warm-up each, then ``--runs`` runs of the two alternating, so that both see the same
+load on a shared machine; median and min-max):
 
 - ``rfm_sql_baseline``: the SQL above.
 - ``customer_scores_step``: the ``customer scores`` step of analyze alone: RFM metrics, scores,
   segment, value tier and lifecycle stage, written to a table, from the identity-resolved lines
   that analyze materialises once in its first step (here a temporary table made the same way).
 
-Then ``run_analyze`` end to end, ``--analyze-runs`` times (default 1: the data are already warm
-from the runs above, and one full run takes tens of seconds on a shared 2-core machine), with
-the time of each step. Peak memory is the process's ``ru_maxrss`` (it includes the data
-generation, which is reported separately as ``peak_rss_after_load``).
+Before them, ``run_analyze`` end to end, ``--analyze-runs`` times (default 1, not warmed up: a
+full run takes minutes on a shared 2-core machine), with the time of each step;
+``--no-churn`` leaves out the CLV and churn models. Peak memory is the process's ``ru_maxrss``
+(it includes the data generation, which is reported separately as ``peak_rss_after_load``).
 
     python benchmarks/bench_analyze.py --lines 10000000 --customers 1000000
     python benchmarks/bench_analyze.py --warehouse /tmp/bench.duckdb   # keep/reuse the data
@@ -261,12 +262,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up")
     parser.add_argument("--analyze-runs", type=int, default=1,
                         help="timed end-to-end analyze runs (data already warm)")
+    parser.add_argument("--no-churn", action="store_true",
+                        help="analyze without the CLV and churn models (AnalyzeSettings.churn)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--warehouse", type=Path, default=None,
                         help="DuckDB file to keep; reused when it already holds this size")
     args = parser.parse_args(argv)
 
-    from omnicrm.jobs.analyze import STEPS, default_as_of, run_analyze
+    from omnicrm.jobs.analyze import STEPS, AnalyzeSettings, default_as_of, run_analyze
     from omnicrm.warehouse import connect
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -289,14 +292,27 @@ def main(argv: list[str] | None = None) -> int:
               f"{con.raw_sql('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]}, "
               f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
 
-        base = timed(lambda: rfm_sql_baseline(con, as_of), args.runs)
-        b_med = statistics.median(base)
-        # analyze first (it writes customer_keys, which the scores step reads)
+        # analyze first: it writes customer_keys, which the scores step reads
+        settings = AnalyzeSettings(churn=not args.no_churn)
         results = []
-        analyze = timed(lambda: results.append(run_analyze(con, as_of=as_of, demo=True)),
-                        args.analyze_runs, warm_up=False)
+
+        def progress(step: str) -> None:
+            print(f"(analyze: {step})", file=sys.stderr, flush=True)
+
+        analyze = timed(
+            lambda: results.append(run_analyze(con, as_of=as_of, demo=True, on_step=progress,
+                                               settings=settings)),
+            args.analyze_runs, warm_up=False,
+        )
+        # baseline and scores step alternate, so that both see the same load on a shared machine
         lines = resolved_lines(con)
-        scores = timed(lambda: scores_step(con, lines, as_of), args.runs)
+        rfm_sql_baseline(con, as_of)
+        scores_step(con, lines, as_of)
+        base, scores = [], []
+        for _ in range(args.runs):
+            base += timed(lambda: rfm_sql_baseline(con, as_of), 1, warm_up=False)
+            scores += timed(lambda: scores_step(con, lines, as_of), 1, warm_up=False)
+        b_med = statistics.median(base)
         for name in ("_bench_rfm_sql", "_bench_scores", "_bench_lines"):
             con.drop_table(name, force=True)
         peak = _rss_mb()

@@ -54,7 +54,7 @@ from omnicrm.analytics.rfm import (
     SALES_COLUMNS,
     as_of_timestamp,
     check_history,
-    order_days,
+    customer_orders,
     require_columns,
 )
 from omnicrm.errors import InputError
@@ -160,8 +160,9 @@ class LifecycleRules:
 
 def purchase_days(lines: ibis.Table, as_of: datetime) -> ibis.Table:
     """Distinct ``(customer_id, day)`` pairs on which a customer bought before ``as_of``."""
-    orders = order_days(lines, as_of)
-    return orders.filter(orders.bought).select("customer_id", "day").distinct()
+    orders = customer_orders(lines, as_of)
+    bought = orders.filter(orders.bought)
+    return bought.select("customer_id", day=bought.order_ts.date()).distinct()
 
 
 def _median(value: ibis.Column, group: ibis.Column | None) -> tuple[ibis.Value, ibis.Value]:

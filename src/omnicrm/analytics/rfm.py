@@ -195,18 +195,19 @@ def customer_history(lines: ibis.Table, as_of: datetime) -> ibis.Table:
     return hist.mutate(purchase=purchase)
 
 
-def order_days(lines: ibis.Table, as_of: datetime) -> ibis.Table:
-    """Identified lines before ``as_of`` summed per ``(customer_id, order_id, day)``.
+def customer_orders(lines: ibis.Table, as_of: datetime) -> ibis.Table:
+    """Identified lines before ``as_of`` summed per ``(customer_id, order_id, order_ts)``.
 
-    One row per order and UTC day (an order's lines share its time, so one row per order in
-    practice): ``bought`` (the order has a purchase line that day), ``first_purchase_ts`` and
-    ``last_purchase_ts`` (over its purchase lines; null without one) and ``amount`` (all its
-    lines, returns included). :func:`rfm_metrics` and the lifecycle's purchase days both start
-    from this table, so that in one query the sales lines are aggregated once, not twice.
+    One row per order in practice (an order's lines share its time): ``bought`` (the order has
+    a purchase line), ``first_purchase_ts`` and ``last_purchase_ts`` (over its purchase lines;
+    null without one) and ``amount`` (all its lines, returns included). :func:`rfm_metrics`
+    and the lifecycle's purchase days both start from this table, so that in one query the
+    sales lines are aggregated once, and per-row work such as the UTC date (costly on
+    timestamps with a time zone) runs on orders rather than lines.
     """
     hist = customer_history(lines, as_of)
     bought = hist.purchase
-    return hist.group_by(["customer_id", "order_id", hist.order_ts.date().name("day")]).aggregate(
+    return hist.group_by(["customer_id", "order_id", "order_ts"]).aggregate(
         bought=bought.any(),
         first_purchase_ts=hist.order_ts.min(where=bought),
         last_purchase_ts=hist.order_ts.max(where=bought),
@@ -248,7 +249,7 @@ def rfm_metrics(
         check_history(lines, as_of)
     else:
         require_columns(lines, SALES_COLUMNS, "the sales lines table")
-    orders = order_days(lines, as_of)
+    orders = customer_orders(lines, as_of)
     per_customer = orders.group_by("customer_id").aggregate(
         first_purchase_ts=orders.first_purchase_ts.min(),
         last_purchase_ts=orders.last_purchase_ts.max(),
