@@ -212,7 +212,6 @@ def _run_steps(
         scores = churn_and_clv(con, lines, scores, as_of=as_of_utc, unify=unifier,
                                notes=result.notes)
     _write(con, "customer_scores", scores, result)
-    con.drop_table("_omnicrm_scores", force=True)
     scored = con.table("customer_scores")
 
     clock.start("CLV diagnostics")
