@@ -8,6 +8,7 @@ the probability that such a customer is still alive.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import numpy as np
@@ -40,7 +41,7 @@ def check_horizon(t: float | np.ndarray, name: str = "t") -> np.ndarray:
     return arr
 
 
-class PurchaseModel(JSONModel):
+class PurchaseModel(JSONModel, ABC):
     """Base class of the buy-till-you-die purchase models (not used directly)."""
 
     _param_names: ClassVar[tuple[str, ...]] = ()
@@ -55,9 +56,10 @@ class PurchaseModel(JSONModel):
         self.initial_params = initial_params
 
     # -- subclass hooks -----------------------------------------------------------------------
+    @abstractmethod
     def _loglik(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray | None]:
-        raise NotImplementedError
+        """Per-customer log-likelihood (and its gradient, or ``None``)."""
 
     def _total_loglik(self, params: np.ndarray, stats: SufficientStats
                       ) -> tuple[float, np.ndarray | None]:
@@ -67,15 +69,18 @@ class PurchaseModel(JSONModel):
         total = dot(stats.weights, ll)
         return total, None if grad is None else np.einsum("kn,n->k", grad, stats.weights)
 
+    @abstractmethod
     def _expected_new(self, t: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Expected purchases of a new customer in ``(0, t]``."""
 
+    @abstractmethod
     def _expected_conditional(self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray,
                               T: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Expected purchases in the next ``t`` given the customer's history."""
 
+    @abstractmethod
     def _p_alive(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Probability that the customer is still active."""
 
     # -- fitting ------------------------------------------------------------------------------
     def fit(self, summary: pd.DataFrame) -> PurchaseModel:
