@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from omnicrm.cli.interrupt import caused_by_interrupt
 from omnicrm.cli.options import JsonOption, WarehouseOption
 from omnicrm.ingest import IngestResult, ingest_files
 from omnicrm.ingest import Progress as IngestProgress
@@ -67,7 +68,9 @@ def ingest(
 
             result = ingest_files(con, paths, table=table, mapping=mapping,
                                   check_references=check_references, progress=on_progress)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Exception) as exc:  # DuckDB wraps Ctrl-C in a RuntimeError
+        if not caused_by_interrupt(exc):
+            raise
         pending = [f for f in current if f not in finished]
         console.print(
             "[yellow]interrupted: nothing was committed for the file in progress"

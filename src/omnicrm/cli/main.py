@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from omnicrm.cli.interrupt import caused_by_interrupt
 from omnicrm.errors import OmnicrmError
 
 app = typer.Typer(
@@ -100,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                           soft_wrap=True)
         return 2
     except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted: nothing was committed for the file in progress[/]")
+        return 130
+    except Exception as exc:  # DuckDB reports Ctrl-C during a query as "Query interrupted"
+        if not caused_by_interrupt(exc):
+            raise
         err_console.print("[yellow]interrupted: nothing was committed for the file in progress[/]")
         return 130
     except SystemExit as exc:  # Typer exits this way after every command and usage error
