@@ -26,6 +26,7 @@ array([[1, 2],
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -69,7 +70,7 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
-class Recommender(JSONModel):
+class Recommender(JSONModel, ABC):
     """Base class: input checks, batching, top-k, fallbacks and the output frame.
 
     Settings come from ``__init__`` (``get_params``); models are refit from the warehouse
@@ -91,11 +92,13 @@ class Recommender(JSONModel):
         raise InputError(f"{cls.__name__} cannot be loaded from a file; refit it")
 
     # -- to implement ----------------------------------------------------------------------
-    def _fit(self, data: Interactions) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _fit(self, data: Interactions) -> None:
+        """Learn from the coded interactions."""
 
-    def _score(self, users: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for the given user codes (rows = users)."""
 
     def _reasons(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return np.full(len(users), "recommended for you", dtype=object)
