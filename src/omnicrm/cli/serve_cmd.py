@@ -20,6 +20,14 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
     database: DatabaseOption = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (costs throughput; admin actions are always in "
+            "the audit log).",
+        ),
+    ] = False,
 ) -> None:
     """Run the loyalty service; OpenAPI docs at /docs.
 
@@ -55,6 +63,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
+        loop="uvloop",
+        http="httptools",
         # uvicorn kills a worker that does not answer its supervisor's ping within this many
         # seconds (default 5): on a loaded machine a starting or busy worker misses that and
         # is killed mid-request, dropping its connections.
