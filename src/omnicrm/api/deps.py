@@ -13,8 +13,9 @@ from fastapi import Depends, Header, Request
 from omnicrm.api.core.config import Settings
 from omnicrm.api.core.db import Database
 from omnicrm.api.core.errors import ApiError
+from omnicrm.api.core.keycache import KeyCache
 from omnicrm.api.core.ratelimit import TokenBuckets
-from omnicrm.api.core.security import Principal, allowed, authenticate
+from omnicrm.api.core.security import Principal, allowed, authenticate, hash_key
 from omnicrm.loyalty.operations import Context, request_fingerprint
 from omnicrm.loyalty.rules import Rules
 
@@ -29,6 +30,7 @@ class ServiceState:
     db: Database
     rules: Rules
     buckets: TokenBuckets
+    keys: KeyCache
 
 
 def get_state(request: Request) -> ServiceState:
@@ -59,7 +61,13 @@ def current_principal(
             "the Authorization header must be `Bearer <key>`",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = state.db.read(lambda s: authenticate(s, key.strip(), state.settings.secret_key))
+    key = key.strip()
+    digest = hash_key(key, state.settings.secret_key)
+    principal = state.keys.get(digest)
+    if principal is None:
+        principal = state.db.read(lambda s: authenticate(s, key, state.settings.secret_key))
+        if principal is not None:
+            state.keys.put(digest, principal)
     if principal is None:
         raise ApiError(
             401,

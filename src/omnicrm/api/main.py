@@ -24,6 +24,7 @@ import omnicrm
 from omnicrm.api.core import errors
 from omnicrm.api.core.config import Settings
 from omnicrm.api.core.db import Database
+from omnicrm.api.core.keycache import KeyCache
 from omnicrm.api.core.ratelimit import TokenBuckets
 from omnicrm.api.deps import ServiceState
 from omnicrm.api.routes import checkout, ledger, members, orders, points, promotions
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db=db,
         rules=rules,
         buckets=TokenBuckets(settings.rate_per_second, settings.rate_burst),
+        keys=KeyCache(settings.key_cache_seconds),
     )
     errors.install(app)
     v1 = APIRouter(prefix="/v1")

@@ -9,6 +9,7 @@
 | ``OMNICRM_RATE_BURST`` | ``40`` | token bucket size per API key |
 | ``OMNICRM_LOYALTY_RULES`` | (packaged) | folder overriding tiers/earning/rewards TOML |
 | ``OMNICRM_EXPIRING_DAYS`` | ``30`` | horizon of "points expiring soon" |
+| ``OMNICRM_KEY_CACHE_SECONDS`` | ``2`` | how long a worker trusts a checked API key (0: never) |
 
 (*) only ``demo`` and ``test`` accept the built-in default secret.
 
@@ -46,6 +47,7 @@ ENV_NAMES = {
     "rate_burst": "OMNICRM_RATE_BURST",
     "rules_dir": "OMNICRM_LOYALTY_RULES",
     "expiring_days": "OMNICRM_EXPIRING_DAYS",
+    "key_cache_seconds": "OMNICRM_KEY_CACHE_SECONDS",
 }
 
 
@@ -61,6 +63,7 @@ class Settings(BaseModel):
     rate_burst: int = Field(default=40, ge=1)
     rules_dir: str | None = None
     expiring_days: int = Field(default=30, ge=1, le=3660)
+    key_cache_seconds: float = Field(default=2.0, ge=0, le=300)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
