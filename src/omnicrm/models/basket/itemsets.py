@@ -43,6 +43,7 @@ from omnicrm.models.basket.checks import (
 )
 
 ITEMSET_COLUMNS = ("itemset", "length", "count", "support")
+CODE_TYPE = dt.int32  # item codes: at most one per distinct item
 
 
 def frequent_itemsets(
@@ -94,42 +95,42 @@ def frequent_itemsets(
         "max_len", max_len, hint=" (1 = single items, 2 = pairs, 3 = triples)"
     )
     table = as_table(baskets, name="baskets")
-    check_columns(
-        table.columns, {basket_col: "basket_col", item_col: "item_col"}, name="baskets"
-    )
+    check_columns(table.columns, {basket_col: "basket_col", item_col: "item_col"}, name="baskets")
     rows = table.select(basket=table[basket_col], item=table[item_col])
     n_baskets = _count_baskets(rows, basket_col=basket_col, item_col=item_col)
     min_count = min_count_for(min_support, n_baskets)
     item_type = rows.schema()["item"]
 
-    distinct = rows.distinct()
-    singles = (
-        distinct.group_by(i1=distinct.item)
-        .agg(count=distinct.basket.count())
-        .filter(lambda t: t["count"] >= min_count)
+    # An item's rows are its baskets plus its repeats within a basket, so an item on fewer than
+    # min_count rows cannot be frequent. Only the others get integer codes, in ascending item
+    # order, so every later join and group-by works on small integers and "code_a < code_b"
+    # means "item_a < item_b". This needs no de-duplication of the raw rows.
+    listed = (
+        rows.group_by("item")
+        .agg(n_rows=rows.count())
+        .filter(lambda t: t["n_rows"] >= min_count)
         .execute()
-        .sort_values("i1", kind="stable", ignore_index=True)
     )
-    levels = [singles]
-    if max_len >= 2 and len(singles) >= 2:
-        # Frequent items get integer codes in ascending item order, so every join and group-by
-        # of the higher levels works on integers and "code_a < code_b" means "item_a < item_b".
-        codes = ibis.memtable(
-            {"item": singles["i1"], "code": np.arange(len(singles), dtype=np.int64)},
-            schema=ibis.schema({"item": item_type, "code": dt.int64}),
-        )
-        coded = (
-            rows.join(codes, rows.item == codes.item)
-            .select(basket=rows.basket, item=codes.code)
-            .distinct()  # on integers: cheaper than on the original item ids
-        )
-        with _materialise(coded) as cached:
-            found = _higher_levels(cached, max_len, min_count, dt.int64)
-        items = singles["i1"].to_numpy(dtype=object)
-        for level in found:
-            for column in level.columns.drop("count"):
-                level[column] = items[level[column].to_numpy(dtype=np.int64)]
-        levels += found
+    items = listed["item"].sort_values(kind="stable", ignore_index=True)
+    if items.empty:
+        return _assemble([], n_baskets)
+    codes = ibis.memtable(
+        {"item": items, "code": np.arange(len(items), dtype=np.int32)},
+        schema=ibis.schema({"item": item_type, "code": CODE_TYPE}),
+    )
+    coded = (
+        rows.join(codes, rows.item == codes.item)
+        .select(basket=rows.basket, item=codes.code)
+        .distinct()  # an item repeated in a basket counts once
+    )
+    with _materialise(coded) as cached:
+        levels = [_count(cached.select(basket=cached.basket, i1=cached.item), ["i1"], min_count)]
+        if max_len >= 2 and len(levels[0]) >= 2:
+            levels += _higher_levels(cached, levels[0], len(items), max_len, min_count)
+    labels = items.to_numpy(dtype=object)
+    for level in levels:
+        for column in level.columns.drop("count"):
+            level[column] = labels[level[column].to_numpy(dtype=np.int64)]
     return _assemble(levels, n_baskets)
 
 
@@ -179,58 +180,69 @@ def _count_baskets(rows: ibis.Table, *, basket_col: str, item_col: str) -> int:
 
 
 def _higher_levels(
-    baskets: ibis.Table, max_len: int, min_count: int, item_type: dt.DataType
+    baskets: ibis.Table, singles: pd.DataFrame, n_codes: int, max_len: int, min_count: int
 ) -> list[pd.DataFrame]:
-    """Levels 2..max_len; ``baskets`` is distinct (basket, item) rows of frequent items.
+    """Levels 2..max_len; ``baskets`` is distinct (basket, item code) rows of the coded items.
 
-    Level k joins the baskets' occurrences of frequent (k-1)-itemsets with themselves on the
-    basket and the first k-2 items (the prefix join of Apriori's candidate generation, done per
-    basket), keeps the candidates and counts them. When a next level follows, the join is
-    materialised once (``cache``) so that counting it and extending its frequent rows do not
-    recompute it.
+    Level 2 joins the baskets with themselves on the basket with ``item_a < item_b``. Level
+    *k* >= 3 first generates the candidates from the frequent (*k*-1)-itemsets (pandas, few
+    rows), then finds their occurrences from scratch: the baskets' rows are restricted, position
+    by position, to the items a candidate has at that position, joined on the basket in
+    ascending item order, and kept only where the first *j* items are the first *j* items of a
+    candidate (prefixes, then the candidates themselves). Rebuilding each level from the coded
+    baskets costs a join per position but materialises nothing and holds no occurrence table
+    between levels.
     """
-    occurrences = baskets.select(basket=baskets.basket, i1=baskets.item)
-    levels: list[pd.DataFrame] = []
-    cached: list[ibis.Table] = []  # materialised joins still held; released once unused
-    try:
-        for k in range(2, max_len + 1):
-            names = [f"i{j}" for j in range(1, k + 1)]
-            prefix, last = names[:-2], names[-2]
-            other = occurrences.view()  # a fresh self-reference for each join
-            grown = occurrences.join(
-                other,
-                [occurrences.basket == other.basket]
-                + [occurrences[c] == other[c] for c in prefix]
-                + [occurrences[last] < other[last]],
-            ).select(
-                basket=occurrences.basket,
-                **{c: occurrences[c] for c in names[:-1]},
-                **{names[-1]: other[last]},
-            )
-            if levels:  # k >= 3: keep candidates whose every (k-1)-subset is frequent
-                candidates = _candidates(levels[-1], k)
-                if candidates.empty:
-                    break
-                grown = grown.semi_join(_upload(candidates, item_type), names)
-            if k < max_len:  # counted now and extended next: materialise the join once
-                grown = _hold(_materialise(grown), cached)
-            counted = (
-                grown.group_by(names)
-                .agg(count=grown.basket.count())
-                .filter(lambda t: t["count"] >= min_count)
-                .execute()
-            )
-            if counted.empty:
-                break
-            levels.append(counted)
-            if k < max_len:  # occurrences of the frequent k-itemsets only, extended next
-                occurrences = grown.semi_join(_upload(counted[names], item_type), names)
-                while len(cached) > 1:  # the previous level's table is no longer needed
-                    cached.pop(0).release()
-    finally:
-        for table in cached:
-            table.release()
-    return levels
+    if len(singles) < n_codes:  # some items are on enough rows but not in enough baskets
+        baskets = _restricted(baskets, singles["i1"])
+    pairs = _extend(baskets.select(basket=baskets.basket, i1=baskets.item), baskets, ["i1", "i2"])
+    levels = [_count(pairs, ["i1", "i2"], min_count)]
+    for k in range(3, max_len + 1):
+        if levels[-1].empty:
+            break
+        candidates = _candidates(levels[-1], k)
+        if candidates.empty:
+            break
+        levels.append(
+            _count(_occurrences(baskets, candidates), list(candidates.columns), min_count)
+        )
+    return [level for level in levels if not level.empty]
+
+
+def _occurrences(baskets: ibis.Table, candidates: pd.DataFrame) -> ibis.Table:
+    """(basket, i1..ik) for every basket holding every item of a candidate k-itemset."""
+    names = list(candidates.columns)
+    side = _restricted(baskets, candidates[names[0]])
+    found = side.select(basket=side.basket, i1=side.item)
+    for j in range(2, len(names) + 1):
+        found = _extend(found, _restricted(baskets, candidates[names[j - 1]]), names[:j])
+        found = found.semi_join(_upload(candidates[names[:j]].drop_duplicates()), names[:j])
+    return found
+
+
+def _restricted(baskets: ibis.Table, items: pd.Series) -> ibis.Table:
+    """The baskets' rows of the given item codes only."""
+    wanted = pd.DataFrame({"item": np.unique(items.to_numpy())})
+    return baskets.semi_join(_upload(wanted), "item")
+
+
+def _extend(found: ibis.Table, side: ibis.Table, names: list[str]) -> ibis.Table:
+    """Append to each row of ``found`` (basket + names[:-1]) every later item of its basket."""
+    side = side.view()  # a fresh reference: ``side`` may be ``found``'s own source
+    last = names[-2]
+    return found.join(side, [found.basket == side.basket, found[last] < side.item]).select(
+        basket=found.basket, **{c: found[c] for c in names[:-1]}, **{names[-1]: side.item}
+    )
+
+
+def _count(found: ibis.Table, names: list[str], min_count: int) -> pd.DataFrame:
+    """Itemsets (``names`` columns) on at least ``min_count`` rows of ``found``, with ``count``."""
+    return (
+        found.group_by(names)
+        .agg(count=found.count())
+        .filter(lambda t: t["count"] >= min_count)
+        .execute()
+    )
 
 
 def _materialise(expr: ibis.Table) -> ibis.Table:
@@ -244,31 +256,56 @@ def _materialise(expr: ibis.Table) -> ibis.Table:
     return expr.cache()
 
 
-def _hold(table: ibis.Table, cached: list[ibis.Table]) -> ibis.Table:
-    cached.append(table)
-    return table
-
-
 def _candidates(frequent: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Apriori candidate k-itemsets from the frequent (k-1)-itemsets (columns i1..i{k-1})."""
-    prefix = [f"i{j}" for j in range(1, k - 1)]
-    last, new = f"i{k - 1}", f"i{k}"
-    left = frequent[[*prefix, last]]
-    right = frequent[[*prefix, last]].rename(columns={last: new})
-    joined = left.merge(right, on=prefix)
-    joined = joined[joined[last] < joined[new]]
+    """Apriori candidate k-itemsets from the frequent (k-1)-itemsets (columns i1..i{k-1}).
+
+    Every candidate is the union of two frequent (k-1)-itemsets, either the two that share
+    their first k-2 items (Agrawal & Srikant's join) or the two that overlap on k-2 items with
+    one starting first and the other ending last (first k-2 of one = last k-2 of the other).
+    Both joins produce each candidate once; the one with fewer rows is used (a popular item
+    shares its prefix with many itemsets). A candidate is kept only when its other
+    (k-1)-subsets are frequent too (the Apriori property).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"i1": [0, 0, 1, 1], "i2": [1, 2, 2, 3]})
+    >>> _candidates(pairs, 3)
+       i1  i2  i3
+    0   0   1   2
+    """
     names = [f"i{j}" for j in range(1, k + 1)]
-    keys = frequent[names[:-1]]
-    for dropped in range(k - 2):  # the two subsets dropping i{k-1} or i{k} are the parents
+    keys = frequent[names[:-1]].astype("int64").reset_index(drop=True)
+    first, middle, last = names[0], names[1:-1], names[-1]
+    # join on the prefix: (P, x) + (P, y), x < y  ->  (P, x, y)
+    prefix_groups = keys.groupby(names[:-2], sort=False).size().to_numpy()
+    prefix_rows = int((prefix_groups * (prefix_groups - 1) // 2).sum())
+    # join on the overlap: (a, M) + (M, c)  ->  (a, M, c), ascending by construction
+    as_tail = keys.groupby(names[1:-1], sort=False).size().rename("tail")
+    as_head = keys.groupby(names[:-2], sort=False).size().rename("head")
+    overlap_rows = int((as_tail.rename_axis(middle) * as_head.rename_axis(middle)).fillna(0).sum())
+    if prefix_rows <= overlap_rows:
+        left = keys
+        right = keys.rename(columns={names[-2]: last})[[*names[:-2], last]]
+        joined = left.merge(right, on=names[:-2])
+        joined = joined[(joined[names[-2]] < joined[last]).to_numpy()]
+        checked = list(range(k - 2))  # subsets dropping one of the first k-2 items
+    else:
+        left = keys.set_axis([first, *middle], axis=1)
+        right = keys.set_axis([*middle, last], axis=1)
+        joined = left.merge(right, on=middle)
+        checked = list(range(1, k - 1))  # subsets dropping one of the middle items
+    frequent_keys = pd.MultiIndex.from_frame(keys)
+    for dropped in checked:
         subset = [n for j, n in enumerate(names) if j != dropped]
-        probe = joined[subset].set_axis(names[:-1], axis=1)
-        found = probe.merge(keys, how="left", indicator=True)["_merge"].eq("both")
-        joined = joined[found.to_numpy()]
+        if joined.empty:
+            break
+        probe = pd.MultiIndex.from_frame(joined[subset].set_axis(names[:-1], axis=1))
+        joined = joined[probe.isin(frequent_keys)]
     return joined[names].reset_index(drop=True)
 
 
-def _upload(frame: pd.DataFrame, item_type: dt.DataType) -> ibis.Table:
-    schema = ibis.schema(dict.fromkeys(frame.columns, item_type))
+def _upload(frame: pd.DataFrame) -> ibis.Table:
+    schema = ibis.schema(dict.fromkeys(frame.columns, CODE_TYPE))
     return ibis.memtable(frame.reset_index(drop=True), schema=schema)
 
 
@@ -298,6 +335,4 @@ def _assemble(levels: list[pd.DataFrame], n_baskets: int) -> pd.DataFrame:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"itemset": pd.Series([], dtype=object), "length": [], "count": []}
-    )
+    return pd.DataFrame({"itemset": pd.Series([], dtype=object), "length": [], "count": []})

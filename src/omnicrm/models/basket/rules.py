@@ -106,37 +106,52 @@ def association_rules(
     min_lift = check_non_negative("min_lift", min_lift)
 
     keys = [tuple(sorted(items)) for items in itemsets["itemset"]]
-    index = pd.Index(keys, tupleize_cols=False, dtype=object)
-    if not index.is_unique:
-        repeated = index[index.duplicated()][0]
-        raise InputError(
-            f"itemsets lists the itemset {repeated!r} more than once: pass each itemset once "
-            "(e.g. itemsets.drop_duplicates('itemset'))"
-        )
     support = itemsets["support"].to_numpy(dtype="float64")
     lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    # Items become integer codes in ascending item order, so an itemset is a row of codes and
+    # every look-up, filter and sort below works on integer arrays, never on tuples.
+    flat = np.array([item for key in keys for item in key], dtype=object)
+    codes, labels = pd.factorize(flat, sort=True)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    tables = {
+        size: _SizeTable(np.flatnonzero(lengths == size), codes, starts, size)
+        for size in np.unique(lengths).tolist()
+    }
+    for table in tables.values():
+        table.check_unique(labels)
 
-    parts = [
-        _split(np.array([keys[i] for i in np.flatnonzero(lengths == size)], dtype=object), size)
-        for size in sorted(set(lengths.tolist()))
-        if size >= 2
-    ]
-    parts = [p for p in parts if len(p)]
+    parts = [_split(table, tables, support, labels) for size, table in tables.items() if size >= 2]
+    parts = [p for p in parts if p is not None]
     if not parts:
         return _empty_rules()
-    rules = pd.concat(parts, ignore_index=True)
+    width = max(tables)
+    antecedent = np.concatenate([_pad(p["antecedent"], width) for p in parts])
+    consequent = np.concatenate([_pad(p["consequent"], width) for p in parts])
+    s_a, s_c, s_ac = (np.concatenate([p[name] for p in parts]) for name in ("s_a", "s_c", "s_ac"))
 
-    s_ac = support[_positions(index, rules["whole"], "itemset")]
-    s_a = support[_positions(index, rules["antecedent"], "antecedent")]
-    s_c = support[_positions(index, rules["consequent"], "consequent")]
     confidence = s_ac / s_a
+    lift = confidence / s_c
+    keep = np.flatnonzero((confidence >= min_confidence) & (lift >= min_lift))
+    # confidence, lift and support descending, then antecedent and consequent ascending (codes
+    # are in item order; a shorter itemset, padded with -1, sorts before its extensions)
+    order = np.lexsort(
+        [
+            *consequent[keep].T[::-1],
+            *antecedent[keep].T[::-1],
+            -s_ac[keep],
+            -lift[keep],
+            -confidence[keep],
+        ]
+    )
+    keep = keep[order]
+    confidence, s_a, s_c, s_ac = confidence[keep], s_a[keep], s_c[keep], s_ac[keep]
     below_one = confidence < 1.0
     conviction = np.full(len(confidence), np.inf)
     conviction[below_one] = (1.0 - s_c[below_one]) / (1.0 - confidence[below_one])
-    result = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "antecedent": rules["antecedent"],
-            "consequent": rules["consequent"],
+            "antecedent": _tuples(antecedent[keep], labels),
+            "consequent": _tuples(consequent[keep], labels),
             "antecedent_support": s_a,
             "consequent_support": s_c,
             "support": s_ac,
@@ -146,51 +161,88 @@ def association_rules(
             "conviction": conviction,
         }
     )
-    keep = (result["confidence"] >= min_confidence) & (result["lift"] >= min_lift)
-    result = result[keep.to_numpy()]
-    return result.sort_values(
-        ["confidence", "lift", "support", "antecedent", "consequent"],
-        ascending=[False, False, False, True, True],
-        kind="stable",
-    ).reset_index(drop=True)[list(RULE_COLUMNS)]
 
 
-def _split(items: np.ndarray, size: int) -> pd.DataFrame:
-    """All (antecedent, consequent) splits of ``size``-itemsets given as an (m, size) array."""
-    if items.size == 0:
-        return pd.DataFrame()
-    items = items.reshape(len(items), size)
-    whole = _tuples(items)
-    frames = []
+class _SizeTable:
+    """The itemsets of one size: their rows, their codes as an (m, size) array, a look-up."""
+
+    def __init__(self, rows: np.ndarray, codes: np.ndarray, starts: np.ndarray, size: int):
+        self.rows = rows
+        self.codes = codes[starts[rows][:, None] + np.arange(size)]
+        self.index = pd.MultiIndex.from_arrays(list(self.codes.T))
+
+    def check_unique(self, labels: np.ndarray) -> None:
+        repeated = self.index.duplicated()
+        if repeated.any():
+            key = tuple(labels[self.codes[int(np.flatnonzero(repeated)[0])]].tolist())
+            raise InputError(
+                f"itemsets lists the itemset {key!r} more than once: pass each itemset once "
+                "(e.g. itemsets.drop_duplicates('itemset'))"
+            )
+
+    def find(self, wanted: np.ndarray, labels: np.ndarray, role: str) -> np.ndarray:
+        """Rows (in the itemsets frame) of the itemsets given as an (n, size) code array."""
+        found = self.index.get_indexer(pd.MultiIndex.from_arrays(list(wanted.T)))
+        if (found < 0).any():
+            _missing(wanted[int(np.flatnonzero(found < 0)[0])], labels, role)
+        return self.rows[found]
+
+
+def _split(
+    table: _SizeTable, tables: dict[int, _SizeTable], support: np.ndarray, labels: np.ndarray
+) -> dict[str, list[np.ndarray] | np.ndarray] | None:
+    """Every (antecedent, consequent) split of one size's itemsets, with the three supports."""
+    size = table.codes.shape[1]
+    if len(table.rows) == 0:
+        return None
+    antecedents, consequents, s_a, s_c = [], [], [], []
     positions = range(size)
     for n_antecedent in range(1, size):
         for chosen in combinations(positions, n_antecedent):
             rest = [p for p in positions if p not in chosen]
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "whole": whole,
-                        "antecedent": _tuples(items[:, list(chosen)]),
-                        "consequent": _tuples(items[:, rest]),
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
+            for part, store, supports, role in (
+                (list(chosen), antecedents, s_a, "antecedent"),
+                (rest, consequents, s_c, "consequent"),
+            ):
+                codes = table.codes[:, part]
+                if len(part) not in tables:
+                    _missing(codes[0], labels, role)
+                store.append(codes)
+                supports.append(support[tables[len(part)].find(codes, labels, role)])
+    repeats = len(antecedents)
+    return {
+        "antecedent": antecedents,
+        "consequent": consequents,
+        "s_a": np.concatenate(s_a),
+        "s_c": np.concatenate(s_c),
+        "s_ac": np.tile(support[table.rows], repeats),
+    }
 
 
-def _tuples(items: np.ndarray) -> pd.Series:
-    return pd.Series(list(map(tuple, items.tolist())), dtype=object)
+def _pad(parts: list[np.ndarray], width: int) -> np.ndarray:
+    """Stack code arrays of different widths into one (n, width) array, padded with -1."""
+    return np.concatenate(
+        [np.pad(p, ((0, 0), (0, width - p.shape[1])), constant_values=-1) for p in parts]
+    )
 
 
-def _positions(index: pd.Index, wanted: pd.Series, role: str) -> np.ndarray:
-    found = index.get_indexer(pd.Index(wanted.to_list(), tupleize_cols=False, dtype=object))
-    if (found < 0).any():
-        missing = wanted.iloc[int(np.flatnonzero(found < 0)[0])]
-        raise InputError(
-            f"itemsets lacks the {role} {missing!r}, a subset of a listed itemset: pass the "
-            "complete result of frequent_itemsets() (do not filter it before making rules)"
-        )
-    return found
+def _tuples(codes: np.ndarray, labels: np.ndarray) -> pd.Series:
+    """Tuples of item labels from an (n, width) code array padded with -1."""
+    result = np.empty(len(codes), dtype=object)
+    widths = (codes >= 0).sum(axis=1)
+    for width in np.unique(widths).tolist():
+        rows = np.flatnonzero(widths == width)
+        columns = [labels[codes[rows, j]] for j in range(width)]
+        result[rows] = np.fromiter(zip(*columns, strict=True), dtype=object, count=len(rows))
+    return pd.Series(result, dtype=object)
+
+
+def _missing(codes: np.ndarray, labels: np.ndarray, role: str) -> None:
+    missing = tuple(labels[codes].tolist())
+    raise InputError(
+        f"itemsets lacks the {role} {missing!r}, a subset of a listed itemset: pass the "
+        "complete result of frequent_itemsets() (do not filter it before making rules)"
+    )
 
 
 def _empty_rules() -> pd.DataFrame:
