@@ -12,7 +12,9 @@ earlier quote), then consumes what the applied promotions need with conditional 
 * per-member limits are counted under the member's row lock, taken first.
 
 Rows are always taken in the same order (member, coupons by id, promotions by id), so
-concurrent commits cannot deadlock. When a promotion loses a race for its budget or its last
+concurrent commits cannot deadlock; coupons and promotions — the rows every till shares — are
+taken last, after the order, ledger and discounts are written, so each commit holds them only
+for the end of its transaction. When a promotion loses a race for its budget or its last
 use, the savepoint of that attempt is rolled back, the promotion is reported
 ``budget_exhausted`` / ``uses_exhausted`` and the cart is re-priced without it.
 
@@ -53,7 +55,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -65,7 +67,7 @@ from omnicrm.loyalty.errors import (
     InvalidRequestError,
     LoyaltyError,
 )
-from omnicrm.loyalty.models import LoyaltyOrder
+from omnicrm.loyalty.models import LoyaltyOrder, Member
 from omnicrm.loyalty.operations import request_fingerprint
 from omnicrm.loyalty.points import (
     CLOCK_SKEW,
@@ -244,21 +246,28 @@ def commit(
     member = None
     if data.cart.member_id is not None:
         member = prepare(session, data.cart.member_id, ctx, rules)
-    done = (
-        session.scalar(select(LoyaltyOrder.id).where(LoyaltyOrder.order_ref == order_ref))
-        or session.scalar(select(CouponUse.id).where(CouponUse.order_ref == order_ref))
-        or session.scalar(
-            select(AppliedPromotion.id).where(AppliedPromotion.order_ref == order_ref)
-        )
-    )
-    if done:
+    done = union_all(
+        select(LoyaltyOrder.id).where(LoyaltyOrder.order_ref == order_ref),
+        select(CouponUse.id).where(CouponUse.order_ref == order_ref),
+        select(AppliedPromotion.id).where(AppliedPromotion.order_ref == order_ref),
+    ).limit(1)
+    if session.scalar(done) is not None:
         raise DuplicateOrderError(f"order {order_ref!r} was already committed", field="order_id")
     excluded: dict[str, Reason] = {}
     while True:
         q = quote(session, data.cart, rules, data.purchased_at, member=member, excluded=excluded)
         _refuse_bad_codes(q)
+        if data.expected_total is not None and data.expected_total != q.pricing.total:
+            raise PriceChangedError(
+                f"the order now totals {q.pricing.total:.2f}, not the expected "
+                f"{data.expected_total:.2f} (a promotion changed, ended or ran out); "
+                "price it again and confirm"
+            )
+        # Budgets and coupons are shared by every till: their rows are locked last, so that
+        # they stay locked only for the end of this transaction, not for all of its writes.
         savepoint = session.begin_nested()
         try:
+            result = _write(session, q, order_ref, data, member, currency, ctx, rules, now)
             _consume(session, q)
         except _LostRaceError as lost:
             savepoint.rollback()
@@ -266,12 +275,22 @@ def commit(
             continue
         savepoint.commit()
         break
-    total = q.pricing.total
-    if data.expected_total is not None and data.expected_total != total:
-        raise PriceChangedError(
-            f"the order now totals {total:.2f}, not the expected {data.expected_total:.2f} "
-            "(a promotion changed, ended or ran out); price it again and confirm"
-        )
+    result.update(repriced=bool(excluded), excluded=sorted(excluded))
+    return operations.finish(session, ctx, "order_commit", result, target=order_ref)
+
+
+def _write(
+    session: Session,
+    q: Quote,
+    order_ref: str,
+    data: CommitInput,
+    member: Member | None,
+    currency: str,
+    ctx: operations.Context,
+    rules: Rules,
+    now: dt.datetime,
+) -> dict:
+    """Record the priced order: its points (when a member buys) and the applied discounts."""
     result = describe(q)
     order_id, entry_ids, balance = None, [], None
     if member is not None:
@@ -321,11 +340,5 @@ def commit(
         balance = member.points_balance
         result["tier"] = member.tier
     _record(session, q, order_ref, order_id, now)
-    result.update(
-        order_ref=order_ref,
-        repriced=bool(excluded),
-        excluded=sorted(excluded),
-        balance=balance,
-        entry_ids=entry_ids,
-    )
-    return operations.finish(session, ctx, "order_commit", result, target=order_ref)
+    result.update(order_ref=order_ref, balance=balance, entry_ids=entry_ids)
+    return result

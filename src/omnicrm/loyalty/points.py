@@ -281,8 +281,9 @@ def record_order(
         select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
     ):
         raise DuplicateOrderError(f"order {order.order_ref!r} already earned points")
-    first_purchase = not session.scalar(
-        select(func.count()).select_from(LoyaltyOrder).where(LoyaltyOrder.member_id == member.id)
+    first_purchase = (
+        session.scalar(select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member.id).limit(1))
+        is None
     )
     tier = rules.tiers.get(member.tier)
     day = _local_bounds(order.purchased_at, rules, "day")

@@ -93,6 +93,8 @@ def check_codes(
     session: Session, codes: Sequence[str], now: dt.datetime, member_id: str | None
 ) -> list[CouponCheck]:
     """Look each presented code up and say whether it can be used now by this member."""
+    if not codes:
+        return []
     hashes = {code: code_hash(code) for code in codes}
     rows = {
         c.code_hash: c
