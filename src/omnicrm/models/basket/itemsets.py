@@ -250,9 +250,10 @@ def _materialise(expr: ibis.Table) -> ibis.Table:
 
     Ibis 12's PySpark backend compiles a cached table without registering the in-memory tables
     it reads (DuckDB does register them). Executing ``expr.limit(0)`` first registers them on any
-    backend, at the cost of an empty query.
+    backend, at the cost of an empty query, which DuckDB is spared.
     """
-    expr.limit(0).execute()
+    if expr.get_backend().name != "duckdb":
+        expr.limit(0).execute()
     return expr.cache()
 
 
