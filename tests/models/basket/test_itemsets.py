@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import ibis
@@ -10,6 +11,7 @@ import pytest
 
 from omnicrm.errors import InputError
 from omnicrm.models.basket import frequent_itemsets, min_count_for
+from omnicrm.models.basket.itemsets import _candidates
 
 
 @pytest.fixture
@@ -56,6 +58,42 @@ def test_an_item_repeated_in_a_basket_counts_once() -> None:
     assert dict(zip(result["itemset"], result["count"], strict=True)) == {
         ("y",): 2, ("x",): 1, ("x", "y"): 1
     }
+
+
+def test_an_item_on_enough_rows_but_in_too_few_baskets_is_not_frequent() -> None:
+    # x is on 2 rows (min_count is 2) but in 1 basket: it must not reach the pairs either
+    rows = pd.DataFrame({"basket_id": [1, 1, 1, 2, 2, 3, 3], "item_id": list("xxyyzyz")})
+    result = frequent_itemsets(rows, min_support=0.6)
+    assert dict(zip(result["itemset"], result["count"], strict=True)) == {
+        ("y",): 3, ("z",): 2, ("y", "z"): 2
+    }
+
+
+@pytest.mark.parametrize(
+    "frequent",
+    [
+        # one item starts many pairs: the join on the shared first item would be large
+        [(0, j) for j in range(1, 9)] + [(j, j + 1) for j in range(1, 8)] + [(2, 5), (3, 7)],
+        # one item ends many pairs: the join on the overlap would be large
+        [(j, 9) for j in range(8)] + [(j, j + 1) for j in range(8)] + [(1, 4), (0, 2)],
+        # triples, for 4-item candidates
+        [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3), (0, 1, 4), (0, 2, 4), (1, 2, 4), (0, 3, 4)],
+        [(0, 1, 2), (0, 1, 3), (0, 2, 3), (0, 2, 4), (2, 3, 4), (0, 3, 4), (1, 3, 4)],
+    ],
+)
+def test_candidates_are_the_itemsets_whose_every_subset_is_frequent(frequent) -> None:
+    k = len(frequent[0]) + 1
+    items = range(1 + max(max(f) for f in frequent))
+    expected = {
+        c
+        for c in itertools.combinations(items, k)
+        if all(s in set(frequent) for s in itertools.combinations(c, k - 1))
+    }
+    frame = pd.DataFrame(frequent, columns=[f"i{j}" for j in range(1, k)])
+    found = _candidates(frame, k)
+    assert list(found.columns) == [f"i{j}" for j in range(1, k + 1)]
+    assert len(found) == len(expected)  # each candidate generated once
+    assert set(map(tuple, found.to_numpy().tolist())) == expected
 
 
 def test_custom_column_names_and_integer_items() -> None:

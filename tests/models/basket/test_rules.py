@@ -76,6 +76,22 @@ def test_rules_are_ranked_by_confidence_then_lift(groceries) -> None:
     assert keys == sorted(keys)
 
 
+def test_rules_with_equal_metrics_are_ordered_by_antecedent_then_consequent() -> None:
+    # every itemset in every basket: all rules have confidence 1, lift 1 and support 1
+    itemsets = pd.DataFrame(
+        {
+            "itemset": [("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"),
+                        ("a", "b", "c")],
+            "support": 1.0,
+        }
+    )
+    rules = association_rules(itemsets)
+    pairs = list(zip(rules["antecedent"], rules["consequent"], strict=True))
+    assert len(pairs) == 12
+    assert pairs == sorted(pairs)
+    assert pairs[:3] == [(("a",), ("b",)), (("a",), ("b", "c")), (("a",), ("c",))]
+
+
 def test_no_rules_without_multi_item_sets() -> None:
     singles = pd.DataFrame({"itemset": [("a",), ("b",)], "support": [0.5, 0.5]})
     rules = association_rules(singles)
