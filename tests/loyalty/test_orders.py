@@ -255,3 +255,37 @@ def test_a_commit_in_the_future_and_in_another_currency_is_refused(till):
     usd = CommitInput(cart, T0, currency="USD")
     with pytest.raises(LoyaltyError, match="'USD' is not the programme currency"):
         till.run(lambda s: orders.commit(s, "U", usd, Context("k", now=T0), till.rules))
+
+
+@pytest.mark.postgres
+def test_an_order_that_loses_the_last_budget_to_another_till_is_repriced_without_it(
+    factory, request, monkeypatch
+):
+    with backend("postgres", factory, request) as f:
+        till = Till(f, load_rules())
+        member = till.enrol("C-LATE")
+        till.promo("BUDGET", OFF30, budget="40.00")
+        real_consume = orders._consume
+        calls = []
+
+        def another_till_first(session, q):
+            # Between this order's quote and its budget update, another till (its own
+            # connection and transaction) takes 30.00 of the 40.00 budget and commits.
+            if not calls:
+                with f() as other:
+                    other.execute(
+                        PromotionRow.__table__.update().values(
+                            budget_used=PromotionRow.budget_used + 30, uses=PromotionRow.uses + 1
+                        )
+                    )
+                    other.commit()
+            calls.append(len(q.pricing.applied))
+            real_consume(session, q)
+
+        monkeypatch.setattr(orders, "_consume", another_till_first)
+        result = till.commit("LATE", member, "100.00")
+    assert calls == [1, 0]  # first try with the promotion, the retry without it
+    assert (result["repriced"], result["excluded"], result["total"]) == (True, ["BUDGET"], "100.00")
+    verdict = next(p for p in result["promotions"] if p["promotion_id"] == "BUDGET")
+    assert (verdict["applied"], verdict["reason"]) == (False, "budget_exhausted")
+    assert "only 10.00 of the budget is left" in verdict["message"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -113,9 +114,20 @@ def start(session: Session, ctx: Context, operation: str) -> dict | None:
 
 
 def finish(
-    session: Session, ctx: Context, operation: str, result: dict, *, target: str | None = None
+    session: Session,
+    ctx: Context,
+    operation: str,
+    result: dict,
+    *,
+    target: str | None = None,
+    last: Callable[[], None] | None = None,
 ) -> dict:
     """Store the idempotency record and audit row, then commit — the operation's one commit.
+
+    ``last``, when given, runs after everything else is written and just before the commit:
+    the place for updates of rows that many requests share (promotion budgets, coupons), so
+    that their row locks are held for one round trip and the commit, not for the whole
+    operation. Whatever it raises propagates (the caller rolls back).
 
     Returns ``result``, or the winner's result when a concurrent request with the same key
     committed first.
@@ -137,6 +149,9 @@ def finish(
             )
         )
     try:
+        if last is not None:
+            session.flush()
+            last()
         session.commit()
     except IntegrityError:
         session.rollback()

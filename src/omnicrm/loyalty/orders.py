@@ -14,9 +14,10 @@ earlier quote), then consumes what the applied promotions need with conditional 
 Rows are always taken in the same order (member, coupons by id, promotions by id), so
 concurrent commits cannot deadlock; coupons and promotions — the rows every till shares — are
 taken last, after the order, ledger and discounts are written, so each commit holds them only
-for the end of its transaction. When a promotion loses a race for its budget or its last
-use, the savepoint of that attempt is rolled back, the promotion is reported
-``budget_exhausted`` / ``uses_exhausted`` and the cart is re-priced without it.
+for the end of its transaction (one round trip and the commit). When a promotion loses a
+race for its budget or its last use, the whole attempt is rolled back and the order is
+priced and written again without it; the promotion is reported ``budget_exhausted`` /
+``uses_exhausted``.
 
 **Price changes.** A commit always re-prices. If a promotion ran out between the quote and
 the commit, the order is committed at the new price and says so (``repriced: true``,
@@ -217,18 +218,39 @@ def commit(
     InvalidRequestError, MemberNotFoundError, MemberClosedError
         Bad input or member.
     """
-    if ctx.idempotency_key is None:
+    implicit_key = ctx.idempotency_key is None
+    if implicit_key:
         fingerprint = request_fingerprint("order_commit", {"order": order_ref, "data": repr(data)})
         ctx = replace(ctx, idempotency_key=f"order:{order_ref}", request_hash=fingerprint)
+    excluded: dict[str, Reason] = {}
+    while True:
         try:
-            replay = operations.start(session, ctx, "order_commit")
-        except IdempotencyConflictError:
-            raise DuplicateOrderError(
-                f"order {order_ref!r} was already committed with other contents",
-                field="order_id",
-            ) from None
-    else:
+            return _attempt(session, order_ref, data, ctx, rules, excluded, implicit_key)
+        except _LostRaceError as lost:
+            # Another order took the promotion's last budget or use between our read and our
+            # update: start again from a clean transaction, without that promotion.
+            session.rollback()
+            excluded[lost.promotion_id] = lost.reason
+
+
+def _attempt(
+    session: Session,
+    order_ref: str,
+    data: CommitInput,
+    ctx: operations.Context,
+    rules: Rules,
+    excluded: dict[str, Reason],
+    implicit_key: bool,
+) -> dict:
+    """One try of :func:`commit`; raises :class:`_LostRaceError` if a promotion ran out."""
+    try:
         replay = operations.start(session, ctx, "order_commit")
+    except IdempotencyConflictError:
+        if not implicit_key:
+            raise
+        raise DuplicateOrderError(
+            f"order {order_ref!r} was already committed with other contents", field="order_id"
+        ) from None
     if replay is not None:
         return replay
     validate(data.cart)
@@ -253,30 +275,21 @@ def commit(
     ).limit(1)
     if session.scalar(done) is not None:
         raise DuplicateOrderError(f"order {order_ref!r} was already committed", field="order_id")
-    excluded: dict[str, Reason] = {}
-    while True:
-        q = quote(session, data.cart, rules, data.purchased_at, member=member, excluded=excluded)
-        _refuse_bad_codes(q)
-        if data.expected_total is not None and data.expected_total != q.pricing.total:
-            raise PriceChangedError(
-                f"the order now totals {q.pricing.total:.2f}, not the expected "
-                f"{data.expected_total:.2f} (a promotion changed, ended or ran out); "
-                "price it again and confirm"
-            )
-        # Budgets and coupons are shared by every till: their rows are locked last, so that
-        # they stay locked only for the end of this transaction, not for all of its writes.
-        savepoint = session.begin_nested()
-        try:
-            result = _write(session, q, order_ref, data, member, currency, ctx, rules, now)
-            _consume(session, q)
-        except _LostRaceError as lost:
-            savepoint.rollback()
-            excluded[lost.promotion_id] = lost.reason
-            continue
-        savepoint.commit()
-        break
+    q = quote(session, data.cart, rules, data.purchased_at, member=member, excluded=excluded)
+    _refuse_bad_codes(q)
+    if data.expected_total is not None and data.expected_total != q.pricing.total:
+        raise PriceChangedError(
+            f"the order now totals {q.pricing.total:.2f}, not the expected "
+            f"{data.expected_total:.2f} (a promotion changed, ended or ran out); "
+            "price it again and confirm"
+        )
+    result = _write(session, q, order_ref, data, member, currency, ctx, rules, now)
     result.update(repriced=bool(excluded), excluded=sorted(excluded))
-    return operations.finish(session, ctx, "order_commit", result, target=order_ref)
+    # Budgets and coupons are shared by every till: their rows are updated last, just before
+    # the commit, so that each order holds their locks for one round trip and the commit.
+    return operations.finish(
+        session, ctx, "order_commit", result, target=order_ref, last=lambda: _consume(session, q)
+    )
 
 
 def _write(
