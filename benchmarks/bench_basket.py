@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import resource
 import statistics
@@ -85,6 +86,7 @@ def _rss_mb() -> float:
 
 # --- workers (each in its own process) ----------------------------------------------------------
 
+
 def _worker_ours(data: Path, args: argparse.Namespace) -> tuple[dict, object, int]:
     from omnicrm.models.basket import association_rules, frequent_itemsets
     from omnicrm.warehouse import connect
@@ -92,6 +94,7 @@ def _worker_ours(data: Path, args: argparse.Namespace) -> tuple[dict, object, in
     con = connect("duckdb://:memory:")
     table = con.create_table("baskets", con.read_parquet(str(data)))
     ready_mb = _rss_mb()
+    threads = con.con.execute("SELECT current_setting('threads')").fetchone()[0]
 
     def run():
         itemsets = frequent_itemsets(table, min_support=args.min_support, max_len=args.max_len)
@@ -99,9 +102,14 @@ def _worker_ours(data: Path, args: argparse.Namespace) -> tuple[dict, object, in
 
     times, (itemsets, rules) = _timed(run, args.runs)
     found = {frozenset(k): s for k, s in zip(itemsets["itemset"], itemsets["support"], strict=True)}
-    rule_keys = {(frozenset(a), frozenset(c)): v for a, c, v in
-                 zip(rules["antecedent"], rules["consequent"], rules["confidence"], strict=True)}
-    return {**times, "ready_mb": ready_mb, "encode_s": 0.0}, (found, rule_keys), len(rules)
+    rule_keys = {
+        (frozenset(a), frozenset(c)): v
+        for a, c, v in zip(
+            rules["antecedent"], rules["consequent"], rules["confidence"], strict=True
+        )
+    }
+    stats = {**times, "ready_mb": ready_mb, "encode_s": 0.0, "threads": threads}
+    return stats, (found, rule_keys), len(rules)
 
 
 def _worker_mlxtend(data: Path, args: argparse.Namespace) -> tuple[dict, object, int]:
@@ -128,17 +136,24 @@ def _worker_mlxtend(data: Path, args: argparse.Namespace) -> tuple[dict, object,
     n = len(frame)
 
     def run():
-        itemsets = fpgrowth(frame, min_support=args.min_support, use_colnames=True,
-                            max_len=args.max_len)
+        itemsets = fpgrowth(
+            frame, min_support=args.min_support, use_colnames=True, max_len=args.max_len
+        )
         with np.errstate(divide="ignore", invalid="ignore"):
-            rules = association_rules(itemsets, num_itemsets=n, metric="confidence",
-                                      min_threshold=0.0)
+            rules = association_rules(
+                itemsets, num_itemsets=n, metric="confidence", min_threshold=0.0
+            )
         return itemsets, rules
 
     times, (itemsets, rules) = _timed(run, args.runs)
     found = dict(zip(itemsets["itemsets"], itemsets["support"], strict=True))
-    rule_keys = dict(zip(zip(rules["antecedents"], rules["consequents"], strict=True),
-                         rules["confidence"], strict=True))
+    rule_keys = dict(
+        zip(
+            zip(rules["antecedents"], rules["consequents"], strict=True),
+            rules["confidence"],
+            strict=True,
+        )
+    )
     stats = {**times, "ready_mb": ready_mb, "encode_s": encode_s}
     return stats, (found, rule_keys), len(rules)
 
@@ -159,9 +174,22 @@ WORKERS = {"ours": _worker_ours, "mlxtend": _worker_mlxtend}
 
 
 def _run_worker(name: str, data: Path, out: Path, args: argparse.Namespace) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", name,
-               "--data", str(data), "--out", str(out), "--runs", str(args.runs),
-               "--min-support", repr(args.min_support), "--max-len", str(args.max_len)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        name,
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--runs",
+        str(args.runs),
+        "--min-support",
+        repr(args.min_support),
+        "--max-len",
+        str(args.max_len),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"{name} worker failed:\n{done.stderr[-4000:]}")
@@ -171,8 +199,9 @@ def _run_worker(name: str, data: Path, out: Path, args: argparse.Namespace) -> d
 def _compare(ours: tuple, theirs: tuple) -> tuple[bool, float, bool]:
     (our_sets, our_rules), (their_sets, their_rules) = ours, theirs
     same_sets = set(our_sets) == set(their_sets)
-    worst = max((abs(our_sets[k] - their_sets[k]) for k in our_sets if k in their_sets),
-                default=0.0)
+    worst = max(
+        (abs(our_sets[k] - their_sets[k]) for k in our_sets if k in their_sets), default=0.0
+    )
     same_rules = set(our_rules) == set(their_rules) and all(
         abs(our_rules[k] - their_rules[k]) <= TOLERANCE for k in our_rules
     )
@@ -202,16 +231,29 @@ def main(argv: list[str] | None = None) -> int:
         data = Path(tmp) / "baskets.parquet"
         rows = generate_baskets(args.baskets, args.items)
         _write(rows, data)
-        print(f"data: {args.baskets} baskets, {args.items} items, {len(rows['item_id'])} rows, "
-              f"min_support {args.min_support}, max_len {args.max_len}", flush=True)
+        print(
+            f"data: {args.baskets} baskets, {args.items} items, {len(rows['item_id'])} rows, "
+            f"min_support {args.min_support}, max_len {args.max_len}",
+            flush=True,
+        )
         stats, results = {}, {}
+        load_before = os.getloadavg()
         for name in ("ours", "mlxtend"):
             out = Path(tmp) / f"{name}.pkl"
             stats[name] = _run_worker(name, data, out, args)
             results[name] = pickle.loads(out.read_bytes())
+    load_after = os.getloadavg()
     same_sets, worst, same_rules = _compare(results["ours"], results["mlxtend"])
     _report(stats, same_sets, worst, same_rules)
+    print(
+        f"load average (1, 5, 15 min): {_load(load_before)} before, {_load(load_after)} after; "
+        f"DuckDB threads: {stats['ours']['threads']}"
+    )
     return 0 if same_sets and same_rules else 1
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
 
 
 def _report(stats: dict, same_sets: bool, worst: float, same_rules: bool) -> None:
@@ -223,37 +265,72 @@ def _report(stats: dict, same_sets: bool, worst: float, same_rules: bool) -> Non
         return f"{min(s[key]):.3f}-{max(s[key]):.3f}"
 
     lines = [
-        ("time omnicrm (duckdb)", med["ours"], "s", med["ours"] / med["mlxtend"],
-         f"min-max {span(ours, 'wall')}"),
-        ("time mlxtend fpgrowth+rules", med["mlxtend"], "s", 1.0,
-         f"min-max {span(base, 'wall')}; one-hot encoding {base['encode_s']:.3f} s not counted"),
-        ("cpu omnicrm (duckdb)", cpu["ours"], "s", cpu["ours"] / cpu["mlxtend"],
-         f"min-max {span(ours, 'cpu')}; all threads"),
+        (
+            "time omnicrm (duckdb)",
+            med["ours"],
+            "s",
+            med["ours"] / med["mlxtend"],
+            f"min-max {span(ours, 'wall')}",
+        ),
+        (
+            "time mlxtend fpgrowth+rules",
+            med["mlxtend"],
+            "s",
+            1.0,
+            f"min-max {span(base, 'wall')}; one-hot encoding {base['encode_s']:.3f} s not counted",
+        ),
+        (
+            "cpu omnicrm (duckdb)",
+            cpu["ours"],
+            "s",
+            cpu["ours"] / cpu["mlxtend"],
+            f"min-max {span(ours, 'cpu')}; all threads",
+        ),
         ("cpu mlxtend fpgrowth+rules", cpu["mlxtend"], "s", 1.0, f"min-max {span(base, 'cpu')}"),
-        ("peak memory omnicrm", ours["peak_mb"], "MB", ours["peak_mb"] / base["peak_mb"],
-         f"{ours['ready_mb']:.0f} MB after imports and loading the data"),
-        ("peak memory mlxtend", base["peak_mb"], "MB", 1.0,
-         f"{base['ready_mb']:.0f} MB after imports and loading the data"),
+        (
+            "peak memory omnicrm",
+            ours["peak_mb"],
+            "MB",
+            ours["peak_mb"] / base["peak_mb"],
+            f"{ours['ready_mb']:.0f} MB after imports and loading the data",
+        ),
+        (
+            "peak memory mlxtend",
+            base["peak_mb"],
+            "MB",
+            1.0,
+            f"{base['ready_mb']:.0f} MB after imports and loading the data",
+        ),
     ]
     for name, value, unit, ratio, note in lines:
         print(f"{name}: {value:.3f} {unit} ({ratio:.3f} x baseline)  [{note}]")
     grown = {k: v["peak_mb"] - v["ready_mb"] for k, v in stats.items()}
-    print(f"speed-up: {med['mlxtend'] / med['ours']:.1f}x wall, "
-          f"{cpu['mlxtend'] / cpu['ours']:.1f}x cpu; memory: "
-          f"{base['peak_mb'] / ours['peak_mb']:.1f}x less peak, "
-          f"{grown['mlxtend'] / max(grown['ours'], 1e-9):.1f}x less above the loaded state")
-    print(f"identical itemsets: {'yes' if same_sets else 'NO'} ({ours['n_itemsets']} ours, "
-          f"{base['n_itemsets']} mlxtend, max support difference {worst:.1e})")
-    print(f"identical rules: {'yes' if same_rules else 'NO'} ({ours['n_rules']} ours, "
-          f"{base['n_rules']} mlxtend)")
+    print(
+        f"speed-up: {med['mlxtend'] / med['ours']:.1f}x wall, "
+        f"{cpu['mlxtend'] / cpu['ours']:.1f}x cpu; memory: "
+        f"{base['peak_mb'] / ours['peak_mb']:.1f}x less peak, "
+        f"{grown['mlxtend'] / max(grown['ours'], 1e-9):.1f}x less above the loaded state"
+    )
+    print(
+        f"identical itemsets: {'yes' if same_sets else 'NO'} ({ours['n_itemsets']} ours, "
+        f"{base['n_itemsets']} mlxtend, max support difference {worst:.1e})"
+    )
+    print(
+        f"identical rules: {'yes' if same_rules else 'NO'} ({ours['n_rules']} ours, "
+        f"{base['n_rules']} mlxtend)"
+    )
     print()
-    print(f"| {'implementation':<26} | {'median s':>8} | {'min-max s':>13} | {'cpu s':>7} "
-          f"| {'peak MB':>7} |")
+    print(
+        f"| {'implementation':<26} | {'median s':>8} | {'min-max s':>13} | {'cpu s':>7} "
+        f"| {'peak MB':>7} |"
+    )
     print(f"|{'-' * 28}|{'-' * 10}|{'-' * 15}|{'-' * 9}|{'-' * 9}|")
     for label, key in (("omnicrm (DuckDB)", "ours"), ("mlxtend fpgrowth + rules", "mlxtend")):
         s = stats[key]
-        print(f"| {label:<26} | {med[key]:>8.3f} | {span(s, 'wall'):>13} | {cpu[key]:>7.3f} "
-              f"| {s['peak_mb']:>7.0f} |")
+        print(
+            f"| {label:<26} | {med[key]:>8.3f} | {span(s, 'wall'):>13} | {cpu[key]:>7.3f} "
+            f"| {s['peak_mb']:>7.0f} |"
+        )
 
 
 if __name__ == "__main__":
