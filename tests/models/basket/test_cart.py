@@ -35,6 +35,7 @@ RULES = _rules(
 
 # --- bought together --------------------------------------------------------------------------
 
+
 def test_bought_together_ranks_by_lift_by_default() -> None:
     picks = bought_together(RULES, "pasta")
     assert picks["item"].tolist() == ["wine", "parmesan", "sauce"]
@@ -52,6 +53,7 @@ def test_bought_together_top_k_and_unknown_item() -> None:
 
 
 # --- cart completion --------------------------------------------------------------------------
+
 
 def test_cart_completion_uses_the_most_confident_matching_rule() -> None:
     picks = complete_cart(RULES, ["pasta", "sauce"])
@@ -90,15 +92,33 @@ def test_an_empty_cart_or_no_rule_gives_no_suggestion() -> None:
     assert complete_cart(RULES, []).empty
     assert complete_cart(RULES, ["caviar"]).empty
     assert list(complete_cart(RULES, []).columns) == [
-        "item", "antecedent", "support", "confidence", "lift", "reason"
+        "item",
+        "antecedent",
+        "support",
+        "confidence",
+        "lift",
+        "reason",
     ]
 
 
 def test_cart_completion_on_mined_rules() -> None:
-    baskets = pd.DataFrame({
-        "basket_id": [1, 1, 1, 2, 2, 3, 3, 4, 4, 5],
-        "item_id": ["tea", "milk", "sugar", "tea", "milk", "tea", "lemon", "milk", "bread", "tea"],
-    })
+    baskets = pd.DataFrame(
+        {
+            "basket_id": [1, 1, 1, 2, 2, 3, 3, 4, 4, 5],
+            "item_id": [
+                "tea",
+                "milk",
+                "sugar",
+                "tea",
+                "milk",
+                "tea",
+                "lemon",
+                "milk",
+                "bread",
+                "tea",
+            ],
+        }
+    )
     rules = association_rules(frequent_itemsets(baskets, min_support=0.2))
     picks = complete_cart(rules, {"tea"}, k=2)
     assert picks["item"].tolist() == ["milk", "lemon"]
@@ -112,8 +132,11 @@ def test_a_single_string_is_not_a_cart() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"k": 0}, r"k=0 must be a whole number >= 1"), ({"by": "price"}, r"by='price' is not a"),
-     ({"min_support": 2}, r"min_support=2 is outside \[0, 1\]")],
+    [
+        ({"k": 0}, r"k=0 must be a whole number >= 1"),
+        ({"by": "price"}, r"by='price' is not a"),
+        ({"min_support": 2}, r"min_support=2 is outside \[0, 1\]"),
+    ],
 )
 def test_bad_cart_settings_are_refused(kwargs, message) -> None:
     with pytest.raises(InputError, match=message):
@@ -127,16 +150,18 @@ def test_rules_without_the_needed_columns_are_refused() -> None:
 
 # --- bundles ----------------------------------------------------------------------------------
 
-ITEMSETS = pd.DataFrame({
-    "itemset": [("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"), ("a", "b", "c")],
-    "support": [0.2, 0.25, 0.5, 0.1, 0.05, 0.125, 0.05],
-})
+ITEMSETS = pd.DataFrame(
+    {
+        "itemset": [("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"), ("a", "b", "c")],
+        "support": [0.2, 0.25, 0.5, 0.1, 0.05, 0.125, 0.05],
+    }
+)
 
 
 def test_bundle_lift_compares_with_independent_purchases() -> None:
     bundles = bundle_candidates(ITEMSETS, min_lift=0.0)
     lift = dict(zip(bundles["itemset"], bundles["lift"], strict=True))
-    assert lift[("a", "b")] == pytest.approx(0.1 / (0.2 * 0.25))           # 2.0
+    assert lift[("a", "b")] == pytest.approx(0.1 / (0.2 * 0.25))  # 2.0
     assert lift[("a", "b", "c")] == pytest.approx(0.05 / (0.2 * 0.25 * 0.5))  # 2.0
     assert lift[("a", "c")] == pytest.approx(0.5)
 
@@ -146,7 +171,8 @@ def test_bundles_are_filtered_by_lift_size_and_support_and_ranked() -> None:
     assert bundles["itemset"].tolist() == [("a", "b"), ("a", "b", "c"), ("b", "c")]
     assert bundle_candidates(ITEMSETS, sizes=[3])["itemset"].tolist() == [("a", "b", "c")]
     assert bundle_candidates(ITEMSETS, min_support=0.1)["itemset"].tolist() == [
-        ("a", "b"), ("b", "c")
+        ("a", "b"),
+        ("b", "c"),
     ]
     assert len(bundle_candidates(ITEMSETS, k=1)) == 1
 

@@ -8,10 +8,12 @@ import pytest
 from omnicrm.errors import InputError, NotFittedError
 from omnicrm.models.basket import BasketRules, association_rules, frequent_itemsets
 
-BASKETS = pd.DataFrame({
-    "order": [1, 1, 1, 2, 2, 3, 3, 4, 4, 5],
-    "sku": ["tea", "milk", "sugar", "tea", "milk", "tea", "lemon", "milk", "bread", "tea"],
-})
+BASKETS = pd.DataFrame(
+    {
+        "order": [1, 1, 1, 2, 2, 3, 3, 4, 4, 5],
+        "sku": ["tea", "milk", "sugar", "tea", "milk", "tea", "lemon", "milk", "bread", "tea"],
+    }
+)
 
 
 def _model(**settings) -> BasketRules:

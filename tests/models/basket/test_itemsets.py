@@ -56,7 +56,9 @@ def test_an_item_repeated_in_a_basket_counts_once() -> None:
     rows = pd.DataFrame({"basket_id": [1, 1, 1, 2], "item_id": ["x", "x", "y", "y"]})
     result = frequent_itemsets(rows, min_support=0.5)
     assert dict(zip(result["itemset"], result["count"], strict=True)) == {
-        ("y",): 2, ("x",): 1, ("x", "y"): 1
+        ("y",): 2,
+        ("x",): 1,
+        ("x", "y"): 1,
     }
 
 
@@ -65,7 +67,9 @@ def test_an_item_on_enough_rows_but_in_too_few_baskets_is_not_frequent() -> None
     rows = pd.DataFrame({"basket_id": [1, 1, 1, 2, 2, 3, 3], "item_id": list("xxyyzyz")})
     result = frequent_itemsets(rows, min_support=0.6)
     assert dict(zip(result["itemset"], result["count"], strict=True)) == {
-        ("y",): 3, ("z",): 2, ("y", "z"): 2
+        ("y",): 3,
+        ("z",): 2,
+        ("y", "z"): 2,
     }
 
 
@@ -121,6 +125,7 @@ def test_min_support_is_compared_as_a_share_without_rounding_error() -> None:
 
 
 # --- bad input --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [0, -0.1, 1.5, math.nan, "0.1", None, True])
 def test_min_support_outside_zero_one_is_refused(baskets, value) -> None:

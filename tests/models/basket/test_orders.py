@@ -24,19 +24,29 @@ def _line(order, number, product, quantity, *, customer="c1", ts="2026-03-02 10:
     quantity = Decimal(quantity)
     price = Decimal("2.50")
     return {
-        "order_id": order, "line_number": number, "order_ts": pd.Timestamp(ts, tz="UTC"),
-        "customer_id": customer, "store_id": "s1", "channel": "store", "product_id": product,
-        "quantity": quantity, "unit_price": price, "discount_amount": Decimal("0.00"),
-        "amount": quantity * price, "promotion_id": None, "is_return": quantity < 0,
+        "order_id": order,
+        "line_number": number,
+        "order_ts": pd.Timestamp(ts, tz="UTC"),
+        "customer_id": customer,
+        "store_id": "s1",
+        "channel": "store",
+        "product_id": product,
+        "quantity": quantity,
+        "unit_price": price,
+        "discount_amount": Decimal("0.00"),
+        "amount": quantity * price,
+        "promotion_id": None,
+        "is_return": quantity < 0,
     }
 
 
 LINES = [
-    _line("o1", 1, "yog-straw", "2"), _line("o1", 2, "granola", "1"),
-    _line("o1", 3, "yog-straw", "-2"),            # cancelled in the same order
-    _line("o2", 1, "yog-plain", "1", ts="2026-03-02 18:00"), _line("o2", 2, "granola", "1",
-                                                                   ts="2026-03-02 18:00"),
-    _line("o3", 1, "granola", "-1", ts="2026-03-03 09:00"),   # a return booked as an order
+    _line("o1", 1, "yog-straw", "2"),
+    _line("o1", 2, "granola", "1"),
+    _line("o1", 3, "yog-straw", "-2"),  # cancelled in the same order
+    _line("o2", 1, "yog-plain", "1", ts="2026-03-02 18:00"),
+    _line("o2", 2, "granola", "1", ts="2026-03-02 18:00"),
+    _line("o3", 1, "granola", "-1", ts="2026-03-03 09:00"),  # a return booked as an order
     _line("o4", 1, "yog-plain", "1", customer=None, ts="2026-03-02 11:00"),
     _line("o5", 1, "cola", "1", customer="c2", ts="2026-03-04 12:00"),
     _line("o5", 2, "crisps", "3", customer="c2", ts="2026-03-04 12:00"),
@@ -70,7 +80,9 @@ def _as_sets(baskets) -> dict[str, set]:
 def test_one_basket_per_order_with_returns_netted_out(tables) -> None:
     lines, _ = tables
     assert _as_sets(baskets_from_order_lines(lines)) == {
-        "o1": {"granola"}, "o2": {"yog-plain", "granola"}, "o4": {"yog-plain"},
+        "o1": {"granola"},
+        "o2": {"yog-plain", "granola"},
+        "o4": {"yog-plain"},
         "o5": {"cola", "crisps"},
     }
 
@@ -95,7 +107,9 @@ def test_as_of_keeps_only_earlier_lines(tables) -> None:
 def test_category_level_maps_products_through_the_hierarchy(tables) -> None:
     lines, products = tables
     assert _as_sets(baskets_by_level(lines, products, level="category")) == {
-        "o1": {"Cereal"}, "o2": {"Dairy", "Cereal"}, "o4": {"Dairy"},
+        "o1": {"Cereal"},
+        "o2": {"Dairy", "Cereal"},
+        "o4": {"Dairy"},
         "o5": {"Soft drinks", "Snacks"},
     }
 
@@ -103,7 +117,9 @@ def test_category_level_maps_products_through_the_hierarchy(tables) -> None:
 def test_products_without_a_value_at_the_level_are_left_out(tables) -> None:
     lines, products = tables
     assert _as_sets(baskets_by_level(lines, products, level="subcategory")) == {
-        "o2": {"Yogurt"}, "o4": {"Yogurt"}, "o5": {"Cola", "Crisps"},
+        "o2": {"Yogurt"},
+        "o4": {"Yogurt"},
+        "o5": {"Cola", "Crisps"},
     }
 
 
@@ -114,8 +130,10 @@ def test_rules_by_level_from_the_warehouse(tables) -> None:
     found = {(r.antecedent, r.consequent): r.confidence for r in rules.itertuples()}
     # 4 baskets: Cereal in 2, Dairy in 2, both in 1; Snacks & Soft drinks together in 1
     assert found == {
-        (("Cereal",), ("Dairy",)): 0.5, (("Dairy",), ("Cereal",)): 0.5,
-        (("Snacks",), ("Soft drinks",)): 1.0, (("Soft drinks",), ("Snacks",)): 1.0,
+        (("Cereal",), ("Dairy",)): 0.5,
+        (("Dairy",), ("Cereal",)): 0.5,
+        (("Snacks",), ("Soft drinks",)): 1.0,
+        (("Soft drinks",), ("Snacks",)): 1.0,
     }
 
 
@@ -123,7 +141,8 @@ def test_product_level_needs_no_catalogue(tables) -> None:
     lines, _ = tables
     rules = basket_rules_by_level(lines, level="product", min_support=0.25, min_confidence=1.0)
     assert set(zip(rules["antecedent"], rules["consequent"], strict=True)) == {
-        (("cola",), ("crisps",)), (("crisps",), ("cola",)),
+        (("cola",), ("crisps",)),
+        (("crisps",), ("cola",)),
     }
 
 
@@ -133,6 +152,7 @@ def test_pandas_order_lines_are_accepted() -> None:
 
 
 # --- bad input --------------------------------------------------------------------------------
+
 
 def test_unknown_basket_definition_is_refused(tables) -> None:
     with pytest.raises(InputError, match=r"per='week' is not a basket definition"):

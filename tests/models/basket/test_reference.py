@@ -30,8 +30,15 @@ from omnicrm.models.basket import association_rules, frequent_itemsets
 from omnicrm.warehouse import connect
 
 TOLERANCE = 1e-12
-METRICS = ("antecedent support", "consequent support", "support", "confidence", "lift",
-           "leverage", "conviction")
+METRICS = (
+    "antecedent support",
+    "consequent support",
+    "support",
+    "confidence",
+    "lift",
+    "leverage",
+    "conviction",
+)
 
 Itemsets = dict[frozenset, float]
 Rules = dict[tuple[frozenset, frozenset], dict[str, float]]
@@ -65,13 +72,22 @@ def _random_baskets(seed: int, n_baskets: int, n_items: int, *, integer_items: b
 
 GROCERIES = Dataset(
     "hand-groceries",
-    [["milk", "bread", "butter"], ["milk", "bread"], ["bread", "butter", "jam"],
-     ["milk", "bread", "butter"], ["beer"]],
+    [
+        ["milk", "bread", "butter"],
+        ["milk", "bread"],
+        ["bread", "butter", "jam"],
+        ["milk", "bread", "butter"],
+        ["beer"],
+    ],
     min_support=0.4,
     hand_supports={
-        frozenset({"milk"}): 0.6, frozenset({"bread"}): 0.8, frozenset({"butter"}): 0.6,
-        frozenset({"bread", "milk"}): 0.6, frozenset({"butter", "milk"}): 0.4,
-        frozenset({"bread", "butter"}): 0.6, frozenset({"bread", "butter", "milk"}): 0.4,
+        frozenset({"milk"}): 0.6,
+        frozenset({"bread"}): 0.8,
+        frozenset({"butter"}): 0.6,
+        frozenset({"bread", "milk"}): 0.6,
+        frozenset({"butter", "milk"}): 0.4,
+        frozenset({"bread", "butter"}): 0.6,
+        frozenset({"bread", "butter", "milk"}): 0.4,
     },
 )
 DUPLICATES = Dataset(
@@ -91,8 +107,12 @@ EVERYWHERE = Dataset(
     [["x", "a"], ["x", "b"], ["x", "a", "b"], ["x"]],
     min_support=0.25,
     hand_supports={
-        frozenset({"x"}): 1.0, frozenset({"a"}): 0.5, frozenset({"b"}): 0.5,
-        frozenset({"a", "x"}): 0.5, frozenset({"b", "x"}): 0.5, frozenset({"a", "b"}): 0.25,
+        frozenset({"x"}): 1.0,
+        frozenset({"a"}): 0.5,
+        frozenset({"b"}): 0.5,
+        frozenset({"a", "x"}): 0.5,
+        frozenset({"b", "x"}): 0.5,
+        frozenset({"a", "b"}): 0.25,
         frozenset({"a", "b", "x"}): 0.25,
     },
 )
@@ -116,6 +136,7 @@ HAND_MADE = [d for d in DATASETS if d.hand_supports is not None]
 
 
 # --- the independent truth -------------------------------------------------------------------
+
 
 def brute_force_itemsets(dataset: Dataset) -> Itemsets:
     """Count every combination of up to max_len items in a one-hot matrix (no pruning)."""
@@ -164,6 +185,7 @@ def truth(dataset: Dataset) -> Itemsets:
 
 
 # --- the implementations ---------------------------------------------------------------------
+
 
 def _ours(frame_or_table, dataset: Dataset) -> tuple[Itemsets, Rules]:
     itemsets = frequent_itemsets(
@@ -238,7 +260,8 @@ def assert_same_rules(got: Rules, want: Rules) -> None:
     for rule, metrics in want.items():
         for metric, value in metrics.items():
             assert got[rule][metric] == pytest.approx(value, rel=TOLERANCE, abs=TOLERANCE), (
-                rule, metric
+                rule,
+                metric,
             )
 
 
@@ -261,8 +284,9 @@ def _known_bug(dataset: Dataset, implementation_name: str) -> list:
 
 def _cases() -> list:
     return [
-        pytest.param(dataset, implementation, id=f"{name}-{dataset.name}",
-                     marks=_known_bug(dataset, name))
+        pytest.param(
+            dataset, implementation, id=f"{name}-{dataset.name}", marks=_known_bug(dataset, name)
+        )
         for dataset in DATASETS
         for name, implementation in IMPLEMENTATIONS.items()
     ]
@@ -272,8 +296,13 @@ def _cross_cases() -> list:
     ours = {"duckdb": ours_on_duckdb, "pandas": ours_on_pandas}
     theirs = {"fpgrowth": fpgrowth, "apriori": apriori}
     return [
-        pytest.param(dataset, our, their, id=f"{our_name}-vs-{their_name}-{dataset.name}",
-                     marks=_known_bug(dataset, their_name))
+        pytest.param(
+            dataset,
+            our,
+            their,
+            id=f"{our_name}-vs-{their_name}-{dataset.name}",
+            marks=_known_bug(dataset, their_name),
+        )
         for dataset in DATASETS
         for our_name, our in ours.items()
         for their_name, their in theirs.items()
@@ -314,6 +343,7 @@ def test_threshold_dataset_has_an_itemset_exactly_at_min_support() -> None:
 
 # --- PySpark local mode ------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def spark():
     pytest.importorskip("pyspark")
@@ -336,6 +366,7 @@ def test_same_itemsets_and_rules_on_pyspark(spark, dataset: Dataset) -> None:
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def postgres(postgres_url):

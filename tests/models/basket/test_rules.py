@@ -16,8 +16,11 @@ def groceries() -> pd.DataFrame:
     """5 baskets: milk 3, bread 4, butter 3, bread+milk 3, butter+milk 2, bread+butter 3,
     all three 2 (min_support 0.4 drops jam and beer)."""
     baskets = [
-        ["milk", "bread", "butter"], ["milk", "bread"], ["bread", "butter", "jam"],
-        ["milk", "bread", "butter"], ["beer"],
+        ["milk", "bread", "butter"],
+        ["milk", "bread"],
+        ["bread", "butter", "jam"],
+        ["milk", "bread", "butter"],
+        ["beer"],
     ]
     rows = pd.DataFrame(
         [(b, item) for b, items in enumerate(baskets) for item in items],
@@ -36,8 +39,9 @@ def test_every_split_of_every_itemset_is_a_rule(groceries) -> None:
     rules = association_rules(groceries)
     # 3 pairs x 2 directions + 1 triple x 6 splits
     assert len(rules) == 12
-    assert all(set(a).isdisjoint(c) for a, c in zip(rules["antecedent"], rules["consequent"],
-                                                      strict=True))
+    assert all(
+        set(a).isdisjoint(c) for a, c in zip(rules["antecedent"], rules["consequent"], strict=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,8 +57,15 @@ def test_every_split_of_every_itemset_is_a_rule(groceries) -> None:
 )
 def test_metrics_match_hand_computed_values(groceries, antecedent, consequent, expected) -> None:
     rule = _rule(association_rules(groceries), antecedent, consequent)
-    names = ["antecedent_support", "consequent_support", "support", "confidence", "lift",
-             "leverage", "conviction"]
+    names = [
+        "antecedent_support",
+        "consequent_support",
+        "support",
+        "confidence",
+        "lift",
+        "leverage",
+        "conviction",
+    ]
     assert [rule[n] for n in names] == pytest.approx(list(expected), rel=1e-12)
 
 
@@ -80,8 +91,15 @@ def test_rules_with_equal_metrics_are_ordered_by_antecedent_then_consequent() ->
     # every itemset in every basket: all rules have confidence 1, lift 1 and support 1
     itemsets = pd.DataFrame(
         {
-            "itemset": [("a",), ("b",), ("c",), ("a", "b"), ("a", "c"), ("b", "c"),
-                        ("a", "b", "c")],
+            "itemset": [
+                ("a",),
+                ("b",),
+                ("c",),
+                ("a", "b"),
+                ("a", "c"),
+                ("b", "c"),
+                ("a", "b", "c"),
+            ],
             "support": 1.0,
         }
     )
