@@ -1,4 +1,9 @@
-"""Request dependencies: service state, authentication + rate limit, scopes, idempotency."""
+"""Request dependencies: service state, authentication + rate limit, scopes, idempotency.
+
+They are ``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop of
+thread hand-offs per dependency per request. None of them blocks, except the database lookup
+of a key that is not in the worker's key cache, which goes to the thread pool itself.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 
 from omnicrm.api.core.config import Settings
 from omnicrm.api.core.db import Database
@@ -33,14 +39,14 @@ class ServiceState:
     keys: KeyCache
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-def current_principal(
+async def current_principal(
     state: State,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
@@ -65,7 +71,9 @@ def current_principal(
     digest = hash_key(key, state.settings.secret_key)
     principal = state.keys.get(digest)
     if principal is None:
-        principal = state.db.read(lambda s: authenticate(s, key, state.settings.secret_key))
+        principal = await run_in_threadpool(
+            state.db.read, lambda s: authenticate(s, key, state.settings.secret_key)
+        )
         if principal is not None:
             state.keys.put(digest, principal)
     if principal is None:
@@ -89,7 +97,7 @@ def current_principal(
 def require(permission: str) -> Callable[..., Principal]:
     """Dependency: the caller's key must allow ``permission`` (see ``SCOPE_PERMISSIONS``)."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not allowed(principal.scope, permission):
             raise ApiError(
                 403,
@@ -102,7 +110,7 @@ def require(permission: str) -> Callable[..., Principal]:
     return check
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", description="Retry-safe key; max 200 printable chars"),
