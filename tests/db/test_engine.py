@@ -110,3 +110,67 @@ def test_retries_are_bounded_and_other_errors_are_not_retried(tmp_path):
     assert is_retryable(locked())
     assert not is_retryable(ValueError())
     engine.dispose()
+
+
+def _terminate_backends(url: str) -> int:
+    """Close, from the server side, every other connection of ``url``'s application."""
+    admin = make_engine(url)
+    with admin.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'omnicrm-lost-connection-test' "
+                "AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    admin.dispose()
+    return killed
+
+
+@pytest.mark.postgres
+def test_an_operation_on_a_connection_the_server_closed_runs_again_on_a_new_one(postgres_url):
+    from sqlalchemy.engine import make_url
+
+    from omnicrm.api.core.db import Database
+    from omnicrm.db import upgrade
+    from omnicrm.db.testing import temporary_schema
+
+    with temporary_schema(postgres_url, "lost_conn") as url:
+        upgrade(make_engine(url))
+        tagged = make_url(url).update_query_dict(
+            {"application_name": "omnicrm-lost-connection-test"}
+        )
+        db = Database(tagged.render_as_string(hide_password=False))
+        calls = []
+
+        def write(session):
+            calls.append(1)
+            n = session.execute(text("SELECT count(*) FROM loyalty_members")).scalar_one()
+            session.commit()
+            return n
+
+        assert db.run(write) == 0  # the pool now holds a connection
+        assert _terminate_backends(url) >= 1  # e.g. a database restart
+        assert db.run(write) == 0  # the first try fails on the dead connection, the retry works
+        assert len(calls) == 3
+        assert _terminate_backends(url) >= 1
+        assert db.read(lambda s: s.execute(text("SELECT 1")).scalar_one()) == 1
+        db.dispose()
+
+
+def test_a_connection_lost_during_the_commit_is_not_retried():
+    from sqlalchemy.exc import DBAPIError
+
+    from omnicrm.db.engine import lost_connection
+
+    lost = DBAPIError("COMMIT", None, Exception("server closed the connection"))
+    lost.connection_invalidated = True
+    factory = make_session_factory(make_engine("sqlite://"))
+    with factory() as session:
+        session.execute(text("SELECT 1"))
+        assert lost_connection(lost, session)  # before the commit: safe to run again
+        session.commit()
+        assert not lost_connection(lost, session)  # the commit's outcome is unknown
+        session.execute(text("SELECT 1"))  # a new transaction
+        assert lost_connection(lost, session)
+    assert not lost_connection(DBAPIError("SELECT", None, Exception("syntax")), None)

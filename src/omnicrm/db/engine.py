@@ -13,6 +13,13 @@ resource so that balances can never be overdrawn:
 Transient failures (SQLite "database is locked", PostgreSQL serialization failures and
 deadlocks) are retried a bounded number of times by :func:`run_transaction`.
 
+Lost connections are handled optimistically rather than by a ping on every checkout (a
+``SELECT 1`` round trip per request): when the server closed a pooled connection (a restart,
+an idle timeout), the statement that finds out fails, the pool discards its connections, and
+:func:`run_transaction` runs the operation again on a new one — unless the connection was lost
+during the commit, whose outcome is then unknown: that error goes to the caller, who retries
+with the same idempotency key.
+
 Examples
 --------
 >>> from sqlalchemy import text
@@ -109,7 +116,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         return create_engine(
             parsed,
             echo=echo,
-            pool_pre_ping=True,
+            pool_pre_ping=False,  # see "Lost connections" above
             pool_size=10,
             max_overflow=30,
             isolation_level="READ COMMITTED",
@@ -179,9 +186,32 @@ def _sqlite_engine(url: str, *, in_memory: bool, echo: bool) -> Engine:
     return engine
 
 
+_COMMITTING = "omnicrm_committing"
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine`` (objects stay readable after commit)."""
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+    @event.listens_for(factory, "before_commit")
+    def _committing(session: Session) -> None:  # pragma: no cover - SQLAlchemy callback
+        session.info[_COMMITTING] = True
+
+    @event.listens_for(factory, "after_begin")
+    def _begun(session: Session, _transaction, _connection) -> None:  # pragma: no cover
+        session.info.pop(_COMMITTING, None)
+
+    return factory
+
+
+def lost_connection(exc: BaseException, session: Session | None = None) -> bool:
+    """Whether ``exc`` says the database connection was lost before ``session`` committed.
+
+    Such an operation never reached the database's commit, so running it again is safe.
+    """
+    if not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return False
+    return session is None or not session.info.get(_COMMITTING, False)
 
 
 def read_only(session: Session) -> Session:
@@ -237,8 +267,11 @@ def run_transaction(
             try:
                 return operation(session)
             except DBAPIError as exc:
+                lost = lost_connection(exc, session)
                 session.rollback()
-                if attempt == attempts or not is_retryable(exc):
+                if attempt == attempts or not (is_retryable(exc) or lost):
                     raise
+                if lost:
+                    continue  # a new connection at once: nothing to back off from
         time.sleep(base_delay * 2 ** (attempt - 1) * (0.5 + random.random()))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -6,9 +6,16 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from omnicrm.db.engine import make_engine, make_session_factory, read_only, run_transaction
+from omnicrm.db.engine import (
+    lost_connection,
+    make_engine,
+    make_session_factory,
+    read_only,
+    run_transaction,
+)
 from omnicrm.db.migrate import require_current
 
 T = TypeVar("T")
@@ -36,12 +43,17 @@ class Database:
         return run_transaction(self.factory, operation)
 
     def read(self, query: Callable[[Session], T]) -> T:
-        """Run a read-only query in a short session."""
-        with self.factory() as session:
-            try:
-                return query(read_only(session))
-            finally:
-                session.rollback()
+        """Run a read-only query in a short session (again once if the connection was lost)."""
+        for attempt in (1, 2):
+            with self.factory() as session:
+                try:
+                    return query(read_only(session))
+                except DBAPIError as exc:
+                    if attempt == 2 or not lost_connection(exc):
+                        raise
+                finally:
+                    session.rollback()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def dispose(self) -> None:
         self.engine.dispose()
