@@ -27,6 +27,7 @@ import pandas as pd
 import pytest
 
 from omnicrm.analytics.lifecycle import STAGE_LABELS_ZH, STAGES, LifecycleRules, lifecycle_stages
+from omnicrm.analytics.rfm import rfm_metrics, with_order_date
 from omnicrm.errors import InputError
 from omnicrm.warehouse import connect
 
@@ -182,3 +183,22 @@ def test_as_of_before_the_first_order_is_rejected(con, load_lines):
     lines = load_lines(con, history_frame())
     with pytest.raises(InputError, match=r"as_of 2022-01-01 is before the first order"):
         lifecycle_stages(lines, as_of="2022-01-01")
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["dates per line", "order_date_utc"])
+def test_an_order_whose_lines_fall_on_two_days_counts_both_days(con, load_lines, dated):
+    # Order S0 has purchase lines at 23:50 on 06-10 and 00:10 on 06-11 (UTC): both are purchase
+    # days; with S1 on 06-21 the gaps are 1 and 10 days. RFM still counts two orders.
+    df = history_frame({"S": ["2024-06-10 23:50", "2024-06-11 00:10", "2024-06-21 10:00"]}, ())
+    df.loc[df.order_id == "S1", "order_id"] = "S0"
+    lines = load_lines(con, df)
+    if dated:
+        lines = with_order_date(lines)
+    out = lifecycle_stages(lines, as_of=AS_OF).execute().set_index("customer_id")
+    assert out.loc["S", "purchase_days"] == 3
+    assert out.loc["S", "typical_gap_days"] == 5.5
+    assert str(out.loc["S", "first_purchase_day"])[:10] == "2024-06-10"
+    assert out.loc["S", "recency_days"] == 41
+    metrics = rfm_metrics(lines, as_of=AS_OF).execute().set_index("customer_id")
+    assert metrics.loc["S", "frequency"] == 2
+    assert metrics.loc["S", "recency_days"] == 41

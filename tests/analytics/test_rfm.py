@@ -49,7 +49,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omnicrm.analytics.rfm import as_of_timestamp, quantile_score, rfm_metrics, rfm_scores
+from omnicrm.analytics.rfm import (
+    as_of_timestamp,
+    quantile_score,
+    rfm_metrics,
+    rfm_scores,
+    with_order_date,
+    with_quantile_scores,
+)
 from omnicrm.errors import InputError
 from omnicrm.warehouse import connect
 
@@ -266,3 +273,38 @@ def test_quantile_scores_are_monotone_tie_stable_and_balanced(values, bins):
     if len(set(values)) == len(values):
         sizes = pd.Series([s for _, s in pairs]).value_counts()
         assert sizes.max() - sizes.min() <= 1 or len(sizes) < bins
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(st.none(), st.integers(min_value=-20, max_value=20)), min_size=1, max_size=40
+    ),
+    bins=st.integers(min_value=2, max_value=7),
+    higher_is_better=st.booleans(),
+)
+def test_scores_from_value_counts_equal_the_window_scores(values, bins, higher_is_better):
+    t = ibis.memtable(
+        {"i": list(range(len(values))), "x": values}, schema={"i": "int64", "x": "int64"}
+    )
+    windowed = t.mutate(w=quantile_score(t.x, bins, higher_is_better=higher_is_better))
+    out = with_quantile_scores(windowed, {"s": ("x", higher_is_better)}, bins)
+    df = out.execute().sort_values("i")
+    assert len(df) == len(values)
+
+    def ints(column):
+        return [None if pd.isna(v) else int(v) for v in column]
+
+    assert ints(df.s) == ints(df.w)
+    assert [v is None for v in ints(df.s)] == [v is None for v in values]
+
+
+def test_a_precomputed_utc_order_date_gives_the_same_metrics(con, load_lines):
+    # A purchase at 23:30 UTC belongs to that UTC day, whether the date is taken per line or
+    # read from the order_date_utc column that analyze materialises once.
+    rows = [*ROWS, ("f1", 1, "2024-07-29 23:30", "F", "store", "p1", "1", "7.00", False)]
+    lines = load_lines(con, golden_frame(rows))
+    plain = by_customer(rfm_metrics(lines, as_of=AS_OF))
+    dated = by_customer(rfm_metrics(with_order_date(lines), as_of=AS_OF))
+    pd.testing.assert_frame_equal(dated[plain.columns], plain)
+    assert plain.loc["F", "recency_days"] == 3

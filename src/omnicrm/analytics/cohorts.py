@@ -35,6 +35,7 @@ import datetime as dt
 import ibis
 
 from omnicrm.analytics.kpis import period_calendar, return_flag, sales_window, to_utc
+from omnicrm.analytics.rfm import order_date
 
 COHORT_COLUMNS: tuple[str, ...] = (
     "cohort_month", "months_since", "customers", "active", "retention", "revenue"
@@ -78,7 +79,7 @@ def cohort_retention(
 
     identified = window.filter(window.customer_id.notnull())
     identified = identified.mutate(
-        month=identified.order_ts.date().truncate("M"), is_ret=return_flag(identified)
+        month=order_date(identified).truncate("M"), is_ret=return_flag(identified)
     )
     buys = identified.filter(~identified.is_ret)
     cohorts = buys.group_by("customer_id").aggregate(cohort_month=buys.month.min())

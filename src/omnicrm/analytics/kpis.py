@@ -48,6 +48,7 @@ from typing import Literal
 import ibis
 import ibis.expr.datatypes as dtypes
 
+from omnicrm.analytics.rfm import order_date
 from omnicrm.errors import InputError
 
 Grain = Literal["day", "week", "month"]
@@ -446,7 +447,7 @@ def _kpis(
     else:
         window = window.mutate(dv=ibis.literal(OVERALL))
     base = window.mutate(
-        period_start=period_expr(window.order_ts.date(), grain), is_ret=return_flag(window)
+        period_start=period_expr(order_date(window), grain), is_ret=return_flag(window)
     )
     keys = ["dv", "period_start"]
 

@@ -17,8 +17,9 @@ to ``as_of``. Stages are checked in this order; the first that applies wins:
 5. ``active``: everyone else.
 
 The thresholds are data (``config/lifecycle.toml``), loaded with :meth:`LifecycleRules.default`
-or :meth:`LifecycleRules.from_toml`. Medians are computed with window ranks (the mean of the
-one or two middle values), identical on every backend.
+or :meth:`LifecycleRules.from_toml`. A median is the middle value, or the mean of the two middle
+values (an exact, interpolating median aggregate: ``quantile_cont`` on DuckDB,
+``percentile_cont`` on PostgreSQL, ``percentile`` on Spark; identical on all three).
 
 Examples
 --------
@@ -54,7 +55,9 @@ from omnicrm.analytics.rfm import (
     SALES_COLUMNS,
     as_of_timestamp,
     check_history,
+    customer_history,
     customer_orders,
+    order_date,
     require_columns,
 )
 from omnicrm.errors import InputError
@@ -159,26 +162,34 @@ class LifecycleRules:
 
 
 def purchase_days(lines: ibis.Table, as_of: datetime) -> ibis.Table:
-    """Distinct ``(customer_id, day)`` pairs on which a customer bought before ``as_of``."""
+    """Distinct ``(customer_id, day)`` pairs on which a customer bought before ``as_of``.
+
+    ``day`` is the UTC date of a purchase line.
+    """
+    return _purchase_day_rows(lines, as_of).distinct()
+
+
+def _purchase_day_rows(lines: ibis.Table, as_of: datetime) -> ibis.Table:
+    """``(customer_id, day)`` of every purchase order, repeated when a day has several.
+
+    Taken from the per-order table (:func:`omnicrm.analytics.rfm.customer_orders`, shared with
+    the RFM metrics) for orders whose purchase lines all fall on one day (all of them in
+    practice: an order's lines share its time), and from the lines themselves for any order
+    spread over several days. Not made distinct: :func:`lifecycle_stages` drops the repeats in
+    the window that orders the days anyway, which is cheaper than a distinct of millions of
+    pairs.
+    """
     orders = customer_orders(lines, as_of)
     bought = orders.filter(orders.bought)
-    return bought.select("customer_id", day=bought.order_ts.date()).distinct()
-
-
-def _median(value: ibis.Column, group: ibis.Column | None) -> tuple[ibis.Value, ibis.Value]:
-    """Window columns (0-based position, count) to pick the middle values of ``value``.
-
-    Null values form their own partition, so that they never shift the positions of the
-    others (backends disagree on where nulls sort).
-    """
-    by = [group, value.notnull()] if group is not None else [value.notnull()]
-    position = ibis.row_number().over(ibis.window(group_by=by, order_by=value))
-    count = value.count().over(ibis.window(group_by=by))
-    return position, count
-
-
-def _middle(position: ibis.Value, count: ibis.Value) -> ibis.Value:
-    return (position == (count - 1) // 2) | (position == count // 2)
+    one_day = bought.filter(bought.first_purchase_day == bought.last_purchase_day)
+    spread = bought.filter(bought.first_purchase_day != bought.last_purchase_day)
+    hist = customer_history(lines, as_of)
+    spread_lines = hist.filter(hist.purchase).semi_join(spread, ["customer_id", "order_id"])
+    return ibis.union(
+        one_day.select("customer_id", day=one_day.first_purchase_day),
+        spread_lines.select("customer_id", day=order_date(spread_lines)),
+        distinct=False,
+    )
 
 
 def lifecycle_stages(
@@ -216,33 +227,24 @@ def lifecycle_stages(
         require_columns(lines, SALES_COLUMNS, "the sales lines table")
     today = ibis.date(as_of.date())
 
-    days = purchase_days(lines, as_of)
+    days = _purchase_day_rows(lines, as_of)
     prev = days.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
     gaps = days.mutate(gap=days.day.delta(prev, unit="day"))
+    # a repeat of the day before it in the order has gap 0: keeping the others leaves each
+    # purchase day once, with its gap to the previous purchase day (null for the first)
+    gaps = gaps.filter(gaps.gap.isnull() | (gaps.gap > 0))
     comeback = (gaps.gap > rules.lapsed_days) & (
         today.delta(gaps.day, unit="day") <= rules.reactivated_days
     )
     gaps = gaps.mutate(comeback=ibis.ifelse(comeback.fill_null(False), 1, 0))
-    position, count = _median(gaps.gap, gaps.customer_id)
-    ranked = gaps.mutate(position=position, n_gaps=count)
-    per_customer = ranked.group_by("customer_id").aggregate(
-        first_purchase_day=ranked.day.min(),
-        last_purchase_day=ranked.day.max(),
-        purchase_days=ranked.count(),
-        comeback=ranked.comeback.max(),
-        typical_gap_days=ranked.gap.cast("float64").mean(
-            where=ranked.gap.notnull() & _middle(ranked.position, ranked.n_gaps)
-        ),
+    per_customer = gaps.group_by("customer_id").aggregate(
+        first_purchase_day=gaps.day.min(),
+        last_purchase_day=gaps.day.max(),
+        purchase_days=gaps.count(),
+        comeback=gaps.comeback.max(),
+        typical_gap_days=gaps.gap.cast("float64").median(),
     )
-
-    repeat = per_customer.filter(per_customer.typical_gap_days.notnull())
-    position, count = _median(repeat.typical_gap_days, None)
-    repeat = repeat.mutate(position=position, n_repeat=count)
-    population = repeat.aggregate(
-        population_gap_days=repeat.typical_gap_days.mean(
-            where=_middle(repeat.position, repeat.n_repeat)
-        )
-    )
+    population = per_customer.aggregate(population_gap_days=per_customer.typical_gap_days.median())
     joined = per_customer.cross_join(population)
 
     recency = today.delta(joined.last_purchase_day, unit="day")

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import ibis
 
-from omnicrm.analytics.rfm import require_columns
+from omnicrm.analytics.rfm import require_columns, value_ranks
 from omnicrm.errors import InputError
 
 
@@ -173,13 +173,11 @@ def value_tiers(
     """
     tiers = tiers or ValueTiers.default()
     require_columns(scores, (by,), "the customer table")
-    value = scores[by]
-    valid = value.notnull()
-    position = ibis.rank().over(ibis.window(order_by=value.desc(), group_by=valid))
-    n = value.count().over(ibis.window())
+    ranks = value_ranks(scores, by, higher_is_better=False)  # _rank: customers spending more
     branches = [
-        (position * t.top_share.denominator < n * t.top_share.numerator, t.name)
+        (ranks._rank * t.top_share.denominator < ranks._n * t.top_share.numerator, t.name)
         for t in tiers.tiers
     ]
-    tier = ibis.cases(*branches, else_=ibis.null("string"))
-    return scores.mutate(value_tier=ibis.ifelse(valid, tier, ibis.null("string")))
+    ranks = ranks.select("_value", value_tier=ibis.cases(*branches, else_=ibis.null("string")))
+    # customers with a null value find no match: null tier
+    return scores.left_join(ranks, scores[by] == ranks._value).drop("_value")

@@ -42,6 +42,7 @@ from omnicrm.analytics.cohorts import cohort_retention
 from omnicrm.analytics.identity import Scratch, build_customer_keys, unify
 from omnicrm.analytics.kpis import kpi_daily, kpi_table
 from omnicrm.analytics.migration import segment_migration
+from omnicrm.analytics.rfm import with_order_date
 from omnicrm.analytics.scores import (
     ScoringConfig,
     add_rfm_scores,
@@ -181,16 +182,13 @@ def _run_steps(
     scratch: Scratch,
 ) -> None:
     clock.start("identities")
-    lines = con.table("order_lines")
     unifier = _identity
+    keys = None
     if tables & {"customers", "identities"}:
         keys = build_customer_keys(con, demo=demo).keys
         unifier = functools.partial(unify, keys=keys)
         result.rows["customer_keys"] = int(keys.count().execute())
-        # Every later step scans the resolved lines several times: join them to the keys once
-        # (only the columns the analyses read) instead of once per scan.
-        needed = [c for c in lines.columns if c in LINE_COLUMNS]
-        lines = scratch.materialize(unify(lines.select(*needed), keys))
+    lines = scratch.materialize(analysis_lines(con.table("order_lines"), keys))
     scoring = settings.scoring or ScoringConfig.default()
 
     clock.start("customer scores")
@@ -264,6 +262,30 @@ LINE_COLUMNS: frozenset[str] = frozenset({
     "quantity", "unit_price", "discount_amount", "amount", "promotion_id", "is_return",
 })
 """Columns of ``order_lines`` that the analyses read."""
+
+
+def analysis_lines(lines: ibis.Table, keys: ibis.Table | None = None) -> ibis.Table:
+    """The sales lines every analysis step reads, as analyze writes them once to a scratch table.
+
+    Only the columns the analyses read (:data:`LINE_COLUMNS`), ``customer_id`` resolved to the
+    unified customer (when ``keys`` is given, see :func:`omnicrm.analytics.identity.unify`),
+    and the UTC date of each line (:func:`omnicrm.analytics.rfm.with_order_date`). Every later
+    step scans these lines, several times: resolving the customers and taking the date of a
+    time-zone-aware timestamp (costly, per line) are done once here instead of in every scan.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.table({"order_id": "string", "order_ts": "timestamp('UTC')",
+    ...                 "customer_id": "string", "note": "string"}, name="order_lines")
+    >>> analysis_lines(t).columns
+    ('order_id', 'order_ts', 'customer_id', 'order_date_utc')
+    """
+    needed = [c for c in lines.columns if c in LINE_COLUMNS]
+    lines = lines.select(*needed)
+    if keys is not None:
+        lines = unify(lines, keys)
+    return with_order_date(lines)
 
 
 def _identity(table: ibis.Table) -> ibis.Table:
