@@ -244,7 +244,6 @@ def customer_orders(lines: ibis.Table, as_of: datetime) -> ibis.Table:
     hist = customer_history(lines, as_of)
     bought = hist.purchase
     aggregates = {
-        "bought": bought.any(),
         "first_purchase_ts": hist.order_ts.min(where=bought),
         "last_purchase_ts": hist.order_ts.max(where=bought),
         "amount": hist.amount.sum(),
@@ -253,6 +252,8 @@ def customer_orders(lines: ibis.Table, as_of: datetime) -> ibis.Table:
         aggregates["first_purchase_day"] = hist[ORDER_DATE].min(where=bought)
         aggregates["last_purchase_day"] = hist[ORDER_DATE].max(where=bought)
     orders = hist.group_by(["customer_id", "order_id"]).aggregate(**aggregates)
+    # order_ts is never null before as_of: an order has a purchase line iff it has a first one
+    orders = orders.mutate(bought=orders.first_purchase_ts.notnull())
     if ORDER_DATE not in hist.columns:  # the date is monotone: date of the min = min of dates
         orders = orders.mutate(
             first_purchase_day=orders.first_purchase_ts.date(),
