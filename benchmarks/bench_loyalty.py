@@ -259,15 +259,17 @@ async def _load(base, key, members, run, clients, total, seconds) -> dict:
 def run_load(base, key, members, run, clients, total, seconds) -> dict:
     """One load run in a separate process (this script with ``--generate``)."""
     params = json.dumps([base, key, members, run, clients, total, seconds])
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--generate", params],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout)
+    # The result goes through a file: uvloop makes the process's stdout non-blocking, and a
+    # large result printed to a pipe came out cut at the pipe's buffer size.
+    with tempfile.TemporaryDirectory(prefix="bench_loyalty_") as tmp:
+        out = Path(tmp) / "load.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--generate", params]
+        done = subprocess.run(
+            [*command, "--out", str(out)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
+        return json.loads(out.read_text())
 
 
 def pgbench_tps(pg_url: str, scale: int, seconds: int) -> float | None:
@@ -377,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--pg-url", default=os.environ.get("OMNICRM_TEST_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--generate", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.generate:
         try:
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
             runner = asyncio.run
         else:
             runner = uvloop.run
-        print(json.dumps(runner(_load(*json.loads(args.generate)))))
+        args.out.write_text(json.dumps(runner(_load(*json.loads(args.generate)))))
         return 0
 
     load = os.getloadavg()
