@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal, overload
 
 import ibis
 import pandas as pd
@@ -92,15 +93,33 @@ def as_of_day(as_of: date | datetime | str) -> date:
     return as_of_timestamp(as_of).date()
 
 
-def history_span(lines: ibis.Table) -> tuple[date, date]:
-    """First and last day (UTC) with a sales line by an identified customer (one query)."""
+@overload
+def history_span(lines: ibis.Table, *, customers: Literal[False] = False) -> tuple[date, date]:
+    ...
+
+
+@overload
+def history_span(lines: ibis.Table, *, customers: Literal[True]) -> tuple[date, date, int]:
+    ...
+
+
+def history_span(lines: ibis.Table, *, customers: bool = False):
+    """First and last day (UTC) with a sales line by an identified customer (one query).
+
+    With ``customers=True`` also the number of distinct customers with a sales line.
+    """
     known = lines.filter(lines.customer_id.notnull())
-    row = known.aggregate(first=known.order_ts.min(), last=known.order_ts.max()).execute().iloc[0]
+    aggs = {"first": known.order_ts.min(), "last": known.order_ts.max()}
+    if customers:
+        aggs["customers"] = known.customer_id.nunique()
+    row = known.aggregate(**aggs).execute().iloc[0]
     if pd.isna(row["first"]):
         raise InputError(
             "no sales line has a customer_id: churn and CLV models need identified customers "
             "(map a customer or member id column when ingesting)"
         )
+    if customers:
+        return _day(row["first"]), _day(row["last"]), int(row["customers"])
     return _day(row["first"]), _day(row["last"])
 
 

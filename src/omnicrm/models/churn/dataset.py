@@ -6,8 +6,9 @@ before it and gives two more features (``p_alive`` and ``bgnbd_expected_purchase
 horizon), and the label looks at the ``horizon_days`` from it
 (:func:`omnicrm.models.churn.labels.churn_labels`). Origins are spaced ``step_days`` apart
 (default: the horizon), backwards from the latest origin whose label window is fully observed,
-so consecutive label windows never overlap. Each origin costs one feature query, one label
-query and one summary query; the result is fetched to pandas once per origin.
+so consecutive label windows never overlap. All origins come from one query
+(:func:`omnicrm.models.churn.features.origin_features`: features, label and the BG/NBD
+summary), fetched to pandas once; BG/NBD and Gamma-Gamma are then fitted per origin.
 
 Examples
 --------
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import ibis
+import numpy as np
 import pandas as pd
 
 from omnicrm.errors import InputError
@@ -30,9 +33,8 @@ from omnicrm.models.churn.data import (
     check_label_window,
     history_span,
 )
-from omnicrm.models.churn.features import FEATURE_COLUMNS, churn_features
-from omnicrm.models.churn.labels import churn_labels
-from omnicrm.models.clv.scoring import CLVFit, fit_clv
+from omnicrm.models.churn.features import DISPLAY_COLUMNS, FEATURE_COLUMNS, origin_features
+from omnicrm.models.clv.scoring import CLVFit, fit_clv_summary
 
 BGNBD_FEATURES: tuple[str, ...] = ("p_alive", "bgnbd_expected_purchases")
 """Features from the BG/NBD model fitted at each origin."""
@@ -67,6 +69,81 @@ def label_origins(last_day: date, *, horizon_days: int = 90, n_origins: int = 4,
     return sorted(origins)
 
 
+def origin_frames(tables: ChurnTables, origins: list[date], *, horizon_days: int = 90,
+                  labelled: bool = True, sample: float | None = None,
+                  ) -> tuple[pd.DataFrame, dict[date, CLVFit]]:
+    """Frames of several origins from one query, with one BG/NBD + Gamma-Gamma fit per origin.
+
+    Parameters
+    ----------
+    tables : ChurnTables
+    origins : list of date
+    horizon_days : int, default 90
+    labelled : bool, default True
+        Add ``purchases_in_window`` and ``churned`` (the label windows must be observed).
+    sample : float, optional
+        Keep this share (0 to 1] of the customers, drawn by a hash of ``customer_id`` (the same
+        customers at every origin, the same draw at every run); default everyone.
+
+    Returns
+    -------
+    (frame, fits)
+        ``frame``: one row per origin and customer with a purchase before it, ordered by
+        ``as_of`` then ``customer_id``; ``fits``: the CLV fit of each origin.
+    """
+    days = sorted({as_of_day(o) for o in origins})
+    customers = None
+    if sample is not None and sample < 1:
+        customers = sampled_customers(tables.lines, sample)
+    expr = origin_features(tables, days, horizon_days=horizon_days if labelled else None,
+                           customers=customers)
+    data = expr.to_pyarrow().to_pandas()
+    for col in ("as_of", *DISPLAY_COLUMNS):
+        data[col] = pd.to_datetime(data[col])
+    summary_cols = ["frequency_days", "recency_weeks", "T_weeks", "monetary_value"]
+    p_alive = np.full(len(data), np.nan)
+    expected = np.full(len(data), np.nan)
+    fits: dict[date, CLVFit] = {}
+    stamps = data["as_of"].to_numpy()
+    for day in days:
+        rows = np.flatnonzero(stamps == np.datetime64(day, "ns"))
+        if len(rows) == 0:
+            raise InputError(f"no customer has a purchase before as_of {day}; choose a later "
+                             "as_of")
+        summary = pd.DataFrame({
+            "customer_id": data["customer_id"].to_numpy()[rows],
+            "frequency": data["frequency_days"].to_numpy()[rows],
+            "recency": data["recency_weeks"].to_numpy()[rows],
+            "T": data["T_weeks"].to_numpy()[rows],
+            "monetary_value": data["monetary_value"].to_numpy()[rows],
+        })
+        fit = fit_clv_summary(summary, as_of=day, horizon_days=horizon_days)
+        fits[day] = fit
+        p_alive[rows] = fit.scores["p_alive"].to_numpy()
+        expected[rows] = fit.scores[f"expected_purchases_{horizon_days}d"].to_numpy()
+    frame = data.drop(columns=[*summary_cols, "purchases_in_window"])
+    frame["p_alive"] = p_alive
+    frame["bgnbd_expected_purchases"] = expected
+    if labelled:
+        frame["purchases_in_window"] = data["purchases_in_window"].astype("int64")
+        frame["churned"] = frame["purchases_in_window"] == 0
+    return frame, fits
+
+
+def sampled_customers(lines: ibis.Table, share: float) -> ibis.Table:
+    """Customers whose ``customer_id`` hashes into the first ``share`` of 1,000,000 buckets.
+
+    A deterministic, backend-side simple random sample of customers (the hash differs
+    between backends, so the sampled customers do too).
+    """
+    if not 0 < share <= 1:
+        raise InputError(f"sample = {share!r} must be in (0, 1]")
+    buckets = 1_000_000
+    known = lines.filter(lines.customer_id.notnull())
+    bucket = (known.customer_id.hash() % buckets).abs()
+    return known.filter(bucket < max(1, round(share * buckets))).select("customer_id").distinct()
+
+
 def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_days: int = 90,
                  labelled: bool = True) -> tuple[pd.DataFrame, CLVFit]:
     """Features (+ BG/NBD outputs, + label when ``labelled``) of every customer at ``as_of``.
@@ -75,27 +152,15 @@ def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_d
     and, when labelled, ``purchases_in_window, churned``) and the CLV fit it used.
     """
     day = as_of_day(as_of)
-    features = churn_features(tables, as_of=day).to_pandas()
-    if features.empty:
-        raise InputError(f"no customer has a purchase before as_of {day}; choose a later as_of")
-    clv = fit_clv(tables.lines, as_of=day, horizon_days=horizon_days)
-    bg = clv.scores[["customer_id", "p_alive", f"expected_purchases_{horizon_days}d"]].rename(
-        columns={f"expected_purchases_{horizon_days}d": "bgnbd_expected_purchases"})
-    frame = features.merge(bg, on="customer_id", how="left", validate="one_to_one")
-    if labelled:
-        labels = churn_labels(tables.lines, as_of=day, horizon_days=horizon_days).to_pandas()
-        frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
-        frame["purchases_in_window"] = frame["purchases_in_window"].fillna(0).astype("int64")
-        frame["churned"] = frame["purchases_in_window"] == 0
-    frame.insert(0, "as_of", pd.Timestamp(day))
-    # a fixed row order: LightGBM's bagging draws rows by position
-    frame = frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    return frame, clv
+    frame, fits = origin_frames(tables, [day], horizon_days=horizon_days, labelled=labelled)
+    return frame, fits[day]
 
 
 def training_frame(tables: ChurnTables, origins: list[date], *,
-                   horizon_days: int = 90) -> pd.DataFrame:
+                   horizon_days: int = 90, sample: float | None = None) -> pd.DataFrame:
     """Labelled frames of all ``origins`` stacked (one row per customer and origin).
+
+    ``sample`` keeps that share of the customers (see :func:`origin_frames`).
 
     Raises
     ------
@@ -106,5 +171,4 @@ def training_frame(tables: ChurnTables, origins: list[date], *,
     _, last_day = history_span(tables.lines)
     for origin in origins:
         check_label_window(origin, horizon_days, last_day)
-    frames = [origin_frame(tables, o, horizon_days=horizon_days)[0] for o in origins]
-    return pd.concat(frames, ignore_index=True)
+    return origin_frames(tables, origins, horizon_days=horizon_days, sample=sample)[0]

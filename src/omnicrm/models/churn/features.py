@@ -49,11 +49,14 @@ Examples
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 import ibis
+import pandas as pd
 
-from omnicrm.analytics.rfm import as_of_timestamp, days_before
+from omnicrm.analytics.rfm import as_of_timestamp
+from omnicrm.errors import InputError
 from omnicrm.models.churn.data import ChurnTables, as_of_day
 from omnicrm.schema import CHANNELS
 
@@ -89,142 +92,308 @@ def _ratio(num: ibis.Value, den: ibis.Value) -> ibis.Value:
     return ibis.ifelse(den > 0, num.cast("float64") / den, ibis.null("float64"))
 
 
-def _line_features(tables: ChurnTables, as_of: datetime) -> ibis.Table:
-    lines = tables.lines
-    hist = lines.filter(lines.order_ts < as_of, lines.customer_id.notnull())
-    if tables.products is not None:
-        cats = tables.products.select(
-            cat_product_id=tables.products.product_id, category=tables.products.category)
-        hist = hist.left_join(cats, hist.product_id == cats.cat_product_id).drop("cat_product_id")
-    else:
-        hist = hist.mutate(category=ibis.null("string"))
-    hist = hist.mutate(
-        purchase=~hist.is_return.fill_null(False) & (hist.quantity > 0),
-        ago=days_before(as_of, hist.order_ts),
-        amount_f=hist.amount.cast("float64"),
-        gross_f=(hist.quantity * hist.unit_price).cast("float64"),
-        discount_f=hist.discount_amount.fill_null(0).cast("float64"),
+def origins_table(origins: Sequence[date | datetime | str], *,
+                  horizon_days: int | None = None) -> ibis.Table:
+    """The origins as a small table: one row per ``as_of`` day, joined to the data.
+
+    Columns ``o_day`` (the day), ``o_start`` (its midnight UTC), ``o_end`` (``o_start`` +
+    ``horizon_days``; ``o_start`` without a horizon) and, for W in the trend windows and 90,
+    ``o_back_{W}`` / ``o_back2_{W}`` = ``o_start`` - W / 2W days: "1 to W days ago" is
+    ``o_back_{W} <= ts < o_start`` (whole UTC days, as :func:`days_before`).
+    """
+    days = sorted({as_of_day(o) for o in origins})
+    starts = pd.Series([pd.Timestamp(as_of_timestamp(d)) for d in days],
+                       dtype="datetime64[us, UTC]")
+    data: dict[str, object] = {"o_day": days, "o_start": starts,
+                               "o_end": starts + pd.Timedelta(days=horizon_days or 0)}
+    schema: dict[str, str] = {"o_day": "date", "o_start": "timestamp('UTC')",
+                              "o_end": "timestamp('UTC')"}
+    for w in sorted({*TREND_WINDOWS, *EVENT_WINDOWS, 90}):
+        data[f"o_back_{w}"] = starts - pd.Timedelta(days=w)
+        data[f"o_back2_{w}"] = starts - pd.Timedelta(days=2 * w)
+        schema[f"o_back_{w}"] = schema[f"o_back2_{w}"] = "timestamp('UTC')"
+    return ibis.memtable(pd.DataFrame(data), schema=schema)
+
+
+def _orders(lines: ibis.Table, end: ibis.Value) -> ibis.Table:
+    """Identified lines before ``end`` summed per ``(customer_id, order_id)``.
+
+    The contract repeats the order's time and channel on each of its lines, so every window
+    and channel condition holds for a whole order: per-order sums make the distinct counts
+    of orders plain counts, over about a third as many rows as lines.
+    """
+    known = lines.filter(lines.customer_id.notnull(), lines.order_ts < end)
+    bought = ~known.is_return.fill_null(False) & (known.quantity > 0)
+    amount = known.amount.cast("float64")
+    discount = known.discount_amount.fill_null(0).cast("float64")
+    promo = bought & (known.promotion_id.notnull() | (discount > 0))
+    return known.group_by(["customer_id", "order_id"]).aggregate(
+        order_ts=known.order_ts.min(),
+        channel=known.channel.min(),
+        bought=bought.any(),
+        amount=amount.sum(),
+        purchase_spend=amount.sum(where=bought),
+        purchase_lines=known.count(where=bought),
+        return_lines=known.count(where=~bought),
+        return_amount=(-amount).sum(where=~bought),
+        gross=(known.quantity * known.unit_price).cast("float64").sum(where=bought),
+        discount=discount.sum(where=bought),
+        promo_spend=amount.sum(where=promo),
     )
-    bought = hist.purchase
-    aggs = {
-        "first_ts": hist.order_ts.min(where=bought),
-        "last_ts": hist.order_ts.max(where=bought),
-        "frequency": hist.order_id.nunique(where=bought),
-        "monetary": hist.amount_f.sum(),
-        "purchase_spend": hist.amount_f.sum(where=bought),
-        "purchase_lines": hist.count(where=bought),
-        "return_lines": hist.count(where=~bought),
-        "return_amount": (-hist.amount_f).sum(where=~bought),
-        "gross": hist.gross_f.sum(where=bought),
-        "discount": hist.discount_f.sum(where=bought),
-        "promo_spend": hist.amount_f.sum(
-            where=bought & (hist.promotion_id.notnull() | (hist.discount_f > 0))),
-        "channels_used": hist.channel.nunique(where=bought),
-        "categories_bought": hist.category.nunique(where=bought),
-        "categories_90d": hist.category.nunique(where=bought & (hist.ago <= 90)),
+
+
+def _line_features(orders: ibis.Table, origins: ibis.Table) -> ibis.Table:
+    """Order-based features and the label count per ``(o_day, customer_id)``."""
+    j = orders.join(origins, orders.order_ts < origins.o_end)
+    before = j.order_ts < j.o_start
+    bought = j.bought & before
+    aggs: dict[str, ibis.Value] = {
+        "first_ts": j.order_ts.min(where=bought),
+        "last_ts": j.order_ts.max(where=bought),
+        "frequency": j.count(where=bought),
+        "monetary": j.amount.sum(where=before),
+        "purchase_spend": j.purchase_spend.sum(where=before),
+        "purchase_lines": j.purchase_lines.sum(where=before),
+        "return_lines": j.return_lines.sum(where=before),
+        "return_amount": j.return_amount.sum(where=before),
+        "gross": j.gross.sum(where=before),
+        "discount": j.discount.sum(where=before),
+        "promo_spend": j.promo_spend.sum(where=before),
+        "channels_used": j.channel.nunique(where=bought),
+        "purchases_in_window": j.count(where=j.bought & ~before),
     }
     for c in CHANNELS:
-        aggs[f"orders_{c}"] = hist.order_id.nunique(where=bought & (hist.channel == c))
+        aggs[f"orders_{c}"] = j.count(where=bought & (j.channel == c))
     for w in TREND_WINDOWS:
-        recent = bought & (hist.ago <= w)
-        previous = bought & (hist.ago > w) & (hist.ago <= 2 * w)
-        aggs[f"orders_{w}d"] = hist.order_id.nunique(where=recent)
-        aggs[f"spend_{w}d"] = hist.amount_f.sum(where=recent)
-        aggs[f"orders_prev_{w}d"] = hist.order_id.nunique(where=previous)
-        aggs[f"spend_prev_{w}d"] = hist.amount_f.sum(where=previous)
-    per = hist.group_by("customer_id").aggregate(**aggs)
+        recent = bought & (j.order_ts >= j[f"o_back_{w}"])
+        previous = bought & (j.order_ts < j[f"o_back_{w}"]) & (j.order_ts >= j[f"o_back2_{w}"])
+        aggs[f"orders_{w}d"] = j.count(where=recent)
+        aggs[f"spend_{w}d"] = j.purchase_spend.sum(where=recent)
+        aggs[f"orders_prev_{w}d"] = j.count(where=previous)
+        aggs[f"spend_prev_{w}d"] = j.purchase_spend.sum(where=previous)
+    per = j.group_by(["o_day", "customer_id"]).aggregate(**aggs)
     per = per.filter(per.frequency > 0)
     freq = per.frequency.cast("float64")
     cols: dict[str, ibis.Value] = {
+        "o_day": per.o_day,
         "customer_id": per.customer_id,
-        "recency_days": days_before(as_of, per.last_ts).cast("float64"),
-        "tenure_days": days_before(as_of, per.first_ts).cast("float64"),
+        "recency_days": per.o_day.delta(per.last_ts.date(), unit="day").cast("float64"),
+        "tenure_days": per.o_day.delta(per.first_ts.date(), unit="day").cast("float64"),
         "frequency": freq,
         "monetary": per.monetary,
         "avg_order_value": per.monetary / freq,
     }
     for w in TREND_WINDOWS:
-        orders, spend = per[f"orders_{w}d"], per[f"spend_{w}d"].fill_null(0.0)
+        orders_w, spend = per[f"orders_{w}d"], per[f"spend_{w}d"].fill_null(0.0)
         orders_prev, spend_prev = per[f"orders_prev_{w}d"], per[f"spend_prev_{w}d"].fill_null(0.0)
-        cols[f"orders_{w}d"] = orders.cast("float64")
+        cols[f"orders_{w}d"] = orders_w.cast("float64")
         cols[f"spend_{w}d"] = spend
         cols[f"orders_prev_{w}d"] = orders_prev.cast("float64")
         cols[f"spend_prev_{w}d"] = spend_prev
-        cols[f"orders_trend_{w}d"] = _ratio(orders, orders_prev)
+        cols[f"orders_trend_{w}d"] = _ratio(orders_w, orders_prev)
         cols[f"spend_trend_{w}d"] = _ratio(spend, spend_prev)
     for c in CHANNELS:
         cols[f"share_{c}"] = per[f"orders_{c}"].cast("float64") / freq
     cols["channels_used"] = per.channels_used.cast("float64")
-    has_products = tables.products is not None
-    for name in ("categories_bought", "categories_90d"):
-        cols[name] = per[name].cast("float64") if has_products else ibis.null("float64")
     cols["return_line_rate"] = _ratio(per.return_lines, per.purchase_lines)
     cols["return_amount_share"] = _ratio(per.return_amount.fill_null(0.0), per.purchase_spend)
     cols["discount_share"] = _ratio(per.discount, per.gross)
     cols["promo_spend_share"] = _ratio(per.promo_spend.fill_null(0.0), per.purchase_spend)
+    cols["purchases_in_window"] = per.purchases_in_window.cast("int64")
     return per.select(**cols)
 
 
-def _gap_features(tables: ChurnTables, as_of: datetime) -> ibis.Table:
-    lines = tables.lines
-    bought = lines.filter(lines.order_ts < as_of, lines.customer_id.notnull(),
-                          ~lines.is_return.fill_null(False), lines.quantity > 0)
-    days = bought.select(bought.customer_id, day=bought.order_ts.date()).distinct()
+def _day_features(orders: ibis.Table, origins: ibis.Table) -> ibis.Table:
+    """Inter-purchase gaps and the CLV summary per ``(o_day, customer_id)``.
+
+    Each distinct purchase day carries the gap to the customer's previous purchase day; the
+    gaps before an origin are those of the days before it (the first day has none), so one
+    window over the whole history serves every origin.
+    """
+    purchases = orders.filter(orders.bought)
+    purchases = purchases.mutate(day=purchases.order_ts.date())
+    days = purchases.group_by(["customer_id", "day"]).aggregate(
+        spend=purchases.purchase_spend.sum())
     previous = days.day.lag().over(group_by=days.customer_id, order_by=days.day)
     days = days.mutate(gap=days.day.delta(previous, unit="day").cast("float64"))
-    return days.group_by("customer_id").aggregate(
-        gap_mean_days=days.gap.mean(),
-        gap_median_days=days.gap.median(),
-        gap_std_days=days.gap.std(how="sample"),
-    ).rename(gap_customer_id="customer_id")
+    j = days.join(origins, days.day < origins.o_day)
+    per = j.group_by([j.o_day.name("d_o_day"), j.customer_id.name("d_customer_id")]).aggregate(
+        gap_mean_days=j.gap.mean(),
+        gap_median_days=j.gap.median(),
+        gap_std_days=j.gap.std(how="sample"),
+        clv_first=j.day.min(),
+        clv_last=j.day.max(),
+        clv_days=j.count(),
+        clv_repeat_spend=j.spend.sum(where=j.gap.notnull()),
+    )
+    return per
+
+
+def _category_features(lines: ibis.Table, products: ibis.Table, origins: ibis.Table,
+                       end: ibis.Value) -> ibis.Table:
+    """``categories_bought`` and ``categories_90d`` per ``(o_day, customer_id)``.
+
+    Each (customer, category, time) of a purchase carries the next time the customer bought
+    the category; the row before an origin whose next purchase is not before it is the last
+    purchase of that category before the origin, so joining on that finds one row per
+    category bought before each origin.
+    """
+    bought = lines.filter(lines.customer_id.notnull(), lines.order_ts < end,
+                          ~lines.is_return.fill_null(False), lines.quantity > 0)
+    cats = products.select(cat_product_id=products.product_id, category=products.category)
+    pc = bought.join(cats, bought.product_id == cats.cat_product_id)
+    pc = pc.filter(pc.category.notnull()).select("customer_id", "category", "order_ts").distinct()
+    nxt = pc.order_ts.lead().over(group_by=[pc.customer_id, pc.category], order_by=pc.order_ts)
+    pc = pc.mutate(next_ts=nxt)
+    j = pc.join(origins, [pc.order_ts < origins.o_start,
+                          pc.next_ts.isnull() | (pc.next_ts >= origins.o_start)])
+    return j.group_by([j.o_day.name("c_o_day"), j.customer_id.name("c_customer_id")]).aggregate(
+        categories_bought=j.count().cast("float64"),
+        categories_90d=j.count(where=j.order_ts >= j.o_back_90).cast("float64"),
+    )
 
 
 def _latest(table: ibis.Table, value: str, ts: str) -> ibis.Table:
-    """Each customer's most recent non-null ``value`` and its time (portable row_number)."""
+    """Each (origin, customer)'s most recent non-null ``value`` and its time."""
     rows = table.filter(table[value].notnull())
-    order = ibis.row_number().over(group_by=rows.customer_id, order_by=ibis.desc(rows[ts]))
+    order = ibis.row_number().over(group_by=[rows.o_day, rows.customer_id],
+                                   order_by=ibis.desc(rows[ts]))
     rows = rows.mutate(_rank=order)
-    return rows.filter(rows._rank == 0).select("customer_id", value, ts)
+    return rows.filter(rows._rank == 0).select("o_day", "customer_id", value, ts)
 
 
-def _feedback_features(feedback: ibis.Table, as_of: datetime) -> ibis.Table:
-    fb = feedback.filter(feedback.response_ts < as_of, feedback.customer_id.notnull())
-    stats = fb.group_by("customer_id").aggregate(
+def _feedback_features(feedback: ibis.Table, origins: ibis.Table) -> ibis.Table:
+    fb = feedback.filter(feedback.customer_id.notnull())
+    fb = fb.join(origins, fb.response_ts < origins.o_start).select(
+        "o_day", "customer_id", "response_ts", "nps", "csat")
+    stats = fb.group_by(["o_day", "customer_id"]).aggregate(
         nps_mean=fb.nps.cast("float64").mean(),
         last_response=fb.response_ts.max(),
     )
-    nps = _latest(fb, "nps", "response_ts").rename(nps_customer_id="customer_id",
-                                                      nps_ts="response_ts")
-    csat = _latest(fb, "csat", "response_ts").rename(csat_customer_id="customer_id",
-                                                        csat_ts="response_ts")
-    joined = stats.left_join(nps, stats.customer_id == nps.nps_customer_id)
-    joined = joined.left_join(csat, joined.customer_id == csat.csat_customer_id)
+    nps = _latest(fb, "nps", "response_ts").rename(
+        nps_o_day="o_day", nps_customer_id="customer_id", nps_ts="response_ts")
+    csat = _latest(fb, "csat", "response_ts").rename(
+        csat_o_day="o_day", csat_customer_id="customer_id", csat_ts="response_ts")
+    joined = stats.left_join(nps, [stats.o_day == nps.nps_o_day,
+                                   stats.customer_id == nps.nps_customer_id])
+    joined = joined.left_join(csat, [joined.o_day == csat.csat_o_day,
+                                     joined.customer_id == csat.csat_customer_id])
     return joined.select(
+        fb_o_day=joined.o_day,
         fb_customer_id=joined.customer_id,
         last_nps=joined.nps.cast("float64"),
         last_csat=joined.csat.cast("float64"),
         nps_mean=joined.nps_mean,
         is_detractor=ibis.ifelse(joined.nps.isnull(), ibis.null("float64"),
                                  ibis.ifelse(joined.nps <= 6, 1.0, 0.0)),
-        days_since_feedback=days_before(as_of, joined.last_response).cast("float64"),
+        days_since_feedback=joined.o_day.delta(joined.last_response.date(), unit="day"
+                                               ).cast("float64"),
         last_nps_date=joined.nps_ts.date(),
         last_csat_date=joined.csat_ts.date(),
     )
 
 
-def _event_features(events: ibis.Table, as_of: datetime) -> ibis.Table:
-    ev = events.filter(events.event_ts < as_of, events.customer_id.notnull())
-    ev = ev.mutate(ago=days_before(as_of, ev.event_ts))
+def _event_features(events: ibis.Table, origins: ibis.Table) -> ibis.Table:
+    ev = events.filter(events.customer_id.notnull())
+    ev = ev.join(origins, ev.event_ts < origins.o_start)
     aggs: dict[str, ibis.Value] = {}
     for w in EVENT_WINDOWS:
-        inside = ev.ago <= w
+        inside = ev.event_ts >= ev[f"o_back_{w}"]
         aggs[f"visits_{w}d"] = ev.event_ts.date().nunique(
             where=inside & (ev.event_type == "store_visit")).cast("float64")
         aggs[f"signins_{w}d"] = ev.count(where=inside & (ev.event_type == "sign_in")).cast(
             "float64")
         aggs[f"views_{w}d"] = ev.count(where=inside & (ev.event_type == "view")).cast("float64")
-    aggs["days_since_event"] = ev.ago.min().cast("float64")
-    return ev.group_by(ev_customer_id=ev.customer_id).aggregate(**aggs)
+    aggs["last_event"] = ev.event_ts.max()
+    per = ev.group_by(ev_o_day=ev.o_day, ev_customer_id=ev.customer_id).aggregate(**aggs)
+    return per.mutate(days_since_event=per.ev_o_day.delta(per.last_event.date(), unit="day"
+                                                          ).cast("float64")).drop("last_event")
+
+
+def origin_features(tables: ChurnTables, origins: Sequence[date | datetime | str], *,
+                    horizon_days: int | None = None,
+                    customers: ibis.Table | None = None) -> ibis.Table:
+    """Churn features of every customer at each of several origins, in one query.
+
+    Parameters
+    ----------
+    tables : ChurnTables
+        ``order_lines`` and the optional ``products``, ``events``, ``feedback``.
+    origins : sequence of date, datetime or str
+        ``as_of`` days; at each, only rows dated before its midnight (UTC) are used.
+    horizon_days : int, optional
+        Also count each customer's purchase orders in the ``horizon_days`` from the origin
+        (``purchases_in_window``, the label of :func:`omnicrm.models.churn.labels.churn_labels`);
+        without it the column is 0 and nothing on or after the latest origin is read.
+    customers : ibis.Table, optional
+        Restrict to these customers (a table with a ``customer_id`` column), e.g. a sample.
+
+    Returns
+    -------
+    ibis.Table
+        Lazy table: ``as_of`` (date), ``customer_id``, :data:`FEATURE_COLUMNS`,
+        :data:`DISPLAY_COLUMNS`, ``purchases_in_window`` and the BG/NBD summary of the
+        purchases before the origin (``frequency_days`` = repeat purchase days,
+        ``recency_weeks``, ``T_weeks``, ``monetary_value``), ordered by ``as_of`` and
+        ``customer_id``. One row per origin and customer with a purchase before it.
+    """
+    tables.validate()
+    if not origins:
+        raise InputError("origin_features needs at least one origin")
+    table = origins_table(origins, horizon_days=horizon_days)
+    end = ibis.literal(max(as_of_timestamp(as_of_day(o)) for o in origins)
+                       + timedelta(days=horizon_days or 0), type="timestamp('UTC')")
+    lines = tables.lines
+    if customers is not None:
+        keep = customers.select(sample_customer_id=customers.customer_id)
+        lines = lines.semi_join(keep, lines.customer_id == keep.sample_customer_id)
+    orders = _orders(lines, end)
+    base = _line_features(orders, table)
+    days = _day_features(orders, table)
+    out = base.left_join(days, [base.o_day == days.d_o_day,
+                                base.customer_id == days.d_customer_id])
+    out = out.mutate(gap_now_ratio=_ratio(out.recency_days, out.gap_median_days))
+    if tables.products is not None:
+        cats = _category_features(lines, tables.products, table, end)
+        out = out.left_join(cats, [out.o_day == cats.c_o_day,
+                                   out.customer_id == cats.c_customer_id])
+        out = out.mutate(categories_bought=out.categories_bought.fill_null(0.0),
+                         categories_90d=out.categories_90d.fill_null(0.0))
+    else:
+        out = out.mutate(categories_bought=ibis.null("float64"),
+                         categories_90d=ibis.null("float64"))
+    if tables.feedback is not None:
+        fb = _feedback_features(tables.feedback, table)
+        out = out.left_join(fb, [out.o_day == fb.fb_o_day, out.customer_id == fb.fb_customer_id])
+    else:
+        out = out.mutate(
+            **{c: ibis.null("float64") for c in ("last_nps", "last_csat", "nps_mean",
+                                                  "is_detractor", "days_since_feedback")},
+            **{c: ibis.null("date") for c in DISPLAY_COLUMNS},
+        )
+    event_cols = [c for c in FEATURE_COLUMNS if c.startswith(("visits_", "signins_", "views_"))]
+    if tables.events is not None:
+        ev = _event_features(tables.events, table)
+        out = out.left_join(ev, [out.o_day == ev.ev_o_day, out.customer_id == ev.ev_customer_id])
+        out = out.mutate(**{c: out[c].fill_null(0.0) for c in event_cols})
+    else:
+        out = out.mutate(**{c: ibis.null("float64") for c in (*event_cols, "days_since_event")})
+    repeat = (out.clv_days - 1).cast("int64")
+    last_observed = out.o_day.delta(out.clv_first, unit="day") - 1
+    summary = {
+        "frequency_days": repeat,
+        "recency_weeks": out.clv_last.delta(out.clv_first, unit="day").cast("float64") / 7,
+        "T_weeks": last_observed.cast("float64") / 7,
+        "monetary_value": ibis.cases(
+            (repeat > 0, out.clv_repeat_spend.fill_null(0.0) / repeat.cast("float64")),
+            else_=0.0),
+    }
+    if horizon_days is None:
+        out = out.mutate(purchases_in_window=ibis.literal(0, type="int64"))
+    return out.select(as_of=out.o_day, customer_id=out.customer_id,
+                      **{c: out[c] for c in (*FEATURE_COLUMNS, *DISPLAY_COLUMNS)},
+                      purchases_in_window=out.purchases_in_window,
+                      **summary).order_by(["as_of", "customer_id"])
 
 
 def churn_features(tables: ChurnTables, *, as_of: date | datetime | str) -> ibis.Table:
@@ -242,28 +411,7 @@ def churn_features(tables: ChurnTables, *, as_of: date | datetime | str) -> ibis
     ibis.Table
         Lazy table: ``customer_id``, :data:`FEATURE_COLUMNS`, :data:`DISPLAY_COLUMNS`.
         Events counts are 0 for customers without events when ``events`` exists; columns of
-        absent tables are null.
+        absent tables are null. (:func:`origin_features` with one origin.)
     """
-    tables.validate()
-    cutoff = as_of_timestamp(as_of_day(as_of))
-    base = _line_features(tables, cutoff)
-    gaps = _gap_features(tables, cutoff)
-    out = base.left_join(gaps, base.customer_id == gaps.gap_customer_id)
-    out = out.mutate(gap_now_ratio=_ratio(out.recency_days, out.gap_median_days))
-    if tables.feedback is not None:
-        fb = _feedback_features(tables.feedback, cutoff)
-        out = out.left_join(fb, out.customer_id == fb.fb_customer_id)
-    else:
-        out = out.mutate(
-            **{c: ibis.null("float64") for c in ("last_nps", "last_csat", "nps_mean",
-                                                  "is_detractor", "days_since_feedback")},
-            **{c: ibis.null("date") for c in DISPLAY_COLUMNS},
-        )
-    event_cols = [c for c in FEATURE_COLUMNS if c.startswith(("visits_", "signins_", "views_"))]
-    if tables.events is not None:
-        ev = _event_features(tables.events, cutoff)
-        out = out.left_join(ev, out.customer_id == ev.ev_customer_id)
-        out = out.mutate(**{c: out[c].fill_null(0.0) for c in event_cols})
-    else:
-        out = out.mutate(**{c: ibis.null("float64") for c in (*event_cols, "days_since_event")})
+    out = origin_features(tables, [as_of])
     return out.select("customer_id", *FEATURE_COLUMNS, *DISPLAY_COLUMNS)

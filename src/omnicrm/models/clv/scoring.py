@@ -139,6 +139,28 @@ def fit_clv(
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise InputError(f"horizon_days = {horizon_days!r} must be a whole number of days >= 1")
     summary = clv_summary(lines, as_of=as_of)
+    return fit_clv_summary(summary, as_of=as_of, horizon_days=horizon_days, months=months,
+                           discount_rate=discount_rate, margin=margin,
+                           penalizer_coef=penalizer_coef)
+
+
+def fit_clv_summary(
+    summary: pd.DataFrame,
+    *,
+    as_of: date | datetime | str,
+    horizon_days: int = 90,
+    months: int = 12,
+    discount_rate: float = 0.01,
+    margin: float = 1.0,
+    penalizer_coef: float | None = None,
+) -> CLVFit:
+    """:func:`fit_clv` on a summary already built (e.g. several origins in one query).
+
+    ``summary`` has ``customer_id, frequency, recency, T, monetary_value`` in weeks, as
+    :func:`clv_summary` returns it; the scores keep its row order.
+    """
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise InputError(f"horizon_days = {horizon_days!r} must be a whole number of days >= 1")
     repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
     bg = fit_with_fallback(BetaGeoModel, summary, penalizer_coef)
     gg = fit_with_fallback(GammaGammaModel, repeat, penalizer_coef)
