@@ -107,3 +107,24 @@ def test_every_shipped_template_names_real_columns():
         assert feature in MODEL_FEATURES, feature
         for text in words.values():
             assert set(_fields(text)) <= known, text
+
+
+def test_many_customers_get_the_same_texts_and_json_as_one_at_a_time():
+    rng = np.random.default_rng(3)
+    n = 300
+    f = pd.DataFrame({"recency_days": rng.integers(1, 200, n).astype(float),
+                      "gap_median_days": rng.choice([np.nan, 7.0, 12.0], n),
+                      "spend_trend_90d": rng.choice([0.0, 0.25, 0.5, 1.5], n),
+                      "last_nps": rng.choice([np.nan, 3.0, 9.0], n),
+                      "last_nps_date": pd.Timestamp("2026-05-02")})
+    c = pd.DataFrame(rng.normal(0.1, 0.3, (n, 4)), columns=list(f.columns[:4]))
+    for lang in ("en", "zh"):
+        together = reason_texts(c, f, lang=lang)
+        for i in range(0, n, 37):
+            alone = reason_texts(c.iloc[[i]], f.iloc[[i]], lang=lang)
+            assert together.churn_reasons[i] == alone.churn_reasons[0]
+            reasons = json.loads(together.churn_reasons_json[i])
+            assert together.churn_reasons_json[i] == json.dumps(reasons, ensure_ascii=False)
+            assert " · ".join(r["text"] for r in reasons) == together.churn_reasons[i]
+            assert [r["contribution"] for r in reasons] == sorted(
+                (r["contribution"] for r in reasons), reverse=True)
