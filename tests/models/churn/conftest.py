@@ -126,7 +126,8 @@ def synthetic_frame(days: list[str], n: int = 600, seed: int = 0) -> pd.DataFram
         f["p_alive"] = rng.random(n)
         p = 1 / (1 + np.exp(-(f["recency_days"] - 40) / 10))
         frames.append(f.assign(as_of=pd.Timestamp(day), customer_id=[f"c{i}" for i in range(n)],
-                               churned=rng.random(n) < p, true_p=p))
+                               churned=rng.random(n) < p, true_p=p,
+                               last_nps_date=pd.NaT, last_csat_date=pd.NaT))  # display columns
     return pd.concat(frames, ignore_index=True)
 
 

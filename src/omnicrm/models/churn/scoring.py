@@ -53,16 +53,24 @@ RISK_COLUMNS: tuple[str, ...] = (
 )
 
 
+MAX_TRAINING_CUSTOMERS = 100_000
+"""Default cap on the customers the churn model is trained on (a random sample above it)."""
+
+
 def fit_churn_model(tables: ChurnTables, *, as_of: date | datetime | str,
                     horizon_days: int = 90, n_origins: int = 5,
-                    model: ChurnModel | None = None) -> ChurnModel:
+                    model: ChurnModel | None = None,
+                    max_customers: int | None = MAX_TRAINING_CUSTOMERS) -> ChurnModel:
     """Fit a churn model for scoring at ``as_of`` on the latest ``n_origins`` usable origins.
 
     The newest origin is ``as_of - horizon_days`` (or earlier when the data end first), so
-    every label window closes by ``as_of``.
+    every label window closes by ``as_of``. With more than ``max_customers`` customers, the
+    model is trained and calibrated on a random sample of about that many (the same customers
+    at every origin; see :func:`omnicrm.models.churn.dataset.sampled_customers`); ``None``
+    trains on everyone.
     """
     horizon_days = check_horizon_days(horizon_days)
-    first, last = history_span(tables.lines)
+    first, last, population = history_span(tables.lines, customers=True)
     day = as_of_day(as_of)
     newest = min(day, last + timedelta(days=1)) - timedelta(days=horizon_days)
     origins = label_origins(last, horizon_days=horizon_days, n_origins=n_origins,
@@ -72,7 +80,10 @@ def fit_churn_model(tables: ChurnTables, *, as_of: date | datetime | str,
             f"as_of {day} leaves {len(origins)} origin(s) with {horizon_days} days of outcome "
             f"and 90 days of history before it; the churn model needs two: choose an as_of "
             f"on or after {first + timedelta(days=90 + 2 * horizon_days)}")
-    frame = training_frame(tables, origins, horizon_days=horizon_days)
+    sample = None
+    if max_customers is not None and population > max_customers:
+        sample = max_customers / population
+    frame = training_frame(tables, origins, horizon_days=horizon_days, sample=sample)
     settings = model.get_params() if model is not None else {}
     settings["horizon_days"] = horizon_days
     return ChurnModel(**settings).fit(frame)
@@ -119,14 +130,15 @@ def score_customers(
     frame, clv = origin_frame(tables, day, horizon_days=model.horizon_days, labelled=False)
     reasons = model.explain(frame, lang=lang, top=top_reasons)
     horizon_col = f"expected_purchases_{model.horizon_days}d"
+    # the frame and the CLV scores hold the same customers in the same order (one query)
     out = clv.scores[["customer_id", "p_alive", horizon_col, "expected_spend", "clv_12m"]]
-    out = out.merge(
-        frame[["customer_id"]].assign(churn_prob=model.predict_proba(frame),
-                                      churn_reasons=reasons["churn_reasons"].to_numpy(),
-                                      churn_reasons_json=reasons["churn_reasons_json"].to_numpy()),
-        on="customer_id", how="outer", validate="one_to_one")
+    out = out.reset_index(drop=True).assign(
+        churn_prob=model.predict_proba(frame),
+        churn_reasons=reasons["churn_reasons"].to_numpy(),
+        churn_reasons_json=reasons["churn_reasons_json"].to_numpy())
     out["value_at_risk"] = out["clv_12m"] * out["churn_prob"]
-    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if not out["customer_id"].is_monotonic_increasing:  # SQL collations differ
+        out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
     if scores is None:
         return out
     values = ibis.memtable(out.rename(columns={"customer_id": "_score_customer_id"}))
