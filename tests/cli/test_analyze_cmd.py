@@ -35,3 +35,20 @@ def test_error_messages_keep_square_brackets(tmp_path, capsys):
     assert main(["ingest", str(target), "--table", "orders",
                  "--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"]) == 2
     assert "[source] format" in capsys.readouterr().err
+
+
+def test_no_models_refreshes_segments_and_kpis_and_the_report_still_renders(
+    retailer_warehouse, monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("OMNICRM_DEMO", "1")
+    url = f"duckdb:///{retailer_warehouse.con.execute('PRAGMA database_list').fetchall()[0][2]}"
+    retailer_warehouse.disconnect()
+    assert main(["analyze", "--warehouse", url, "--no-models", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["tables"]["customer_scores"] > 0
+    assert summary["tables"]["kpi_daily"] > 0
+    assert "clv_holdout" not in summary["tables"]
+    out = tmp_path / "report.html"
+    assert main(["report", "--warehouse", url, "--out", str(out)]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert out.stat().st_size > 100_000

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omnicrm.cli.options import JsonOption, WarehouseOption
-from omnicrm.jobs.analyze import STEPS, AnalyzeResult, run_analyze
+from omnicrm.jobs.analyze import STEPS, AnalyzeResult, AnalyzeSettings, run_analyze
 from omnicrm.warehouse import connect
 
 
@@ -21,6 +21,10 @@ def analyze(
         "--as-of", help="Use only data before this date (YYYY-MM-DD); default: after the "
         "last order.")] = None,
     warehouse: WarehouseOption = None,
+    models: Annotated[bool, typer.Option(
+        "--models/--no-models", help="Fit the CLV and churn models (p_alive, clv_12m, "
+        "churn_prob, reasons). --no-models is a quicker refresh of segments and KPIs: "
+        "customer_scores then has no model columns.")] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Score customers and compute KPIs, cohorts and migration into the warehouse.
@@ -42,7 +46,8 @@ def analyze(
             seen.append(name)
             progress.update(task, description=name)
 
-        result = run_analyze(con, as_of=as_of, on_step=on_step)
+        result = run_analyze(con, as_of=as_of, on_step=on_step,
+                             settings=AnalyzeSettings(churn=models))
         progress.update(task, completed=len(STEPS), description="done")
     con.disconnect()
     if as_json:
