@@ -85,3 +85,24 @@ def test_balance_equals_lots_equals_ledger_sum_after_a_mixed_history(shop):
         assert verify_ledger(s).summary() == "ok, 6 entries"
     assert ledger_sum == lot_sum == counter == alloc_sum == shop.balance(m)
     assert shop.balance(m) == 300 + 100 + 5 - 300 - 100 - 5
+
+
+def test_a_redemption_reads_only_the_lots_it_spends_from_in_the_same_order(shop):
+    from omnicrm.loyalty.ledger import spendable_lots
+
+    m = shop.enrol()
+    for i in range(12):  # twelve lots, expiring month after month
+        shop.now = T0 + i * MONTH
+        shop.adjust(m, 100 + i)
+    shop.now = T0 + 11 * MONTH + dt.timedelta(days=1)  # the first lots have expired by now
+    with shop.factory() as s:
+        every = spendable_lots(s, m, shop.now)
+        total = sum(lot.remaining for lot in every)
+        for points in (1, every[0].remaining, every[0].remaining + 1, total - 1, total):
+            needed = spendable_lots(s, m, shop.now, points=points)
+            assert [lot.id for lot in needed] == [lot.id for lot in every[: len(needed)]]
+            assert sum(lot.remaining for lot in needed) >= points
+            assert sum(lot.remaining for lot in needed[:-1]) < points  # not one lot more
+        assert [lot.id for lot in spendable_lots(s, m, shop.now, points=total + 1)] == [
+            lot.id for lot in every
+        ]

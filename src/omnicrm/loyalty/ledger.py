@@ -106,17 +106,34 @@ def lock_member(session: Session, member_id: str) -> Member:
 
 
 def spendable_lots(
-    session: Session, member_id: str, now: dt.datetime, *, first_order_id: int | None = None
+    session: Session,
+    member_id: str,
+    now: dt.datetime,
+    *,
+    first_order_id: int | None = None,
+    points: int | None = None,
 ) -> list[PointLot]:
     """Lots with points left that have not expired at ``now``, in consumption order.
 
     Oldest-expiring first (ties by id). With ``first_order_id``, lots earned by that order
-    come first (returns claw back from the points the order itself created).
+    come first (returns claw back from the points the order itself created). With ``points``,
+    only the lots that taking that many points touches (every lot when they hold fewer): a
+    long-standing member has hundreds of lots, and a redemption needs the oldest few, so
+    the database picks them with a running sum instead of loading them all.
     """
-    stmt = select(PointLot).where(
-        PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
-    )
-    lots = list(session.scalars(stmt.order_by(PointLot.expires_at, PointLot.id)))
+    where = (PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now)
+    order = (PointLot.expires_at, PointLot.id)
+    if points is not None and first_order_id is None:
+        before = func.sum(PointLot.remaining).over(order_by=order) - PointLot.remaining
+        needed = select(PointLot.id, before.label("before")).where(*where).subquery()
+        stmt = (
+            select(PointLot)
+            .join(needed, needed.c.id == PointLot.id)
+            .where(needed.c.before < points)
+            .order_by(*order)
+        )
+        return list(session.scalars(stmt))
+    lots = list(session.scalars(select(PointLot).where(*where).order_by(*order)))
     if first_order_id is not None:
         lots.sort(key=lambda lot: lot.order_id != first_order_id)
     return lots

@@ -437,7 +437,7 @@ def adjust(
     if points > 0:
         entry = _credit(session, member, points, ctx, rules, kind="adjust", reason=reason)
     else:
-        movements = take_points(spendable_lots(session, member.id, now), -points)
+        movements = take_points(spendable_lots(session, member.id, now, points=-points), -points)
         entry = append_entry(
             session,
             member,

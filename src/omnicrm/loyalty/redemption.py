@@ -87,7 +87,7 @@ def redeem(
                 field="reward",
             )
     cost = reward.points * quantity
-    lots = spendable_lots(session, member.id, now)
+    lots = spendable_lots(session, member.id, now, points=cost)
     have = sum(lot.remaining for lot in lots)
     if have < cost:
         raise InsufficientPointsError(
