@@ -44,10 +44,15 @@ KINDS = ("earn", "bonus", "redeem", "clawback", "expire", "adjust")
 
 @dataclass(frozen=True)
 class Movement:
-    """Points moved into (positive) or out of (negative) one lot."""
+    """Points moved into (positive) or out of (negative) one lot.
+
+    ``filled`` marks the movement that creates a lot: the lot is inserted already holding its
+    points (one ``INSERT`` rather than an ``INSERT`` and an ``UPDATE``).
+    """
 
     lot: PointLot
     points: int
+    filled: bool = False
 
 
 def canonical_json(fields: dict) -> bytes:
@@ -187,13 +192,13 @@ def new_lot(
         member_id=member.id,
         order_id=order_id,
         points=points,
-        remaining=0,
+        remaining=points,
         expires_at=expires_at,
         created_at=now,
     )
     session.add(lot)
     session.flush()
-    return Movement(lot, points)
+    return Movement(lot, points, filled=True)
 
 
 def append_entry(
@@ -245,7 +250,8 @@ def append_entry(
     session.add(entry)
     session.flush()
     for movement in movements:
-        movement.lot.remaining += movement.points
+        if not movement.filled:
+            movement.lot.remaining += movement.points
         session.add(
             LotAllocation(entry_id=entry.id, lot_id=movement.lot.id, points=movement.points)
         )
