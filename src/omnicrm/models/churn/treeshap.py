@@ -86,7 +86,6 @@ def _patterned(booster: lgb.Booster, x: np.ndarray, num_threads: int) -> np.ndar
         for f in {node["split_feature"] for node in nodes} | {width - 1}:
             out[f] += values[:, f][inverse]
     return out.T
-    return out
 
 
 def tree_contributions(booster: lgb.Booster, x: np.ndarray, *, num_threads: int = 0,
