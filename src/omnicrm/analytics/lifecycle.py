@@ -52,11 +52,13 @@ from pathlib import Path
 import ibis
 
 from omnicrm.analytics.rfm import (
+    MONEY,
     SALES_COLUMNS,
     as_of_timestamp,
     check_history,
     customer_history,
     customer_orders,
+    money_ratio,
     order_date,
     require_columns,
 )
@@ -166,29 +168,171 @@ def purchase_days(lines: ibis.Table, as_of: datetime) -> ibis.Table:
 
     ``day`` is the UTC date of a purchase line.
     """
-    return _purchase_day_rows(lines, as_of).distinct()
+    rows = _order_rows(lines, as_of)
+    rows = rows.filter(rows.day.notnull())
+    return rows.select("customer_id", "day").distinct()
 
 
-def _purchase_day_rows(lines: ibis.Table, as_of: datetime) -> ibis.Table:
-    """``(customer_id, day)`` of every purchase order, repeated when a day has several.
+def _order_rows(lines: ibis.Table, as_of: datetime) -> ibis.Table:
+    """One row per order of a customer, plus one per purchase line of an order spread over days.
 
-    Taken from the per-order table (:func:`omnicrm.analytics.rfm.customer_orders`, shared with
-    the RFM metrics) for orders whose purchase lines all fall on one day (all of them in
-    practice: an order's lines share its time), and from the lines themselves for any order
-    spread over several days. Not made distinct: :func:`lifecycle_stages` drops the repeats in
-    the window that orders the days anyway, which is cheaper than a distinct of millions of
-    pairs.
+    The order rows come from the per-order table (:func:`omnicrm.analytics.rfm.customer_orders`)
+    and carry what RFM needs (``first_purchase_ts``, ``last_purchase_ts``, ``amount``,
+    ``bought``) and ``day``, the order's first purchase day (null for an order with no purchase
+    line). An order whose purchase lines fall on several days (none in practice: an order's
+    lines share its time) adds one row per purchase line with that line's day and nothing else
+    (null times and amount, ``bought`` false), so that every purchase day of the customer is the
+    ``day`` of some row while every order still counts once. Days repeat (several orders on one
+    day): :func:`customer_activity` drops the repeats in the window that orders the days anyway,
+    which is cheaper than a distinct of millions of pairs.
     """
     orders = customer_orders(lines, as_of)
-    bought = orders.filter(orders.bought)
-    one_day = bought.filter(bought.first_purchase_day == bought.last_purchase_day)
-    spread = bought.filter(bought.first_purchase_day != bought.last_purchase_day)
+    order_rows = orders.select(
+        "customer_id",
+        "first_purchase_ts",
+        "last_purchase_ts",
+        "amount",
+        "bought",
+        day=orders.first_purchase_day,
+    )
+    spread = orders.filter(orders.first_purchase_day != orders.last_purchase_day)
     hist = customer_history(lines, as_of)
     spread_lines = hist.filter(hist.purchase).semi_join(spread, ["customer_id", "order_id"])
-    return ibis.union(
-        one_day.select("customer_id", day=one_day.first_purchase_day),
-        spread_lines.select("customer_id", day=order_date(spread_lines)),
-        distinct=False,
+    spread_rows = spread_lines.select(
+        "customer_id",
+        first_purchase_ts=ibis.null(orders.first_purchase_ts.type()),
+        last_purchase_ts=ibis.null(orders.last_purchase_ts.type()),
+        amount=ibis.null(orders.amount.type()),
+        bought=ibis.literal(False),
+        day=order_date(spread_lines),
+    )
+    return ibis.union(order_rows, spread_rows, distinct=False)
+
+
+LIFECYCLE_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "first_purchase_day",
+    "last_purchase_day",
+    "purchase_days",
+    "recency_days",
+    "typical_gap_days",
+    "lifecycle_stage",
+)
+"""Columns returned by :func:`lifecycle_stages`, in order."""
+
+
+def customer_activity(
+    lines: ibis.Table,
+    *,
+    as_of: date | datetime | str,
+    rules: LifecycleRules | None = None,
+    validate: bool = True,
+) -> ibis.Table:
+    """RFM metrics and lifecycle stage of every customer, from one per-customer aggregate.
+
+    The metrics are those of :func:`omnicrm.analytics.rfm.rfm_metrics` and the stage and its
+    inputs those of :func:`lifecycle_stages` (same definitions, same values): both are
+    aggregated in one pass over the customer's orders, ordered by purchase day for the gaps
+    (one ``LAG`` window), instead of one aggregate for each joined on the customer.
+    :func:`omnicrm.analytics.scores.customer_scores` starts from this table.
+
+    Parameters
+    ----------
+    lines : ibis.Table
+        Sales lines with the ``order_lines`` contract columns.
+    as_of : date, datetime or str
+        Only lines with ``order_ts < as_of`` are used.
+    rules : LifecycleRules, optional
+        Thresholds; default :meth:`LifecycleRules.default`.
+    validate : bool
+        Check the input first (one small query, see :func:`omnicrm.analytics.rfm.check_history`).
+
+    Returns
+    -------
+    ibis.Table
+        One row per customer with a purchase before ``as_of``: the columns of
+        :data:`omnicrm.analytics.rfm.METRIC_COLUMNS`, then those of :data:`LIFECYCLE_COLUMNS`
+        after ``customer_id`` and ``recency_days`` (which are the same).
+
+    Examples
+    --------
+    >>> import ibis
+    >>> from datetime import datetime, timezone
+    >>> days = [(1, 1), (1, 11), (2, 1), (2, 20), (2, 25)]   # (customer, day of 2024-07)
+    >>> lines = ibis.memtable({
+    ...     "order_id": [f"o{i}" for i in range(5)], "customer_id": [str(c) for c, _ in days],
+    ...     "order_ts": [datetime(2024, 7, d, tzinfo=timezone.utc) for _, d in days],
+    ...     "quantity": [1] * 5, "amount": [10] * 5, "is_return": [False] * 5})
+    >>> rules = LifecycleRules(new_days=5, lapsed_days=60)
+    >>> out = customer_activity(lines, as_of="2024-08-01", rules=rules).order_by("customer_id")
+    >>> out.select("frequency", "recency_days", "typical_gap_days", "lifecycle_stage").execute()
+       frequency  recency_days  typical_gap_days lifecycle_stage
+    0          2            21              10.0         at_risk
+    1          3             7              12.0          active
+    """
+    rules = rules or LifecycleRules.default()
+    as_of = as_of_timestamp(as_of)
+    if validate:
+        check_history(lines, as_of)
+    else:
+        require_columns(lines, SALES_COLUMNS, "the sales lines table")
+    today = ibis.date(as_of.date())
+
+    rows = _order_rows(lines, as_of)
+    prev = rows.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
+    rows = rows.mutate(gap=rows.day.delta(prev, unit="day"))
+    # Rows without a day (orders with no purchase line) sort before or after all the days of
+    # their customer, never between two (NULLS FIRST on Spark, LAST on DuckDB and PostgreSQL):
+    # either way the first day's gap is null and every other day's gap is to the day before it.
+    # A repeat of the day before it has gap 0: the rows with a day and a null or positive gap
+    # are each purchase day once, with its gap to the previous purchase day.
+    new_day = rows.day.notnull() & (rows.gap.isnull() | (rows.gap > 0))
+    comeback = (rows.gap > rules.lapsed_days) & (
+        today.delta(rows.day, unit="day") <= rules.reactivated_days
+    )
+    per_customer = rows.group_by("customer_id").aggregate(
+        first_purchase_ts=rows.first_purchase_ts.min(),
+        last_purchase_ts=rows.last_purchase_ts.max(),
+        frequency=rows.count(where=rows.bought),
+        monetary=rows.amount.sum().cast(MONEY),
+        first_purchase_day=rows.day.min(),
+        last_purchase_day=rows.day.max(),
+        purchase_days=rows.count(where=new_day),
+        comeback=ibis.ifelse(comeback.fill_null(False), 1, 0).max(),
+        # a gap of 0 (a repeat) is no gap; the median skips nulls
+        typical_gap_days=rows.gap.nullif(0).cast("float64").median(),
+    )
+    buyers = per_customer.filter(per_customer.frequency > 0)
+    population = buyers.aggregate(population_gap_days=buyers.typical_gap_days.median())
+    joined = buyers.cross_join(population)
+
+    recency = today.delta(joined.last_purchase_day, unit="day")
+    since_first = today.delta(joined.first_purchase_day, unit="day")
+    typical = ibis.coalesce(
+        joined.typical_gap_days,
+        joined.population_gap_days,
+        ibis.literal(float(rules.fallback_gap_days)),
+    )
+    stage = ibis.cases(
+        (since_first <= rules.new_days, "new"),
+        (recency > rules.lapsed_days, "lapsed"),
+        (joined.comeback > 0, "reactivated"),
+        (recency.cast("float64") > typical * float(rules.at_risk_factor), "at_risk"),
+        else_="active",
+    )
+    return joined.select(
+        "customer_id",
+        "first_purchase_ts",
+        "last_purchase_ts",
+        recency_days=recency.cast("int64"),
+        frequency=joined.frequency.cast("int64"),
+        monetary=joined.monetary,
+        avg_order_value=money_ratio(joined.monetary, joined.frequency),
+        first_purchase_day="first_purchase_day",
+        last_purchase_day="last_purchase_day",
+        purchase_days=joined.purchase_days.cast("int64"),
+        typical_gap_days=joined.typical_gap_days,
+        lifecycle_stage=stage,
     )
 
 
@@ -215,58 +359,10 @@ def lifecycle_stages(
     Returns
     -------
     ibis.Table
-        One row per customer: ``customer_id``, ``first_purchase_day``, ``last_purchase_day``,
-        ``purchase_days`` (count), ``recency_days``, ``typical_gap_days`` (the customer's
-        median gap, null with a single purchase day), ``lifecycle_stage``.
+        One row per customer, columns :data:`LIFECYCLE_COLUMNS`: ``customer_id``,
+        ``first_purchase_day``, ``last_purchase_day``, ``purchase_days`` (count),
+        ``recency_days``, ``typical_gap_days`` (the customer's median gap, null with a single
+        purchase day), ``lifecycle_stage``. The stage columns of :func:`customer_activity`.
     """
-    rules = rules or LifecycleRules.default()
-    as_of = as_of_timestamp(as_of)
-    if validate:
-        check_history(lines, as_of)
-    else:
-        require_columns(lines, SALES_COLUMNS, "the sales lines table")
-    today = ibis.date(as_of.date())
-
-    days = _purchase_day_rows(lines, as_of)
-    prev = days.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
-    gaps = days.mutate(gap=days.day.delta(prev, unit="day"))
-    # a repeat of the day before it in the order has gap 0: keeping the others leaves each
-    # purchase day once, with its gap to the previous purchase day (null for the first)
-    gaps = gaps.filter(gaps.gap.isnull() | (gaps.gap > 0))
-    comeback = (gaps.gap > rules.lapsed_days) & (
-        today.delta(gaps.day, unit="day") <= rules.reactivated_days
-    )
-    gaps = gaps.mutate(comeback=ibis.ifelse(comeback.fill_null(False), 1, 0))
-    per_customer = gaps.group_by("customer_id").aggregate(
-        first_purchase_day=gaps.day.min(),
-        last_purchase_day=gaps.day.max(),
-        purchase_days=gaps.count(),
-        comeback=gaps.comeback.max(),
-        typical_gap_days=gaps.gap.cast("float64").median(),
-    )
-    population = per_customer.aggregate(population_gap_days=per_customer.typical_gap_days.median())
-    joined = per_customer.cross_join(population)
-
-    recency = today.delta(joined.last_purchase_day, unit="day")
-    since_first = today.delta(joined.first_purchase_day, unit="day")
-    typical = ibis.coalesce(
-        joined.typical_gap_days,
-        joined.population_gap_days,
-        ibis.literal(float(rules.fallback_gap_days)),
-    )
-    stage = ibis.cases(
-        (since_first <= rules.new_days, "new"),
-        (recency > rules.lapsed_days, "lapsed"),
-        (joined.comeback > 0, "reactivated"),
-        (recency.cast("float64") > typical * float(rules.at_risk_factor), "at_risk"),
-        else_="active",
-    )
-    return joined.select(
-        "customer_id",
-        "first_purchase_day",
-        "last_purchase_day",
-        purchase_days=joined.purchase_days.cast("int64"),
-        recency_days=recency.cast("int64"),
-        typical_gap_days=joined.typical_gap_days,
-        lifecycle_stage=stage,
-    )
+    activity = customer_activity(lines, as_of=as_of, rules=rules, validate=validate)
+    return activity.select(*LIFECYCLE_COLUMNS)

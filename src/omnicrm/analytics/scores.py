@@ -50,7 +50,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from omnicrm.analytics.lifecycle import LifecycleRules, lifecycle_stages
+from omnicrm.analytics.lifecycle import LifecycleRules, customer_activity, lifecycle_stages
 from omnicrm.analytics.rfm import (
     METRIC_COLUMNS,
     as_of_timestamp,
@@ -165,7 +165,16 @@ def add_value_tier(scores: ibis.Table, context: ScoreContext) -> ibis.Table:
 
 
 def add_lifecycle_stage(scores: ibis.Table, context: ScoreContext) -> ibis.Table:
-    """Step: ``lifecycle_stage`` (both tables hold the same customers)."""
+    """Step: ``lifecycle_stage``.
+
+    :func:`customer_scores` computes the stage together with the RFM metrics when this step is
+    among its steps (one per-customer aggregate, :func:`~omnicrm.analytics.lifecycle.
+    customer_activity`), so on its table the step has nothing left to add. On a table without
+    the column it joins :func:`~omnicrm.analytics.lifecycle.lifecycle_stages` (both tables hold
+    the same customers).
+    """
+    if "lifecycle_stage" in scores.columns:
+        return scores
     stages = lifecycle_stages(
         context.lines, as_of=context.as_of, rules=context.config.lifecycle, validate=False
     ).select("customer_id", "lifecycle_stage")
@@ -202,6 +211,9 @@ def customer_scores(
         :meth:`ScoringConfig.default`.
     steps : sequence of ScoreStep
         Column builders run in order on the metrics table; default :data:`DEFAULT_STEPS`.
+        With :func:`add_lifecycle_stage` among them, the metrics table is
+        :func:`~omnicrm.analytics.lifecycle.customer_activity`'s and holds ``lifecycle_stage``
+        from the start (computed in the same per-customer aggregate as the metrics).
 
     Returns
     -------
@@ -218,7 +230,11 @@ def customer_scores(
     as_of = as_of_timestamp(as_of)
     check_history(lines, as_of)
     context = ScoreContext(lines=lines, as_of=as_of, config=config)
-    scores = rfm_metrics(lines, as_of=as_of, validate=False)
+    if add_lifecycle_stage in steps:  # metrics and stage from one per-customer aggregate
+        activity = customer_activity(lines, as_of=as_of, rules=config.lifecycle, validate=False)
+        scores = activity.select(*METRIC_COLUMNS, "lifecycle_stage")
+    else:
+        scores = rfm_metrics(lines, as_of=as_of, validate=False)
     for step in steps:
         scores = step(scores, context)
     scores = scores.mutate(as_of=ibis.literal(as_of, type="timestamp('UTC')"))
