@@ -19,8 +19,8 @@ from ibis.backends import BaseBackend
 
 from omnicrm.errors import ConvergenceError, InputError
 from omnicrm.models.churn import ChurnTables, score_customers
-from omnicrm.models.clv import BetaGeoModel, calibration_holdout_summary
-from omnicrm.models.clv.diagnostics import conditional_expectations, repeat_purchase_tracking
+from omnicrm.models.clv import BetaGeoModel
+from omnicrm.models.clv.diagnostics import conditional_expectations, tracking_from_day_counts
 from omnicrm.models.clv.scoring import fit_clv, fit_with_fallback, purchase_lines
 
 Unify = Callable[[ibis.Table], ibis.Table]
@@ -85,6 +85,15 @@ def holdout_days(first_order: dt.datetime, as_of: dt.datetime) -> int:
 def clv_diagnostics(lines: ibis.Table, *, as_of: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibration/holdout table and weekly tracking table of a BG/NBD fit.
 
+    The purchase days are summarised in the warehouse (two aggregate queries, a few thousand
+    rows back): the calibration/holdout summary grouped by ``(frequency, recency, T,
+    frequency_holdout)`` with its customer count, and the tracking cohort's first and repeat
+    purchase days counted per day. BG/NBD is fitted on the grouped summary (the likelihood is
+    a sum over customers, so the fit is the one on every customer), and the results equal
+    :func:`~omnicrm.models.clv.calibration_holdout_summary`,
+    :func:`~omnicrm.models.clv.diagnostics.conditional_expectations` and
+    :func:`~omnicrm.models.clv.diagnostics.repeat_purchase_tracking` on the purchase lines.
+
     Returns
     -------
     (holdout, tracking) : tuple of pandas.DataFrame
@@ -94,28 +103,67 @@ def clv_diagnostics(lines: ibis.Table, *, as_of: dt.datetime) -> tuple[pd.DataFr
         cumulative sums, plus ``calibration_end``.
     """
     purchases = purchase_lines(lines).filter(lambda t: t.order_ts < as_of)
-    daily = purchases.select("customer_id", day=purchases.order_ts.date()).distinct().execute()
-    daily["day"] = pd.to_datetime(daily["day"])
-    first_order = daily["day"].min().to_pydatetime().replace(tzinfo=as_of.tzinfo)
+    first = purchases.aggregate(first=purchases.order_ts.min().date()).execute()["first"].iloc[0]
+    if pd.isna(first):
+        raise InputError(f"no purchase by an identified customer before as_of {as_of.date()}")
+    first_order = pd.Timestamp(first).to_pydatetime().replace(tzinfo=as_of.tzinfo)
     last_day = (as_of - dt.timedelta(days=1)).date()
     calibration_end = last_day - dt.timedelta(days=holdout_days(first_order, as_of))
-    summary = calibration_holdout_summary(
-        daily, customer_id_col="customer_id", datetime_col="day",
-        calibration_period_end=calibration_end, observation_period_end=last_day)
-    model = fit_with_fallback(BetaGeoModel, summary)
-    holdout = conditional_expectations(model, summary)
+    days = purchases.select("customer_id", day=purchases.order_ts.date()).distinct()
+    summary = _calibration_holdout(days, calibration_end, last_day)
+    model = fit_with_fallback(BetaGeoModel, summary, weights="customers")
+    holdout = conditional_expectations(model, summary, weights="customers")
     holdout["frequency"] = holdout["frequency"].astype(str)
     holdout["calibration_end"] = pd.Timestamp(calibration_end)
-    tracking = _extend_tracking(model, daily, first_order.date(), calibration_end, last_day)
+    births, repeats = _cohort_day_counts(days, calibration_end)
+    tracking = tracking_from_day_counts(model, births=births, repeats=repeats,
+                                        start=first_order.date(), end=last_day)
     tracking["calibration_end"] = pd.Timestamp(calibration_end)
     return holdout, tracking
 
 
-def _extend_tracking(model: BetaGeoModel, daily: pd.DataFrame, start: dt.date,
-                     calibration_end: dt.date, end: dt.date) -> pd.DataFrame:
-    """Weekly tracking of the calibration cohort (first purchase by ``calibration_end``)
-    through the holdout, up to ``end``."""
-    first = daily.groupby("customer_id")["day"].transform("min")
-    cohort = daily[first <= pd.Timestamp(calibration_end)]
-    return repeat_purchase_tracking(model, cohort, customer_id_col="customer_id",
-                                    datetime_col="day", start=start, end=end)
+def _calibration_holdout(days: ibis.Table, calibration_end: dt.date,
+                         last_day: dt.date) -> pd.DataFrame:
+    """The :func:`~omnicrm.models.clv.calibration_holdout_summary` (weeks) of the customers
+    with a first purchase by ``calibration_end``, grouped, with ``customers`` per row."""
+    cal_end = ibis.date(calibration_end)
+    in_cal = days.day <= cal_end
+    per = days.group_by("customer_id").aggregate(
+        first=days.day.min(),
+        last=days.day.max(where=in_cal),
+        n_cal=days.count(where=in_cal),
+        n_hold=days.count(where=~in_cal & (days.day <= ibis.date(last_day))),
+    )
+    per = per.filter(per["first"] <= cal_end)
+    grouped = per.group_by(
+        frequency=(per.n_cal - 1).cast("int64"),
+        recency_days=per["last"].delta(per["first"], unit="day").cast("int64"),
+        T_days=cal_end.delta(per["first"], unit="day").cast("int64"),
+        frequency_holdout=per.n_hold.cast("int64"),
+    ).aggregate(customers=per.count().cast("int64")).execute()
+    if grouped.empty:
+        raise InputError(f"no purchase on or before the calibration end {calibration_end}")
+    return pd.DataFrame({
+        "frequency": grouped["frequency"].to_numpy("int64"),
+        "recency": grouped["recency_days"].to_numpy("float64") / 7,
+        "T": grouped["T_days"].to_numpy("float64") / 7,
+        "frequency_holdout": grouped["frequency_holdout"].to_numpy("int64"),
+        "duration_holdout": float((last_day - calibration_end).days / 7),
+        "customers": grouped["customers"].to_numpy("int64"),
+    })
+
+
+def _cohort_day_counts(days: ibis.Table, calibration_end: dt.date
+                       ) -> tuple[pd.Series, pd.Series]:
+    """First purchases and repeat purchase days per day of the customers whose first
+    purchase is on or before ``calibration_end`` (the tracking cohort)."""
+    first = days.day.min().over(group_by=days.customer_id)
+    marked = days.mutate(first=first)
+    cohort = marked.filter(marked["first"] <= ibis.date(calibration_end))
+    counts = cohort.group_by("day").aggregate(
+        births=cohort.count(where=cohort.day == cohort["first"]),
+        repeats=cohort.count(where=cohort.day > cohort["first"]),
+    ).execute()
+    index = pd.to_datetime(counts["day"])
+    return (pd.Series(counts["births"].to_numpy("int64"), index=index),
+            pd.Series(counts["repeats"].to_numpy("int64"), index=index))

@@ -46,6 +46,21 @@ class TestPublishedCdnowResults:
         one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
         assert round(float(_published_model().expected_purchases(39, one).iloc[0]), 3) == 1.226
 
+    def test_summary_grouped_with_customer_counts_gives_the_same_fit(self, fitted,
+                                                                       cdnow_summary):
+        grouped = cdnow_summary.groupby(["frequency", "recency", "T"], as_index=False).size()
+        assert len(grouped) < len(cdnow_summary)
+        weighted = BetaGeoModel().fit(grouped, weights="size")
+        assert weighted.n_customers_ == 2357
+        assert round(weighted.log_likelihood_, 1) == -9582.4
+        for name, value in fitted.params_.items():
+            assert weighted.params_[name] == pytest.approx(value, rel=1e-7)
+
+    def test_weights_must_be_customer_counts(self, cdnow_summary):
+        bad = cdnow_summary.assign(w=1.5)
+        with pytest.raises(InputError, match="weights column 'w' must hold whole numbers"):
+            BetaGeoModel().fit(bad, weights="w")
+
     def test_fitted_model_gives_the_same_worked_example(self, fitted, cdnow_summary):
         customer_1 = cdnow_summary[cdnow_summary["customer_id"] == 1]
         assert float(fitted.expected_purchases(39, customer_1).iloc[0]) == pytest.approx(

@@ -6,7 +6,10 @@
 - :func:`repeat_purchase_tracking`: repeat purchases per period (e.g. week) of a cohort, actual
   and expected, with their cumulative sums (FHL 2005, Figures 2-3). The model's expectation for
   the cohort is ``sum_i E[X(tau - b_i)]`` over customers born (first purchase) at ``b_i``,
-  using the population-level ``expected_purchases_new_customer``.
+  using the population-level ``expected_purchases_new_customer``: customers born on the same
+  day share it, so it is evaluated once per (birth day, period).
+  :func:`tracking_from_day_counts` is the same from counts per day (births and repeat
+  purchases, e.g. aggregated in the warehouse).
 - :func:`plot_conditional_expectations`, :func:`plot_tracking`: plotly figures of those tables
   (for the report; nothing is written to disk here).
 
@@ -32,13 +35,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from omnicrm.errors import InputError
-from omnicrm.models.clv.inputs import numeric_column
+from omnicrm.models.clv.inputs import numeric_column, weight_column
 from omnicrm.models.clv.purchase import PurchaseModel
 from omnicrm.models.clv.summary import _as_day, _days_per_unit, purchase_days
 
 
 def conditional_expectations(
-    model: PurchaseModel, cal_holdout: pd.DataFrame, *, max_frequency: int = 7
+    model: PurchaseModel, cal_holdout: pd.DataFrame, *, max_frequency: int = 7,
+    weights: str | None = None,
 ) -> pd.DataFrame:
     """Actual vs expected mean holdout purchases by calibration frequency.
 
@@ -47,15 +51,20 @@ def conditional_expectations(
     model : BetaGeoModel or ParetoNBDModel
         Fitted on the calibration columns of ``cal_holdout``.
     cal_holdout : pandas.DataFrame
-        From :func:`omnicrm.models.clv.calibration_holdout_summary`.
+        From :func:`omnicrm.models.clv.calibration_holdout_summary`, or the same grouped by
+        its columns with the customers of each row in the ``weights`` column.
     max_frequency : int, default 7
         Frequencies at or above it are pooled into one ``"7+"`` group.
+    weights : str, optional
+        Column with how many customers each row stands for (default: one each). The model's
+        expectation depends on a customer only through ``(frequency, recency, T)``, so it is
+        computed once per row.
 
     Returns
     -------
     pandas.DataFrame
         One row per frequency group: ``frequency`` (label), ``customers``, ``actual``,
-        ``expected``.
+        ``expected`` (means over the group's customers; empty groups have none).
     """
     if max_frequency < 1:
         raise InputError(f"max_frequency = {max_frequency!r} must be >= 1")
@@ -66,17 +75,19 @@ def conditional_expectations(
             "duration_holdout differs between customers; build cal_holdout with "
             "calibration_holdout_summary(...), which gives every customer the same holdout"
         )
+    counts = (np.ones(len(actual)) if weights is None
+              else weight_column(cal_holdout, weights))
     expected = model.expected_purchases(float(durations[0]), cal_holdout).to_numpy()
     x = numeric_column(cal_holdout, "frequency")
     group = np.minimum(x, max_frequency).astype("int64")
-    frame = pd.DataFrame({"group": group, "actual": actual, "expected": expected})
-    out = frame.groupby("group").agg(
-        customers=("actual", "size"), actual=("actual", "mean"), expected=("expected", "mean"))
-    out = out.reindex(range(max_frequency + 1)).reset_index()
-    out["customers"] = out["customers"].fillna(0).astype("int64")
+    size = max_frequency + 1
+    customers = np.bincount(group, weights=counts, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_actual = np.bincount(group, weights=counts * actual, minlength=size) / customers
+        mean_expected = np.bincount(group, weights=counts * expected, minlength=size) / customers
     labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
-    out.insert(0, "frequency", labels)
-    return out.drop(columns="group")
+    return pd.DataFrame({"frequency": labels, "customers": customers.astype("int64"),
+                         "actual": mean_actual, "expected": mean_expected})
 
 
 def repeat_purchase_tracking(
@@ -102,7 +113,6 @@ def repeat_purchase_tracking(
         One row per period: ``period`` (1, 2, ...), ``period_start``, ``actual``, ``expected``,
         ``actual_cumulative``, ``expected_cumulative``.
     """
-    unit = _days_per_unit(time_unit)
     first_day = _as_day(start, "start")
     last_day = _as_day(end, "end")
     if last_day < first_day:
@@ -112,25 +122,96 @@ def repeat_purchase_tracking(
     if days.empty:
         raise InputError(
             f"no transactions between start {first_day.date()} and end {last_day.date()}")
-    day_index = (days["day"] - first_day).dt.days.to_numpy()
-    birth = pd.Series(day_index).groupby(days["customer_id"].to_numpy()).transform("min")
-    is_repeat = day_index > birth.to_numpy()
+    day = days["day"].to_numpy()
+    birth = pd.Series(day).groupby(days["customer_id"].to_numpy()).transform("min").to_numpy()
+    births = pd.Series(day[day == birth]).value_counts()
+    repeats = pd.Series(day[day > birth]).value_counts()
+    return tracking_from_day_counts(model, births=births, repeats=repeats, start=first_day,
+                                    end=last_day, time_unit=time_unit)
+
+
+def tracking_from_day_counts(
+    model: PurchaseModel,
+    *,
+    births: pd.Series,
+    repeats: pd.Series,
+    start: object,
+    end: object,
+    time_unit: str = "W",
+) -> pd.DataFrame:
+    """:func:`repeat_purchase_tracking` from a cohort's purchase counts per day.
+
+    Parameters
+    ----------
+    model : BetaGeoModel or ParetoNBDModel
+        A fitted purchase model.
+    births : pandas.Series
+        Customers of the cohort by the day of their first purchase (index: days, values:
+        counts); every customer born on a day has the same expectation, so the model's curve
+        is evaluated once per (birth day, period).
+    repeats : pandas.Series
+        The cohort's repeat purchase days (purchase days other than a customer's first) by
+        day.
+    start, end : date-like
+        First and last day tracked; counts on other days are ignored.
+    time_unit : {"W", "D"}
+        Period length.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`repeat_purchase_tracking`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from omnicrm.models.clv import BetaGeoModel
+    >>> m = BetaGeoModel()
+    >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    >>> m.log_likelihood_, m.n_customers_ = 0.0, 1
+    >>> t = tracking_from_day_counts(
+    ...     m, births=pd.Series([2], index=pd.to_datetime(["2024-01-01"])),
+    ...     repeats=pd.Series([1], index=pd.to_datetime(["2024-01-09"])),
+    ...     start="2024-01-01", end="2024-01-14")
+    >>> t["actual"].tolist()
+    [0, 1]
+    """
+    unit = _days_per_unit(time_unit)
+    first_day = _as_day(start, "start")
+    last_day = _as_day(end, "end")
+    if last_day < first_day:
+        raise InputError(f"end {last_day.date()} is before start {first_day.date()}")
     n_days = int((last_day - first_day).days) + 1
     n_periods = -(-n_days // unit)
-    actual = np.bincount(day_index[is_repeat] // unit, minlength=n_periods)
-    births, counts = np.unique(birth.groupby(days["customer_id"].to_numpy()).first().to_numpy(),
-                               return_counts=True)
+
+    def by_day(counts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        index = pd.DatetimeIndex(pd.to_datetime(counts.index))
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        offset = np.asarray((index.normalize() - first_day).days, dtype="int64")
+        keep = (offset >= 0) & (offset < n_days)
+        return offset[keep], counts.to_numpy(dtype="float64")[keep]
+
+    repeat_day, repeat_count = by_day(repeats)
+    birth_day, birth_count = by_day(births)
+    if birth_count.sum() == 0:
+        raise InputError(
+            f"no first purchase between start {first_day.date()} and end {last_day.date()}")
+    actual = np.bincount(repeat_day // unit, weights=repeat_count, minlength=n_periods)
+    birth_days, inverse = np.unique(birth_day, return_inverse=True)
+    counts = np.bincount(inverse, weights=birth_count)
     # last day of each period (the model's T is measured to the last observed day)
     period_last = np.minimum(np.arange(1, n_periods + 1) * unit - 1, n_days - 1)
-    elapsed = np.clip(period_last[None, :] - births[:, None], 0, None) / unit
+    elapsed = np.clip(period_last[None, :] - birth_days[:, None], 0, None) / unit
     cumulative = counts @ np.asarray(
         model.expected_purchases_new_customer(elapsed.ravel())).reshape(elapsed.shape)
+    actual = np.rint(actual).astype("int64")
     return pd.DataFrame({
         "period": np.arange(1, n_periods + 1),
         "period_start": first_day + pd.to_timedelta(np.arange(n_periods) * unit, unit="D"),
-        "actual": actual.astype("int64"),
+        "actual": actual,
         "expected": np.diff(cumulative, prepend=0.0),
-        "actual_cumulative": np.cumsum(actual).astype("int64"),
+        "actual_cumulative": np.cumsum(actual),
         "expected_cumulative": cumulative,
     })
 

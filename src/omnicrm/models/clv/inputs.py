@@ -102,6 +102,18 @@ def spend_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
     return {"frequency": x, "monetary_value": m}
 
 
+def weight_column(summary: pd.DataFrame, name: str) -> np.ndarray:
+    """Validated column of customer counts (whole numbers >= 0) of a grouped summary."""
+    counts = numeric_column(summary, name)
+    bad = (counts < 0) | (counts != np.round(counts))
+    if bad.any():
+        raise InputError(
+            f"summary {row_labels(summary, bad)}: weights column {name!r} must hold whole "
+            "numbers >= 0 (how many customers the row stands for)"
+        )
+    return counts
+
+
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """Inner product of two 1-D arrays, without BLAS.
 
@@ -156,11 +168,13 @@ class SufficientStats:
                            minlength=len(self.values[name]))
 
 
-def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> SufficientStats:
+def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...],
+             weights: np.ndarray | None = None) -> SufficientStats:
     """Group identical rows of ``arrays[names]``; weights are the group sizes (exact).
 
     Vectorised hashing: each column is factorised, the codes are combined into one integer key
-    per row and the keys are factorised again.
+    per row and the keys are factorised again. With ``weights`` (customers per row, for rows
+    already grouped), a group's weight is the sum of its rows' weights.
     """
     codes, values = [], []
     for name in names:
@@ -170,7 +184,8 @@ def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> Sufficien
     sizes = [len(v) for v in values]
     if float(np.prod(np.array(sizes, dtype="float64"))) >= 2.0**62:  # key would overflow
         frame = pd.DataFrame(dict(zip(names, codes, strict=True)))
-        counts = frame.groupby(list(names), sort=False).size()
+        frame["_w"] = 1.0 if weights is None else weights
+        counts = frame.groupby(list(names), sort=False)["_w"].sum()
         index = counts.index.to_frame(index=False)
         row_codes = {n: index[n].to_numpy(dtype="int64") for n in names}
         weights = counts.to_numpy(dtype="float64")
@@ -179,7 +194,7 @@ def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...]) -> Sufficien
         for code, size in zip(codes[1:], sizes[1:], strict=True):
             key = key * size + code
         row_of, distinct = pd.factorize(key, sort=False)
-        weights = np.bincount(row_of).astype("float64")
+        weights = np.bincount(row_of, weights=weights).astype("float64")
         distinct = np.asarray(distinct, dtype="int64")
         row_codes = {}
         for name, size in zip(reversed(names), reversed(sizes), strict=True):

@@ -23,6 +23,7 @@ from omnicrm.models.clv.inputs import (
     fit_settings,
     purchase_arrays,
     require_fit_size,
+    weight_column,
 )
 from omnicrm.models.clv.mle import maximize
 
@@ -83,24 +84,44 @@ class PurchaseModel(JSONModel, ABC):
         """Probability that the customer is still active."""
 
     # -- fitting ------------------------------------------------------------------------------
-    def fit(self, summary: pd.DataFrame) -> PurchaseModel:
+    def fit(self, summary: pd.DataFrame, *, weights: str | None = None) -> PurchaseModel:
         """Fit by maximum likelihood on a per-customer summary.
 
         Parameters
         ----------
         summary : pandas.DataFrame
             Columns ``frequency, recency, T`` (see :func:`omnicrm.models.clv.rfm_summary`).
+        weights : str, optional
+            Column holding how many customers each row stands for (whole numbers >= 0), for
+            a summary already grouped by ``frequency, recency, T`` (e.g. in the warehouse);
+            the fit is the one of the ungrouped summary (the likelihood is a sum over
+            customers). Default: one customer per row.
 
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from omnicrm.models.clv import BetaGeoModel
+        >>> rows = pd.DataFrame({"frequency": [0, 1, 2, 4, 6],
+        ...                      "recency": [0.0, 5.0, 30.0, 12.0, 36.0],
+        ...                      "T": [40.0, 38.0, 35.0, 39.0, 37.0],
+        ...                      "customers": [600, 150, 120, 80, 50]})
+        >>> m = BetaGeoModel().fit(rows, weights="customers")
+        >>> m.n_customers_, round(m.params_["r"], 3)
+        (1000, 0.234)
         """
         penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
                                         self._param_names)
         arrays = purchase_arrays(summary)
-        require_fit_size(len(arrays["frequency"]), int((arrays["frequency"] > 0).sum()),
-                         self._model_name)
-        stats = compress(arrays, ("frequency", "recency", "T"))
+        counts = None if weights is None else weight_column(summary, weights)
+        n_rows = len(arrays["frequency"]) if counts is None else int(counts.sum())
+        repeaters = arrays["frequency"] > 0
+        n_repeat = int(repeaters.sum()) if counts is None else int(counts[repeaters].sum())
+        require_fit_size(n_rows, n_repeat, self._model_name)
+        stats = compress(arrays, ("frequency", "recency", "T"), weights=counts)
         result = maximize(
             lambda p: self._total_loglik(p, stats),
             stats.n_customers,

@@ -181,17 +181,19 @@ def fit_clv_summary(
                   spend_model=gg, as_of=as_of_timestamp(as_of).date())
 
 
-def fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None = None):
+def fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None = None,
+                      **fit_args: object):
     """Fit ``cls`` (a CLV model class); without a penalty, retry with :data:`FALLBACK_PENALIZER`.
 
-    Raises the retry's :class:`ConvergenceError` when both fail.
+    ``fit_args`` go to ``fit`` (e.g. ``weights=`` of a purchase model). Raises the retry's
+    :class:`ConvergenceError` when both fail.
     """
     if penalizer_coef is not None:
-        return cls(penalizer_coef=penalizer_coef).fit(summary)
+        return cls(penalizer_coef=penalizer_coef).fit(summary, **fit_args)
     try:
-        return cls().fit(summary)
+        return cls().fit(summary, **fit_args)
     except ConvergenceError:
-        return cls(penalizer_coef=FALLBACK_PENALIZER).fit(summary)
+        return cls(penalizer_coef=FALLBACK_PENALIZER).fit(summary, **fit_args)
 
 
 def add_clv(scores: ibis.Table, context: object) -> ibis.Table:
