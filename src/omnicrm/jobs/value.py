@@ -140,7 +140,11 @@ def _calibration_holdout(days: ibis.Table, calibration_end: dt.date,
         recency_days=per["last"].delta(per["first"], unit="day").cast("int64"),
         T_days=cal_end.delta(per["first"], unit="day").cast("int64"),
         frequency_holdout=per.n_hold.cast("int64"),
-    ).aggregate(customers=per.count().cast("int64")).execute()
+    ).aggregate(customers=per.count().cast("int64"))
+    # a fixed row order: the optimiser's path (and, on data that hardly identify BG/NBD's
+    # dropout, whether the fit needs the penalised retry) must not depend on hash order
+    grouped = grouped.order_by(["frequency", "recency_days", "T_days",
+                                "frequency_holdout"]).execute()
     if grouped.empty:
         raise InputError(f"no purchase on or before the calibration end {calibration_end}")
     return pd.DataFrame({
