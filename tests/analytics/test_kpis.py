@@ -32,7 +32,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from omnicrm.analytics.kpis import METRICS, kpi_daily, kpi_table, period_calendar
+from omnicrm.analytics.kpis import METRICS, kpi_daily, kpi_lines, kpi_table, period_calendar
 from omnicrm.errors import InputError
 from omnicrm.schema import TABLES
 from omnicrm.warehouse import ensure_table
@@ -371,6 +371,35 @@ def test_identical_on_an_in_memory_table(lines):
     assert as_dict(kpi_table(mem, as_of=AS_OF, grain="week", by="channel")) == as_dict(
         kpi_table(lines, as_of=AS_OF, grain="week", by="channel")
     )
+
+
+def daily_dict(expr) -> dict[tuple, float | None]:
+    """{(period_start, dimension, dimension_value, metric): value} with NaN read as None."""
+    return {
+        (pd.Timestamp(r.period_start).date(), r.dimension, r.dimension_value, r.metric): (
+            None if pd.isna(r.value) else float(r.value)
+        )
+        for r in expr.execute().itertuples()
+    }
+
+
+def test_kpi_lines_give_the_figures_of_the_lines_with_members_and_segments(
+    lines, customers, warehouse
+):
+    # What analyze does: the six breakdowns from the lines summed per order, day and kind.
+    summed = kpi_lines(lines, as_of=AS_OF)
+    # 13 orders before as_of (o14 is not), o1 with two purchase lines in one row, o8 in two
+    assert summed.count().execute() == 14
+    assert daily_dict(kpi_daily(summed, as_of=AS_OF, members=customers)) == daily_dict(
+        kpi_daily(lines, as_of=AS_OF, members=customers)
+    )
+    segments = warehouse.create_table(
+        "scores", pd.DataFrame({"customer_id": ["A", "B"], "rfm_segment": ["x", "y"]})
+    )
+    for by, extra in ((None, {}), ("channel", {}), ("segment", {"segments": segments})):
+        want = kpi_table(lines, as_of=AS_OF, grain="month", by=by, members=customers, **extra)
+        got = kpi_table(summed, as_of=AS_OF, grain="month", by=by, members=customers, **extra)
+        assert daily_dict(got) == daily_dict(want), by
 
 
 # ------------------------------------------------------------------------------ bad input

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from omnicrm.analytics.cohorts import cohort_retention
-from omnicrm.analytics.kpis import kpi_table, next_period, period_of
+from omnicrm.analytics.kpis import kpi_lines, kpi_table, next_period, period_of
 
 STORES = {"s1": "store", "s2": "store", "web": "online"}
 
@@ -97,8 +97,14 @@ def reference_kpis(df: pd.DataFrame, as_of: dt.datetime, grain: str, by: str | N
     return out
 
 
-def computed(df: pd.DataFrame, **kwargs) -> dict:
-    got = kpi_table(ibis.memtable(df), **kwargs).execute()
+def table_of(df: pd.DataFrame, summed: bool) -> ibis.Table:
+    """The lines as a table, or summed per order, day and kind (what ``analyze`` passes)."""
+    table = ibis.memtable(df)
+    return kpi_lines(table, as_of=AS_OF) if summed else table
+
+
+def computed(df: pd.DataFrame, summed: bool = False, **kwargs) -> dict:
+    got = kpi_table(table_of(df, summed), **kwargs).execute()
     return {
         (pd.Timestamp(r.period_start).date(), r.dimension_value, r.metric): (
             None if pd.isna(r.value) else float(r.value)
@@ -119,19 +125,24 @@ def assert_same(got: dict, want: dict) -> None:
 AS_OF = dt.datetime(2024, 3, 10, 15, tzinfo=dt.UTC)
 
 
+SUMMED = pytest.mark.parametrize("summed", [False, True], ids=["lines", "kpi_lines"])
+
+
+@SUMMED
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize(("grain", "by"), [("day", None), ("week", "channel"),
                                            ("month", "store_id")])  # fmt: skip
-def test_kpis_match_the_reference(seed, grain, by):
+def test_kpis_match_the_reference(seed, grain, by, summed):
     df = random_lines(seed)
     assert_same(
-        computed(df, as_of=AS_OF, grain=grain, by=by),
+        computed(df, summed, as_of=AS_OF, grain=grain, by=by),
         reference_kpis(df, AS_OF, grain, by),
     )
 
 
+@SUMMED
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_cohorts_match_the_reference(seed):
+def test_cohorts_match_the_reference(seed, summed):
     df = random_lines(seed)
     past = df[df.order_ts < AS_OF].copy()
     past["month"] = [ts.date().replace(day=1) for ts in past.order_ts]
@@ -148,7 +159,7 @@ def test_cohorts_match_the_reference(seed):
             spend = past[(past.month == month) & past.customer_id.isin(members)].amount.sum()
             want[(cohort, k)] = (len(members), len(active), Decimal(spend))
 
-    got = cohort_retention(ibis.memtable(df), as_of=AS_OF).execute()
+    got = cohort_retention(table_of(df, summed), as_of=AS_OF).execute()
     assert {
         (pd.Timestamp(r.cohort_month).date(), r.months_since): (r.customers, r.active, r.revenue)
         for r in got.itertuples()

@@ -48,7 +48,7 @@ from typing import Literal
 import ibis
 import ibis.expr.datatypes as dtypes
 
-from omnicrm.analytics.rfm import order_date
+from omnicrm.analytics.rfm import ORDER_DATE, order_date
 from omnicrm.errors import InputError
 
 Grain = Literal["day", "week", "month"]
@@ -178,6 +178,66 @@ def return_flag(lines: ibis.Table) -> ibis.BooleanValue:
     if "is_return" in lines.columns:
         flag = flag | lines.is_return.fill_null(False)
     return flag
+
+
+def kpi_lines(lines: ibis.Table, *, as_of: dt.date | dt.datetime | str) -> ibis.Table:
+    """The sales lines before ``as_of`` summed per order, day, customer, channel, store and kind.
+
+    One row per ``(order_id, customer_id, UTC day, channel, store_id, return or not)``: one row
+    for most orders, two for an order with purchase and return lines. Every KPI of this module
+    and every figure of :func:`omnicrm.analytics.cohorts.cohort_retention` is a function of
+    those keys and of sums of ``amount`` (no figure counts lines), so computed from this table
+    they are the same as computed from ``lines`` with the same ``as_of``, over about a third of
+    the rows. ``omnicrm analyze`` writes it once and computes its six KPI breakdowns and the
+    cohorts from it.
+
+    Parameters
+    ----------
+    lines : ibis.Table
+        Sales lines with :data:`LINE_COLUMNS` (``channel``, ``store_id``, ``is_return`` and
+        ``order_date_utc`` are kept when present).
+    as_of : date, datetime or str
+        Only lines with ``order_ts < as_of`` are kept; use the same ``as_of`` for the KPIs.
+
+    Returns
+    -------
+    ibis.Table
+        The keys above, ``order_date_utc`` being the UTC day (see
+        :func:`omnicrm.analytics.rfm.order_date`); ``order_ts``, the group's first time;
+        ``is_return``, true for the return lines' row; ``quantity``, -1 for it and 1 for the
+        purchase lines' row (only its sign is read); ``amount``, the sum.
+
+    Examples
+    --------
+    >>> import datetime as dt, ibis
+    >>> from decimal import Decimal
+    >>> lines = ibis.memtable({
+    ...     "order_id": ["o1", "o1", "o1"], "customer_id": ["c1"] * 3,
+    ...     "order_ts": [dt.datetime(2024, 1, 1, 10, tzinfo=dt.UTC)] * 3,
+    ...     "quantity": [Decimal("1"), Decimal("2"), Decimal("-1")],
+    ...     "amount": [Decimal("4.50"), Decimal("3.00"), Decimal("-4.50")]},
+    ...     schema={"order_id": "string", "customer_id": "string",
+    ...             "order_ts": "timestamp('UTC')", "quantity": "decimal(18, 3)",
+    ...             "amount": "decimal(18, 2)"})
+    >>> out = kpi_lines(lines, as_of="2024-01-02").order_by("is_return").execute()
+    >>> out[["is_return", "quantity", "amount"]].astype(str).values.tolist()
+    [['False', '1.000', '7.50'], ['True', '-1.000', '-4.50']]
+    """
+    require_columns(lines, LINE_COLUMNS, what="sales lines table")
+    cutoff = ibis.literal(to_utc(as_of), type=dtypes.Timestamp(timezone="UTC"))
+    window = lines.filter(lines.order_ts < cutoff)
+    keys = {
+        "order_id": window.order_id,
+        "customer_id": window.customer_id,
+        ORDER_DATE: order_date(window),
+        "is_return": return_flag(window),
+    }
+    keys.update({c: window[c] for c in ("channel", "store_id") if c in window.columns})
+    summed = window.group_by(**keys).aggregate(
+        order_ts=window.order_ts.min(), amount=window.amount.sum()
+    )
+    sign = ibis.ifelse(summed.is_return, -1, 1).cast(lines.quantity.type())
+    return summed.mutate(quantity=sign)
 
 
 # --------------------------------------------------------------------------------------------
