@@ -28,6 +28,17 @@ def test_tiny_run_reports_identical_itemsets(bench, capsys) -> None:
     assert "peak memory mlxtend:" in out
 
 
+def test_tiny_run_from_a_duckdb_warehouse_file_reports_the_memory_floor(bench, capsys) -> None:
+    argv = ["--baskets", "400", "--items", "60", "--min-support", "0.02", "--runs", "1"]
+    code = bench.main([*argv, "--from-file"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "identical itemsets: yes" in out
+    assert "identical rules: yes" in out
+    assert "(DuckDB file, read on demand)" in out
+    assert "memory floor: 1/10 of mlxtend's peak is " in out
+
+
 def test_generated_baskets_are_reproducible_and_carry_planted_bundles(bench) -> None:
     first = bench.generate_baskets(2000, 500)
     second = bench.generate_baskets(2000, 500)
