@@ -12,11 +12,13 @@ Baseline: ``mlxtend.frequent_patterns.fpgrowth`` on a one-hot frame, then mlxten
 (2 GB at the default size) — that is its peak memory.
 
 Each side runs in its own subprocess (one warm-up, then ``--runs`` timed runs) so that its
-``ru_maxrss`` is its own; wall-clock and CPU seconds (all threads, ``time.process_time``) are
-recorded for each run, the latter being less sensitive to other jobs on a shared machine. The
-one-hot encoding for mlxtend is timed separately and not counted in its run time (it is counted
-in its memory). The script checks that both find identical itemsets (same sets, supports within
-1e-12) and rules, and exits non-zero otherwise.
+``ru_maxrss`` is its own; the data are generated and written by a third subprocess, because a
+process's ``ru_maxrss`` starts at the peak of the process that started it. Wall-clock and CPU
+seconds (all threads, ``time.process_time``) are recorded for each run, the latter being less
+sensitive to other jobs on a shared machine. The one-hot encoding for mlxtend is timed
+separately and not counted in its run time (it is counted in its memory). The script checks
+that both find identical itemsets (same sets, supports within 1e-12) and rules, and exits
+non-zero otherwise.
 
 Usage::
 
@@ -195,6 +197,32 @@ def _timed(run, runs: int) -> tuple[dict[str, list[float]], object]:
 WORKERS = {"ours": _worker_ours, "mlxtend": _worker_mlxtend}
 
 
+def _write_in_subprocess(data: Path, args: argparse.Namespace) -> int:
+    """Generate and write the data in a child process; return the number of rows.
+
+    On Linux a process's ``ru_maxrss`` starts at the peak RSS of the process that started it
+    (``execve`` records the replaced address space's high-water mark), so generating the data
+    here would put this process's peak (about 235 MB at the default size) into both workers'
+    figures. Kept out of this process, each worker's ``ru_maxrss`` is its own.
+    """
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--baskets",
+        str(args.baskets),
+        "--items",
+        str(args.items),
+        "--write-data",
+        str(data),
+    ]
+    if args.warehouse_file:
+        command += ["--warehouse-file", str(args.warehouse_file)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"writing the data failed:\n{done.stderr[-4000:]}")
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 def _run_worker(name: str, data: Path, out: Path, args: argparse.Namespace) -> dict:
     command = [
         sys.executable,
@@ -247,10 +275,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--warehouse-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--write-data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    if args.write_data:
+        rows = generate_baskets(args.baskets, args.items)
+        _write(rows, args.write_data)
+        if args.warehouse_file:
+            _write_warehouse(args.write_data, args.warehouse_file)
+        print(len(rows["item_id"]))
+        return 0
     if args.worker:
         stats, result, n_rules = WORKERS[args.worker](args.data, args)
         stats |= {"peak_mb": _rss_mb(), "n_itemsets": len(result[0]), "n_rules": n_rules}
@@ -260,13 +296,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench_basket_") as tmp:
         data = Path(tmp) / "baskets.parquet"
-        rows = generate_baskets(args.baskets, args.items)
-        _write(rows, data)
         if args.from_file:
             args.warehouse_file = Path(tmp) / "warehouse.duckdb"
-            _write_warehouse(data, args.warehouse_file)
+        n_rows = _write_in_subprocess(data, args)
         print(
-            f"data: {args.baskets} baskets, {args.items} items, {len(rows['item_id'])} rows, "
+            f"data: {args.baskets} baskets, {args.items} items, {n_rows} rows, "
             f"min_support {args.min_support}, max_len {args.max_len}",
             flush=True,
         )
