@@ -210,6 +210,17 @@ def test_only_anonymous_sales_is_a_clear_error(con, load_lines):
         rfm_metrics(load_lines(con, golden_frame(rows)), as_of=AS_OF)
 
 
+def test_identified_sales_only_after_as_of_is_a_clear_error(con, load_lines):
+    rows = [
+        ("n1", 1, "2024-07-01 10:00", None, "store", "p1", "1", "9.00", False),
+        ("k1", 1, "2024-07-20 10:00", "A", "store", "p1", "1", "9.00", False),
+    ]
+    with pytest.raises(
+        InputError, match=r"no sales line with a customer_id is before as_of 2024-07-10"
+    ):
+        rfm_metrics(load_lines(con, golden_frame(rows)), as_of="2024-07-10")
+
+
 def test_missing_columns_are_named(lines):
     with pytest.raises(InputError, match=r"lacks column.*amount"):
         rfm_metrics(lines.drop("amount"), as_of=AS_OF)

@@ -137,13 +137,12 @@ def check_history(lines: ibis.Table, as_of: datetime) -> None:
         line before ``as_of`` carries a ``customer_id``.
     """
     require_columns(lines, SALES_COLUMNS, "the sales lines table")
-    known = lines.customer_id.notnull()
+    # three aggregates answer all four checks: the first identified line is before as_of
+    # exactly when some identified line is
     stats = lines.aggregate(
         n=lines.count(),
         first=lines.order_ts.min(),
-        last=lines.order_ts.max(),
-        customer_lines=known.sum(),
-        before=(known & (lines.order_ts < as_of)).sum(),
+        first_known=lines.order_ts.min(where=lines.customer_id.notnull()),
     ).execute()
     row = stats.iloc[0]
     if int(row["n"]) == 0:
@@ -158,12 +157,13 @@ def check_history(lines: ibis.Table, as_of: datetime) -> None:
             f"as_of {_fmt(as_of)} {where} the first order ({_fmt(first)}); choose a later "
             "date: only sales strictly before as_of are used"
         )
-    if not int(row["customer_lines"] or 0):
+    first_known = row["first_known"]
+    if first_known is None or pd.isna(first_known):
         raise InputError(
             "no sales line has a customer_id: customer metrics need identified customers "
             "(map a customer or member id column when ingesting)"
         )
-    if not int(row["before"] or 0):
+    if as_of <= _as_utc(pd.Timestamp(first_known)):
         raise InputError(
             f"no sales line with a customer_id is before as_of {_fmt(as_of)}; choose a date "
             f"after {_fmt(first)}"
