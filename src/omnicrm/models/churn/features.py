@@ -233,24 +233,30 @@ def _category_features(lines: ibis.Table, products: ibis.Table, origins: ibis.Ta
                        end: ibis.Value) -> ibis.Table:
     """``categories_bought`` and ``categories_90d`` per ``(o_day, customer_id)``.
 
-    Each (customer, category, time) of a purchase carries the next time the customer bought
-    the category; the row before an origin whose next purchase is not before it is the last
-    purchase of that category before the origin, so joining on that finds one row per
-    category bought before each origin.
+    A category counts as bought before an origin when the customer's first purchase of it is
+    before the origin (one ``(customer, category)`` aggregate serves every origin), and in
+    the last 90 days when a purchase of it falls in ``[o_back_90, o_start)`` (only the lines
+    of those windows are joined to the origins). No sort or window over the lines.
     """
     bought = lines.filter(lines.customer_id.notnull(), lines.order_ts < end,
                           ~lines.is_return.fill_null(False), lines.quantity > 0)
     cats = products.select(cat_product_id=products.product_id, category=products.category)
     pc = bought.join(cats, bought.product_id == cats.cat_product_id)
-    pc = pc.filter(pc.category.notnull()).select("customer_id", "category", "order_ts").distinct()
-    nxt = pc.order_ts.lead().over(group_by=[pc.customer_id, pc.category], order_by=pc.order_ts)
-    pc = pc.mutate(next_ts=nxt)
-    j = pc.join(origins, [pc.order_ts < origins.o_start,
-                          pc.next_ts.isnull() | (pc.next_ts >= origins.o_start)])
-    return j.group_by([j.o_day.name("c_o_day"), j.customer_id.name("c_customer_id")]).aggregate(
-        categories_bought=j.count().cast("float64"),
-        categories_90d=j.count(where=j.order_ts >= j.o_back_90).cast("float64"),
-    )
+    pc = pc.filter(pc.category.notnull()).select("customer_id", "category", "order_ts")
+    firsts = pc.group_by(["customer_id", "category"]).aggregate(first_ts=pc.order_ts.min())
+    ever = firsts.join(origins, firsts.first_ts < origins.o_start)
+    ever = ever.group_by([ever.o_day.name("c_o_day"), ever.customer_id.name("c_customer_id")]
+                         ).aggregate(categories_bought=ever.count().cast("float64"))
+    recent = pc.join(origins, [pc.order_ts >= origins.o_back_90, pc.order_ts < origins.o_start])
+    recent = recent.group_by([recent.o_day.name("r_o_day"),
+                              recent.customer_id.name("r_customer_id"), recent.category]
+                             ).aggregate()
+    recent = recent.group_by(["r_o_day", "r_customer_id"]).aggregate(
+        categories_90d=recent.count().cast("float64"))
+    joined = ever.left_join(recent, [ever.c_o_day == recent.r_o_day,
+                                     ever.c_customer_id == recent.r_customer_id])
+    return joined.select("c_o_day", "c_customer_id", "categories_bought",
+                         categories_90d=joined.categories_90d.fill_null(0.0))
 
 
 def _latest(table: ibis.Table, value: str, ts: str) -> ibis.Table:
