@@ -206,6 +206,37 @@ def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...],
     )
 
 
+def distinct_rows(arrays: dict[str, np.ndarray], names: tuple[str, ...]
+                  ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Distinct rows of ``arrays[names]`` and, per row, the index of its distinct row.
+
+    A prediction that depends on a customer only through these columns is computed once per
+    distinct row and gathered with the index (identical values, fewer evaluations).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows, inverse = distinct_rows({"x": np.array([1.0, 2.0, 1.0])}, ("x",))
+    >>> rows["x"].tolist(), inverse.tolist()
+    ([1.0, 2.0], [0, 1, 0])
+    """
+    n = len(arrays[names[0]])
+    codes, sizes = [], []
+    for name in names:
+        code, uniq = pd.factorize(arrays[name], sort=False)
+        codes.append(code.astype("int64"))
+        sizes.append(len(uniq))
+    if float(np.prod(np.array(sizes, dtype="float64"))) >= 2.0**62:  # key would overflow
+        return {name: arrays[name] for name in names}, np.arange(n)
+    key = codes[0]
+    for code, size in zip(codes[1:], sizes[1:], strict=True):
+        key = key * size + code
+    inverse, distinct = pd.factorize(key, sort=False)
+    first = np.empty(len(distinct), dtype="int64")
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each distinct row
+    return {name: arrays[name][first] for name in names}, inverse
+
+
 def fit_settings(penalizer_coef: object, initial_params: object,
                  names: tuple[str, ...]) -> tuple[float, np.ndarray]:
     """Validated penalty and starting log-parameters (zeros, i.e. all 1, by default)."""

@@ -19,6 +19,7 @@ from omnicrm.models.base import JSONModel, check_is_fitted
 from omnicrm.models.clv.inputs import (
     SufficientStats,
     compress,
+    distinct_rows,
     dot,
     fit_settings,
     purchase_arrays,
@@ -32,6 +33,14 @@ def _index(summary: pd.DataFrame) -> pd.Index:
     if "customer_id" in summary.columns:
         return pd.Index(summary["customer_id"].to_numpy(), name="customer_id")
     return summary.index
+
+
+def _distinct_histories(summary: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Validated distinct ``(frequency, recency, T)`` rows of a summary and each row's index
+    among them: customers with the same history have the same expected purchase curve, which
+    is then computed once per history (at 1M customers with day-level dates, 2-3x fewer
+    rows; for a single horizon the factorising costs more than it saves)."""
+    return distinct_rows(purchase_arrays(summary), ("frequency", "recency", "T"))
 
 
 def check_horizon(t: float | np.ndarray, name: str = "t") -> np.ndarray:
@@ -175,9 +184,10 @@ class PurchaseModel(JSONModel, ABC):
         """Expected cumulative purchases at each of ``times`` (shape ``(n_customers, len)``)."""
         self._params()
         times = check_horizon(times, "times").reshape(1, -1)
-        a = purchase_arrays(summary)
+        rows, inverse = _distinct_histories(summary)
         return self._expected_conditional(
-            times, a["frequency"][:, None], a["recency"][:, None], a["T"][:, None])
+            times, rows["frequency"][:, None], rows["recency"][:, None],
+            rows["T"][:, None])[inverse]
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active at the end of the observation."""
