@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from omnicrm.db import (
@@ -20,6 +22,7 @@ from omnicrm.db.base import Base
 from omnicrm.db.registry import import_models
 from omnicrm.db.testing import temporary_schema
 from omnicrm.loyalty import members, points
+from omnicrm.loyalty.models import Member
 from omnicrm.loyalty.operations import Context
 from omnicrm.loyalty.rules import load_rules
 
@@ -98,3 +101,34 @@ def test_models_and_migration_agree_column_by_column(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_upgrading_fills_each_members_next_expiry_from_its_lots(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    upgrade(engine, "0003")  # a database from before the column existed
+    with_lots, without = "m_with_lots", "m_without"
+    with engine.begin() as conn:
+        for member in (with_lots, without):
+            conn.execute(
+                text(
+                    "insert into loyalty_members (id, customer_id, status, tier, tier_since, "
+                    "points_balance, ledger_seq, ledger_head, created_at, updated_at) values "
+                    "(:m, :m, 'active', 'silver', '2026-01-01', 12, 0, '', '2026-01-01', "
+                    "'2026-01-01')"
+                ),
+                {"m": member},
+            )
+        for remaining, expires in ((0, "2027-01-01"), (5, "2028-03-31"), (7, "2028-06-30")):
+            conn.execute(
+                text(
+                    "insert into loyalty_lots (member_id, points, remaining, expires_at, "
+                    "created_at) values (:m, 10, :r, :e, '2026-01-01')"
+                ),
+                {"m": with_lots, "r": remaining, "e": expires},
+            )
+    upgrade(engine)
+    with make_session_factory(engine)() as session:
+        got = {m.id: m.next_expiry_at for m in session.scalars(select(Member))}
+    assert got[with_lots] == dt.datetime(2028, 3, 31, tzinfo=dt.UTC)  # the spent lot is ignored
+    assert got[without] is None
+    engine.dispose()

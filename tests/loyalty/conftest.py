@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from omnicrm.db import make_engine, make_session_factory, upgrade
 from omnicrm.loyalty import members, points, redemption, returns
@@ -64,6 +67,21 @@ class Shop:
         items = [line(x) if isinstance(x, str) else x for x in lines]
         order = points.OrderInput(ref or f"ORD-{self._orders}", items, purchased_at=at or self.now)
         return self.run(points.earn, member_id, order, self.ctx(**ctx), self.rules)
+
+    @contextmanager
+    def statements(self) -> Iterator[list[str]]:
+        """Record the SQL statements the services send while the block runs."""
+        engine = self.factory.kw["bind"]
+        sent: list[str] = []
+
+        def record(conn, cursor, statement, *args) -> None:
+            sent.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield sent
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
 
     def adjust(self, member_id: str, amount: int, reason: str = "test credit") -> dict:
         return self.run(points.adjust, member_id, amount, reason, self.ctx("admin"), self.rules)

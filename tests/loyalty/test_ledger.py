@@ -106,3 +106,50 @@ def test_a_redemption_reads_only_the_lots_it_spends_from_in_the_same_order(shop)
         assert [lot.id for lot in spendable_lots(s, m, shop.now, points=total + 1)] == [
             lot.id for lot in every
         ]
+
+
+def test_a_member_remembers_the_earliest_expiry_of_its_lots(shop):
+    m = shop.enrol()
+    with shop.factory() as s:
+        assert s.get(Member, m).next_expiry_at is None  # no lots yet
+    shop.adjust(m, 600)  # expires at the end of March 2028
+    shop.now = T0 + 3 * MONTH
+    shop.adjust(m, 700)  # expires later
+    with shop.factory() as s:
+        first = s.scalar(select(func.min(PointLot.expires_at)).where(PointLot.member_id == m))
+        assert s.get(Member, m).next_expiry_at == first
+
+
+def test_a_write_does_not_search_the_lots_while_none_can_be_due(shop):
+    from omnicrm.loyalty.ledger import expire_due, lock_member
+
+    m = shop.enrol()
+    shop.adjust(m, 600)
+    with shop.factory() as s:
+        member = lock_member(s, m)
+        with shop.statements() as sent:
+            expire_due(s, member, shop.now, actor="test")
+        assert sent == []
+        with shop.statements() as sent:
+            expire_due(s, member, member.next_expiry_at, actor="test")
+        assert any("loyalty_lots" in sql for sql in sent)  # now it must look
+
+
+def test_expiring_moves_the_bound_to_the_next_lot_and_clears_it_with_the_last(shop):
+    m = shop.enrol()
+    shop.adjust(m, 600)
+    shop.now = T0 + 3 * MONTH
+    shop.adjust(m, 700)
+    with shop.factory() as s:
+        expiries = s.scalars(
+            select(PointLot.expires_at).where(PointLot.member_id == m).order_by(PointLot.id)
+        ).all()
+    expire_all(shop.factory, shop.rules, now=expiries[0] + dt.timedelta(seconds=1))
+    with shop.factory() as s:
+        assert s.get(Member, m).next_expiry_at == expiries[1]
+    expire_all(shop.factory, shop.rules, now=expiries[1] + dt.timedelta(seconds=1))
+    with shop.factory() as s:
+        assert s.get(Member, m).next_expiry_at is None
+    assert shop.balance(m) == 0
+    with shop.factory() as s:
+        assert verify_ledger(s).ok

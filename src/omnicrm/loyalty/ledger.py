@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty.errors import InsufficientPointsError, MemberNotFoundError
@@ -187,18 +187,24 @@ def new_lot(
     expires_at: dt.datetime,
     order_id: int | None = None,
 ) -> Movement:
-    """Create a lot of ``points`` for ``member`` and return the movement that fills it."""
-    lot = PointLot(
-        member_id=member.id,
-        order_id=order_id,
-        points=points,
-        remaining=points,
-        expires_at=expires_at,
-        created_at=now,
-    )
-    session.add(lot)
-    session.flush()
-    return Movement(lot, points, filled=True)
+    """Create a lot of ``points`` for ``member`` and return the movement that fills it.
+
+    The lot is inserted at once (one ``INSERT``, no unit-of-work flush) and returned as a
+    detached :class:`~omnicrm.loyalty.models.PointLot` carrying its id; the member's
+    ``next_expiry_at`` bound moves to the new lot's expiry if that is earlier.
+    """
+    values = {
+        "member_id": member.id,
+        "order_id": order_id,
+        "points": points,
+        "remaining": points,
+        "expires_at": expires_at,
+        "created_at": now,
+    }
+    lot_id = session.execute(insert(PointLot.__table__).values(values)).inserted_primary_key[0]
+    if member.next_expiry_at is None or expires_at < member.next_expiry_at:
+        member.next_expiry_at = expires_at
+    return Movement(PointLot(id=lot_id, **values), points, filled=True)
 
 
 def append_entry(
@@ -229,37 +235,42 @@ def append_entry(
         raise InsufficientPointsError(
             f"member {member.id} has {member.points_balance} points; cannot apply {points}"
         )
-    entry = LedgerEntry(
-        member_id=member.id,
-        seq=member.ledger_seq + 1,
-        kind=kind,
-        points=points,
-        balance_after=balance,
-        qualifying_points=qualifying_points,
-        spend=spend,
-        occurred_at=occurred_at or now,
-        created_at=now,
-        order_id=order_id,
-        reference=reference,
-        reason=reason,
-        actor=actor,
-        prev_hash=member.ledger_head,
-    )
+    values = {
+        "member_id": member.id,
+        "seq": member.ledger_seq + 1,
+        "kind": kind,
+        "points": points,
+        "balance_after": balance,
+        "qualifying_points": qualifying_points,
+        "spend": spend,
+        "occurred_at": occurred_at or now,
+        "created_at": now,
+        "order_id": order_id,
+        "reference": reference,
+        "reason": reason,
+        "actor": actor,
+        "prev_hash": member.ledger_head,
+    }
+    entry = LedgerEntry(**values)
     pairs = [(m.lot.id, m.points) for m in movements]
     entry.hash = entry_hash(entry_fields(entry, pairs))
-    session.add(entry)
-    session.flush()
+    # Plain INSERTs rather than the session's unit of work: an operation writes a handful of
+    # rows it never reads back, and a flush per row costs several times the statement itself.
+    entry.id = session.execute(
+        insert(LedgerEntry.__table__).values({**values, "hash": entry.hash})
+    ).inserted_primary_key[0]
+    if pairs:
+        session.execute(
+            insert(LotAllocation.__table__),
+            [{"entry_id": entry.id, "lot_id": lot, "points": moved} for lot, moved in pairs],
+        )
     for movement in movements:
         if not movement.filled:
             movement.lot.remaining += movement.points
-        session.add(
-            LotAllocation(entry_id=entry.id, lot_id=movement.lot.id, points=movement.points)
-        )
     member.points_balance = balance
     member.ledger_seq = entry.seq
     member.ledger_head = entry.hash
     member.updated_at = now
-    session.flush()
     return entry
 
 
@@ -269,21 +280,30 @@ def expire_due(
     """Expire every lot of ``member`` (locked) whose expiry is at or before ``now``.
 
     One ``expire`` entry takes what remains of all due lots. Returns it, or ``None`` when
-    nothing was due. Never commits.
+    nothing was due. While the member's ``next_expiry_at`` bound is after ``now`` nothing can
+    be due and no lot is read; otherwise the bound moves to the earliest expiry left. Never
+    commits.
     """
+    if member.next_expiry_at is None or member.next_expiry_at > now:
+        return None
     stmt = select(PointLot).where(
         PointLot.member_id == member.id, PointLot.remaining > 0, PointLot.expires_at <= now
     )
     due = list(session.scalars(stmt.order_by(PointLot.expires_at, PointLot.id)))
-    if not due:
-        return None
-    movements = [Movement(lot, -lot.remaining) for lot in due]
-    return append_entry(
-        session,
-        member,
-        kind="expire",
-        movements=movements,
-        now=now,
-        actor=actor,
-        reason=f"{len(due)} lot(s) reached their expiry date",
+    entry = None
+    if due:
+        entry = append_entry(
+            session,
+            member,
+            kind="expire",
+            movements=[Movement(lot, -lot.remaining) for lot in due],
+            now=now,
+            actor=actor,
+            reason=f"{len(due)} lot(s) reached their expiry date",
+        )
+    member.next_expiry_at = session.scalar(
+        select(func.min(PointLot.expires_at)).where(
+            PointLot.member_id == member.id, PointLot.remaining > 0, PointLot.expires_at > now
+        )
     )
+    return entry

@@ -66,6 +66,10 @@ class Member(Base):
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
     ledger_seq: Mapped[int] = mapped_column(Integer, default=0)
     ledger_head: Mapped[str] = mapped_column(String(64))
+    next_expiry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """No lot of the member with points left expires before this (``None``: no such lot).
+    A lower bound kept by :mod:`omnicrm.loyalty.ledger`; it lets writes skip the search for
+    due lots."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

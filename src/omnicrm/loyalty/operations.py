@@ -31,7 +31,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,18 +137,18 @@ def finish(
         session.add(
             AuditEntry(at=now, actor=ctx.actor, action=operation, target=target, detail=result)
         )
-    if ctx.idempotency_key is not None:
-        session.add(
-            IdempotencyRecord(
-                client=ctx.namespace,
-                key=ctx.idempotency_key,
-                operation=operation,
-                request_hash=ctx.request_hash or "",
-                result=result,
-                created_at=now,
-            )
-        )
     try:
+        if ctx.idempotency_key is not None:
+            session.execute(
+                insert(IdempotencyRecord.__table__).values(
+                    client=ctx.namespace,
+                    key=ctx.idempotency_key,
+                    operation=operation,
+                    request_hash=ctx.request_hash or "",
+                    result=result,
+                    created_at=now,
+                )
+            )
         if last is not None:
             session.flush()
             last()

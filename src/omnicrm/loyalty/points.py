@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -52,7 +52,13 @@ from omnicrm.loyalty.ledger import (
 )
 from omnicrm.loyalty.models import LedgerEntry, LoyaltyOrder, Member, OrderDiscount, OrderLine
 from omnicrm.loyalty.rules import BonusRule, Rules
-from omnicrm.loyalty.tiers import review_if_due, upgrade_if_qualified
+from omnicrm.loyalty.tiers import (
+    EPSILON,
+    qualification_decimal,
+    qualification_query,
+    review_if_due,
+    upgrade_if_qualified,
+)
 
 __all__ = [
     "DiscountInput",
@@ -266,6 +272,61 @@ def validate_order(order: OrderInput, ctx: operations.Context, rules: Rules) -> 
             )
 
 
+@dataclass(frozen=True)
+class OrderFacts:
+    """What earning on an order needs to know beforehand, read in one statement.
+
+    Attributes
+    ----------
+    owner : str or None
+        The member whose order already has this ``order_ref`` (``None``: a new order).
+    has_orders : bool
+        Whether the member has any order yet (if not, this is the first purchase).
+    earned_today : int
+        Purchase points earned on the order's local day (for the daily cap).
+    qualification : Decimal
+        The member's qualification value for tiers (points or spend) over the period ending
+        now, before this order.
+    qualification_window : tuple of datetime
+        That period, ``[start, end)``.
+    """
+
+    owner: str | None
+    has_orders: bool
+    earned_today: int
+    qualification: Decimal
+    qualification_window: tuple[dt.datetime, dt.datetime]
+
+
+def _order_facts(
+    session: Session, member: Member, order: OrderInput, rules: Rules, now: dt.datetime
+) -> OrderFacts:
+    day_start, day_end = _local_bounds(order.purchased_at, rules, "day")
+    window, value = qualification_query(member.id, rules, now + EPSILON)
+    owner = select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
+    earned = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.member_id == member.id,
+        LedgerEntry.kind == "earn",
+        LedgerEntry.occurred_at >= day_start,
+        LedgerEntry.occurred_at < day_end,
+    )
+    row = session.execute(
+        select(
+            owner.scalar_subquery(),
+            select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member.id).exists(),
+            earned.scalar_subquery(),
+            value.scalar_subquery(),
+        )
+    ).one()
+    return OrderFacts(
+        owner=row[0],
+        has_orders=bool(row[1]),
+        earned_today=int(row[2]),
+        qualification=qualification_decimal(row[3], rules),
+        qualification_window=window,
+    )
+
+
 def record_order(
     session: Session,
     member: Member,
@@ -277,57 +338,64 @@ def record_order(
     (:func:`prepare`) and commits. Returns the earn result and the order row."""
     now = ctx.clock()
     currency = order.currency or rules.earning.currency
-    if session.scalar(
-        select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
-    ):
+    facts = _order_facts(session, member, order, rules, now)
+    if facts.owner is not None:
         raise DuplicateOrderError(f"order {order.order_ref!r} already earned points")
-    first_purchase = (
-        session.scalar(select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member.id).limit(1))
-        is None
-    )
     tier = rules.tiers.get(member.tier)
-    day = _local_bounds(order.purchased_at, rules, "day")
-    quote = quote_order(
-        order.lines, rules.earning, tier, earned_today=_sum_points(session, member.id, "earn", *day)
-    )
+    quote = quote_order(order.lines, rules.earning, tier, earned_today=facts.earned_today)
     total = sum((line.amount for line in order.lines), ZERO)
-    row = LoyaltyOrder(
-        member_id=member.id,
-        order_ref=order.order_ref,
-        store_id=order.store_id,
-        channel=order.channel,
-        currency=currency,
-        purchased_at=order.purchased_at,
-        total_amount=total,
-        points_earned=quote.points,
-        qualifying_points=quote.qualifying_points,
-        returned_amount=ZERO,
-        points_clawed_back=0,
-        clawback_shortfall=0,
-        created_at=now,
+    values = {
+        "member_id": member.id,
+        "order_ref": order.order_ref,
+        "store_id": order.store_id,
+        "channel": order.channel,
+        "currency": currency,
+        "purchased_at": order.purchased_at,
+        "total_amount": total,
+        "points_earned": quote.points,
+        "qualifying_points": quote.qualifying_points,
+        "returned_amount": ZERO,
+        "points_clawed_back": 0,
+        "clawback_shortfall": 0,
+        "created_at": now,
+    }
+    # Plain INSERTs (see append_entry): the rows are written once and not read back here.
+    order_id = session.execute(insert(LoyaltyOrder.__table__).values(values)).inserted_primary_key[
+        0
+    ]
+    row = LoyaltyOrder(id=order_id, **values)
+    session.execute(
+        insert(OrderLine.__table__),
+        [
+            {
+                "order_id": order_id,
+                "line_no": i + 1,
+                "product_id": line.product_id,
+                "category": line.category,
+                "brand": line.brand,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "amount": line.amount,
+                "points": quote.line_points[i],
+                "qualifying_points": quote.line_qualifying[i],
+                "returned_amount": ZERO,
+                "points_clawed_back": 0,
+            }
+            for i, line in enumerate(order.lines)
+        ],
     )
-    session.add(row)
-    session.flush()
-    for i, line in enumerate(order.lines):
-        session.add(
-            OrderLine(
-                order_id=row.id,
-                line_no=i + 1,
-                product_id=line.product_id,
-                category=line.category,
-                brand=line.brand,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                points=quote.line_points[i],
-                qualifying_points=quote.line_qualifying[i],
-                returned_amount=ZERO,
-                points_clawed_back=0,
-            )
-        )
-    for d in order.discounts:
-        session.add(
-            OrderDiscount(order_id=row.id, code=d.code, amount=d.amount, description=d.description)
+    if order.discounts:
+        session.execute(
+            insert(OrderDiscount.__table__),
+            [
+                {
+                    "order_id": order_id,
+                    "code": d.code,
+                    "amount": d.amount,
+                    "description": d.description,
+                }
+                for d in order.discounts
+            ],
         )
     entry = _credit(
         session,
@@ -336,7 +404,7 @@ def record_order(
         ctx,
         rules,
         kind="earn",
-        order_id=row.id,
+        order_id=order_id,
         occurred_at=order.purchased_at,
         qualifying_points=quote.qualifying_points,
         spend=total,
@@ -345,13 +413,20 @@ def record_order(
     entries = [entry.id]
     bonus_points = 0
     rule = rules.earning.bonuses.get("first_purchase")
-    if first_purchase and rule is not None:
+    if not facts.has_orders and rule is not None:
         bonus_entry = _award_bonus(
             session, member, rule, order.purchased_at, ctx, rules, external_ref=order.order_ref
         )
         bonus_points = bonus_entry.points
         entries.append(bonus_entry.id)
-    upgrade_if_qualified(session, member, rules, now)
+    window_start, window_end = facts.qualification_window
+    counted = window_start <= order.purchased_at < window_end
+    this_order = (
+        Decimal(quote.qualifying_points if rules.tiers.metric == "qualifying_points" else total)
+        if counted
+        else ZERO
+    )
+    upgrade_if_qualified(session, member, rules, now, value=facts.qualification + this_order)
     result = {
         "member_id": member.id,
         "order_ref": order.order_ref,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -105,8 +106,8 @@ def redeem(
     )
     value = reward.value * quantity if reward.value is not None else None
     voucher = voucher_code()
-    session.add(
-        Redemption(
+    session.execute(
+        insert(Redemption.__table__).values(
             member_id=member.id,
             entry_id=entry.id,
             reward_code=reward.code,

@@ -35,7 +35,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty.models import LedgerEntry, Member
@@ -73,10 +73,14 @@ def next_review(period: str, after: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return start.astimezone(dt.UTC)
 
 
-def qualification_value(
-    session: Session, member_id: str, rules: Rules, as_of: dt.datetime
-) -> Decimal:
-    """The member's qualifying points (or spend) over the period ending at ``as_of``."""
+def qualification_query(
+    member_id: str, rules: Rules, as_of: dt.datetime
+) -> tuple[tuple[dt.datetime, dt.datetime], Select]:
+    """The qualification period ``[start, as_of)`` and the query of the member's value in it.
+
+    The value is the sum of the qualifying points (or of the spend) of the member's ledger
+    entries that occurred in the period; :func:`qualification_decimal` converts the result.
+    """
     column = (
         LedgerEntry.qualifying_points
         if rules.tiers.metric == "qualifying_points"
@@ -88,8 +92,21 @@ def qualification_value(
         LedgerEntry.occurred_at >= start,
         LedgerEntry.occurred_at < as_of,
     )
-    value = Decimal(str(session.execute(stmt).scalar_one()))
+    return (start, as_of), stmt
+
+
+def qualification_decimal(raw: object, rules: Rules) -> Decimal:
+    """A summed qualification value as an exact ``Decimal`` (cents for spend)."""
+    value = Decimal(str(raw))
     return value.quantize(Decimal("0.01")) if rules.tiers.metric == "spend" else value
+
+
+def qualification_value(
+    session: Session, member_id: str, rules: Rules, as_of: dt.datetime
+) -> Decimal:
+    """The member's qualifying points (or spend) over the period ending at ``as_of``."""
+    _, stmt = qualification_query(member_id, rules, as_of)
+    return qualification_decimal(session.execute(stmt).scalar_one(), rules)
 
 
 def _move(
@@ -120,10 +137,23 @@ def _move(
     )
 
 
-def upgrade_if_qualified(session: Session, member: Member, rules: Rules, now: dt.datetime) -> bool:
+def upgrade_if_qualified(
+    session: Session,
+    member: Member,
+    rules: Rules,
+    now: dt.datetime,
+    *,
+    value: Decimal | None = None,
+) -> bool:
     """Move ``member`` up at once if it qualifies for a higher tier; end a grace period if it
-    requalified for its own. Returns whether the tier changed."""
-    value = qualification_value(session, member.id, rules, now + EPSILON)
+    requalified for its own. Returns whether the tier changed.
+
+    ``value`` is the member's qualification value at ``now`` when the caller already knows it
+    (:func:`qualification_value` over the period ending just after ``now``); it is read from
+    the ledger otherwise.
+    """
+    if value is None:
+        value = qualification_value(session, member.id, rules, now + EPSILON)
     qualified = rules.tiers.qualified_for(value)
     current = rules.tiers.get(member.tier)
     if qualified.rank > current.rank:
