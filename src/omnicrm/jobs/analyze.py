@@ -196,8 +196,9 @@ def _run_steps(
 
     clock.start("clusters")
     products = con.table("products") if "products" in tables else None
+    # in customer order: the seeded sample must not depend on the order the warehouse returns
     features = cluster_features(lines, as_of=as_of_utc, products=products,
-                                validate=False).to_pandas()
+                                validate=False).order_by("customer_id").to_pandas()
     sample = features.sample(n=min(len(features), settings.cluster_sample),
                              random_state=settings.seed)
     model = CustomerClusters(k_range=settings.k_range, random_state=settings.seed).fit(sample)
