@@ -157,10 +157,13 @@ def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_d
 
 
 def training_frame(tables: ChurnTables, origins: list[date], *,
-                   horizon_days: int = 90, sample: float | None = None) -> pd.DataFrame:
+                   horizon_days: int = 90, sample: float | None = None,
+                   last_day: date | None = None) -> pd.DataFrame:
     """Labelled frames of all ``origins`` stacked (one row per customer and origin).
 
-    ``sample`` keeps that share of the customers (see :func:`origin_frames`).
+    ``sample`` keeps that share of the customers (see :func:`origin_frames`). ``last_day``
+    is the last day with a sales line, when the caller already has it from
+    :func:`~omnicrm.models.churn.data.history_span` (default: read it).
 
     Raises
     ------
@@ -168,7 +171,8 @@ def training_frame(tables: ChurnTables, origins: list[date], *,
         When an origin's label window runs past the data.
     """
     tables.validate()
-    _, last_day = history_span(tables.lines)
+    if last_day is None:
+        _, last_day = history_span(tables.lines)
     for origin in origins:
         check_label_window(origin, horizon_days, last_day)
     return origin_frames(tables, origins, horizon_days=horizon_days, sample=sample)[0]

@@ -83,7 +83,8 @@ def fit_churn_model(tables: ChurnTables, *, as_of: date | datetime | str,
     sample = None
     if max_customers is not None and population > max_customers:
         sample = max_customers / population
-    frame = training_frame(tables, origins, horizon_days=horizon_days, sample=sample)
+    frame = training_frame(tables, origins, horizon_days=horizon_days, sample=sample,
+                           last_day=last)
     settings = model.get_params() if model is not None else {}
     settings["horizon_days"] = horizon_days
     return ChurnModel(**settings).fit(frame)
