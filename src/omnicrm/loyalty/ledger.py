@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty.errors import InsufficientPointsError, MemberNotFoundError
@@ -93,6 +93,40 @@ def entry_hash(fields: dict) -> str:
     return hashlib.sha256(canonical_json(fields)).hexdigest()
 
 
+# Statements of the hot paths are built once, with bound parameters: building a select and
+# computing its cache key cost more CPU than PostgreSQL spends running it.
+_LOCK_MEMBER = (
+    select(Member)
+    .where(Member.id == bindparam("member_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_LOT_WHERE = (
+    PointLot.member_id == bindparam("member_id"),
+    PointLot.remaining > 0,
+    PointLot.expires_at > bindparam("now"),
+)
+_LOT_ORDER = (PointLot.expires_at, PointLot.id)
+
+
+def _needed_lots() -> Select:
+    before = func.sum(PointLot.remaining).over(order_by=_LOT_ORDER) - PointLot.remaining
+    needed = select(PointLot.id, before.label("before")).where(*_LOT_WHERE).subquery()
+    return (
+        select(PointLot)
+        .join(needed, needed.c.id == PointLot.id)
+        .where(needed.c.before < bindparam("points"))
+        .order_by(*_LOT_ORDER)
+    )
+
+
+_NEEDED_LOTS = _needed_lots()
+_INSERT_LOT = insert(PointLot.__table__)
+_INSERT_ENTRY = insert(LedgerEntry.__table__)
+_INSERT_ALLOCATION = insert(LotAllocation.__table__)
+_SPENDABLE_LOTS = select(PointLot).where(*_LOT_WHERE).order_by(*_LOT_ORDER)
+
+
 def lock_member(session: Session, member_id: str) -> Member:
     """Load ``member_id`` with a row lock held until the transaction ends.
 
@@ -101,8 +135,7 @@ def lock_member(session: Session, member_id: str) -> Member:
     first, so the member row is the single point of serialisation: lots and entries of a
     member are only touched under it.
     """
-    stmt = select(Member).where(Member.id == member_id).with_for_update()
-    member = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    member = session.execute(_LOCK_MEMBER, {"member_id": member_id}).scalar_one_or_none()
     if member is None:
         raise MemberNotFoundError(
             f"member {member_id!r} does not exist; enrol it with POST /v1/members"
@@ -126,19 +159,10 @@ def spendable_lots(
     long-standing member has hundreds of lots, and a redemption needs the oldest few, so
     the database picks them with a running sum instead of loading them all.
     """
-    where = (PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now)
-    order = (PointLot.expires_at, PointLot.id)
+    params = {"member_id": member_id, "now": now}
     if points is not None and first_order_id is None:
-        before = func.sum(PointLot.remaining).over(order_by=order) - PointLot.remaining
-        needed = select(PointLot.id, before.label("before")).where(*where).subquery()
-        stmt = (
-            select(PointLot)
-            .join(needed, needed.c.id == PointLot.id)
-            .where(needed.c.before < points)
-            .order_by(*order)
-        )
-        return list(session.scalars(stmt))
-    lots = list(session.scalars(select(PointLot).where(*where).order_by(*order)))
+        return list(session.scalars(_NEEDED_LOTS, {**params, "points": points}))
+    lots = list(session.scalars(_SPENDABLE_LOTS, params))
     if first_order_id is not None:
         lots.sort(key=lambda lot: lot.order_id != first_order_id)
     return lots
@@ -201,7 +225,7 @@ def new_lot(
         "expires_at": expires_at,
         "created_at": now,
     }
-    lot_id = session.execute(insert(PointLot.__table__).values(values)).inserted_primary_key[0]
+    lot_id = session.execute(_INSERT_LOT, values).inserted_primary_key[0]
     if member.next_expiry_at is None or expires_at < member.next_expiry_at:
         member.next_expiry_at = expires_at
     return Movement(PointLot(id=lot_id, **values), points, filled=True)
@@ -256,12 +280,12 @@ def append_entry(
     entry.hash = entry_hash(entry_fields(entry, pairs))
     # Plain INSERTs rather than the session's unit of work: an operation writes a handful of
     # rows it never reads back, and a flush per row costs several times the statement itself.
-    entry.id = session.execute(
-        insert(LedgerEntry.__table__).values({**values, "hash": entry.hash})
-    ).inserted_primary_key[0]
+    entry.id = session.execute(_INSERT_ENTRY, {**values, "hash": entry.hash}).inserted_primary_key[
+        0
+    ]
     if pairs:
         session.execute(
-            insert(LotAllocation.__table__),
+            _INSERT_ALLOCATION,
             [{"entry_id": entry.id, "lot_id": lot, "points": moved} for lot, moved in pairs],
         )
     for movement in movements:

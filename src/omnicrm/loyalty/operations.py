@@ -31,7 +31,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,11 +84,17 @@ def request_fingerprint(operation: str, payload: object) -> str:
     return hashlib.sha256(canonical_json({"op": operation, "payload": payload})).hexdigest()
 
 
+_LOOKUP = select(IdempotencyRecord).where(
+    IdempotencyRecord.client == bindparam("client"), IdempotencyRecord.key == bindparam("key")
+)
+
+
+_INSERT_RECORD = insert(IdempotencyRecord.__table__)
+
+
 def _lookup(session: Session, ctx: Context, operation: str) -> dict | None:
-    stmt = select(IdempotencyRecord).where(
-        IdempotencyRecord.client == ctx.namespace, IdempotencyRecord.key == ctx.idempotency_key
-    )
-    record = session.execute(stmt).scalar_one_or_none()
+    params = {"client": ctx.namespace, "key": ctx.idempotency_key}
+    record = session.execute(_LOOKUP, params).scalar_one_or_none()
     if record is None:
         return None
     if record.operation != operation or record.request_hash != (ctx.request_hash or ""):
@@ -140,14 +146,15 @@ def finish(
     try:
         if ctx.idempotency_key is not None:
             session.execute(
-                insert(IdempotencyRecord.__table__).values(
-                    client=ctx.namespace,
-                    key=ctx.idempotency_key,
-                    operation=operation,
-                    request_hash=ctx.request_hash or "",
-                    result=result,
-                    created_at=now,
-                )
+                _INSERT_RECORD,
+                {
+                    "client": ctx.namespace,
+                    "key": ctx.idempotency_key,
+                    "operation": operation,
+                    "request_hash": ctx.request_hash or "",
+                    "result": result,
+                    "created_at": now,
+                },
             )
         if last is not None:
             session.flush()

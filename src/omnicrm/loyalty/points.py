@@ -26,11 +26,12 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -55,7 +56,7 @@ from omnicrm.loyalty.rules import BonusRule, Rules
 from omnicrm.loyalty.tiers import (
     EPSILON,
     qualification_decimal,
-    qualification_query,
+    qualification_window,
     review_if_due,
     upgrade_if_qualified,
 )
@@ -123,16 +124,19 @@ def _local_bounds(at: dt.datetime, rules: Rules, unit: str) -> tuple[dt.datetime
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
+_SUM_POINTS = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+    LedgerEntry.member_id == bindparam("member_id"),
+    LedgerEntry.kind == bindparam("kind"),
+    LedgerEntry.occurred_at >= bindparam("start"),
+    LedgerEntry.occurred_at < bindparam("end"),
+)
+
+
 def _sum_points(
     session: Session, member_id: str, kind: str, start: dt.datetime, end: dt.datetime
 ) -> int:
-    stmt = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.member_id == member_id,
-        LedgerEntry.kind == kind,
-        LedgerEntry.occurred_at >= start,
-        LedgerEntry.occurred_at < end,
-    )
-    return int(session.execute(stmt).scalar_one())
+    params = {"member_id": member_id, "kind": kind, "start": start, "end": end}
+    return int(session.execute(_SUM_POINTS, params).scalar_one())
 
 
 def _credit(
@@ -298,26 +302,45 @@ class OrderFacts:
     qualification_window: tuple[dt.datetime, dt.datetime]
 
 
+_INSERT_ORDER = insert(LoyaltyOrder.__table__)
+_INSERT_LINE = insert(OrderLine.__table__)
+_INSERT_DISCOUNT = insert(OrderDiscount.__table__)
+
+
+@functools.cache
+def _order_facts_query(metric: str) -> Select:
+    """The one query of :func:`_order_facts` (built once per tier metric)."""
+    value = LedgerEntry.qualifying_points if metric == "qualifying_points" else LedgerEntry.spend
+    member = bindparam("member_id")
+    owner = select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == bindparam("order_ref"))
+    earned = _SUM_POINTS.params(kind="earn")
+    qualification = select(func.coalesce(func.sum(value), 0)).where(
+        LedgerEntry.member_id == member,
+        LedgerEntry.occurred_at >= bindparam("window_start"),
+        LedgerEntry.occurred_at < bindparam("window_end"),
+    )
+    return select(
+        owner.scalar_subquery(),
+        select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member).exists(),
+        earned.scalar_subquery(),
+        qualification.scalar_subquery(),
+    )
+
+
 def _order_facts(
     session: Session, member: Member, order: OrderInput, rules: Rules, now: dt.datetime
 ) -> OrderFacts:
     day_start, day_end = _local_bounds(order.purchased_at, rules, "day")
-    window, value = qualification_query(member.id, rules, now + EPSILON)
-    owner = select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == order.order_ref)
-    earned = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.member_id == member.id,
-        LedgerEntry.kind == "earn",
-        LedgerEntry.occurred_at >= day_start,
-        LedgerEntry.occurred_at < day_end,
-    )
-    row = session.execute(
-        select(
-            owner.scalar_subquery(),
-            select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member.id).exists(),
-            earned.scalar_subquery(),
-            value.scalar_subquery(),
-        )
-    ).one()
+    window = qualification_window(rules, now + EPSILON)
+    params = {
+        "member_id": member.id,
+        "order_ref": order.order_ref,
+        "start": day_start,
+        "end": day_end,
+        "window_start": window[0],
+        "window_end": window[1],
+    }
+    row = session.execute(_order_facts_query(rules.tiers.metric), params).one()
     return OrderFacts(
         owner=row[0],
         has_orders=bool(row[1]),
@@ -360,12 +383,10 @@ def record_order(
         "created_at": now,
     }
     # Plain INSERTs (see append_entry): the rows are written once and not read back here.
-    order_id = session.execute(insert(LoyaltyOrder.__table__).values(values)).inserted_primary_key[
-        0
-    ]
+    order_id = session.execute(_INSERT_ORDER, values).inserted_primary_key[0]
     row = LoyaltyOrder(id=order_id, **values)
     session.execute(
-        insert(OrderLine.__table__),
+        _INSERT_LINE,
         [
             {
                 "order_id": order_id,
@@ -386,7 +407,7 @@ def record_order(
     )
     if order.discounts:
         session.execute(
-            insert(OrderDiscount.__table__),
+            _INSERT_DISCOUNT,
             [
                 {
                     "order_id": order_id,

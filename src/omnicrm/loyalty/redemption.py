@@ -43,6 +43,9 @@ def voucher_code() -> str:
     return "V-" + "".join(secrets.choice(alphabet) for _ in range(12))
 
 
+_INSERT_REDEMPTION = insert(Redemption.__table__)
+
+
 def redeem(
     session: Session,
     member_id: str,
@@ -107,18 +110,19 @@ def redeem(
     value = reward.value * quantity if reward.value is not None else None
     voucher = voucher_code()
     session.execute(
-        insert(Redemption.__table__).values(
-            member_id=member.id,
-            entry_id=entry.id,
-            reward_code=reward.code,
-            kind=reward.kind,
-            quantity=quantity,
-            points=cost,
-            value=value,
-            voucher_code=voucher,
-            order_ref=order_ref,
-            created_at=now,
-        )
+        _INSERT_REDEMPTION,
+        {
+            "member_id": member.id,
+            "entry_id": entry.id,
+            "reward_code": reward.code,
+            "kind": reward.kind,
+            "quantity": quantity,
+            "points": cost,
+            "value": value,
+            "voucher_code": voucher,
+            "order_ref": order_ref,
+            "created_at": now,
+        },
     )
     valid_until = now + dt.timedelta(days=reward.valid_days) if reward.valid_days else None
     result = {

@@ -73,6 +73,11 @@ def next_review(period: str, after: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return start.astimezone(dt.UTC)
 
 
+def qualification_window(rules: Rules, as_of: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The qualification period ``[start, as_of)`` of the tier rules."""
+    return period_start(rules.tiers.period, as_of, rules.earning.timezone), as_of
+
+
 def qualification_query(
     member_id: str, rules: Rules, as_of: dt.datetime
 ) -> tuple[tuple[dt.datetime, dt.datetime], Select]:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -172,12 +172,24 @@ def list_all(session: Session) -> list[dict]:
     return [view(row) for row in rows]
 
 
+# Built once (see omnicrm.loyalty.ledger): pricing runs these on every request.
+_ACTIVE = (
+    select(PromotionRow)
+    .where(PromotionRow.active.is_(True))
+    .order_by(PromotionRow.id)
+    .execution_options(populate_existing=True)
+)
+_ACTIVE_LOCKED = _ACTIVE.with_for_update()
+_USED_BY_MEMBER = (
+    select(AppliedPromotion.promotion_id, func.count())
+    .where(AppliedPromotion.member_id == bindparam("member_id"))
+    .group_by(AppliedPromotion.promotion_id)
+)
+
+
 def load(session: Session, *, lock: bool = False) -> list[tuple[Promotion, PromotionRow]]:
     """Every active promotion with its row (rows locked ``FOR UPDATE`` when ``lock``)."""
-    stmt = select(PromotionRow).where(PromotionRow.active.is_(True)).order_by(PromotionRow.id)
-    if lock:
-        stmt = stmt.with_for_update()
-    rows = session.scalars(stmt.execution_options(populate_existing=True)).all()
+    rows = session.scalars(_ACTIVE_LOCKED if lock else _ACTIVE).all()
     return [(parse_promotion(row.definition), row) for row in rows]
 
 
@@ -191,12 +203,9 @@ def availability(
     (presented code, coupon row)."""
     used: dict[str, int] = {}
     if member_id is not None:
-        stmt = (
-            select(AppliedPromotion.promotion_id, func.count())
-            .where(AppliedPromotion.member_id == member_id)
-            .group_by(AppliedPromotion.promotion_id)
-        )
-        used = {pid: int(n) for pid, n in session.execute(stmt)}
+        used = {
+            pid: int(n) for pid, n in session.execute(_USED_BY_MEMBER, {"member_id": member_id})
+        }
     return {
         row.id: Availability(
             budget_left=None if row.budget is None else row.budget - row.budget_used,
