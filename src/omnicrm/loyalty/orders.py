@@ -56,7 +56,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from sqlalchemy import or_, select, union_all, update
+from sqlalchemy import bindparam, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty import operations
@@ -115,6 +115,34 @@ def _refuse_bad_codes(q: Quote) -> None:
             raise CouponError(check.error, f"code {check.code!r}: {check.message}")
 
 
+# Built once with bound parameters (see omnicrm.loyalty.ledger): every commit runs them.
+_COMMITTED = union_all(
+    select(LoyaltyOrder.id).where(LoyaltyOrder.order_ref == bindparam("order_ref")),
+    select(CouponUse.id).where(CouponUse.order_ref == bindparam("order_ref")),
+    select(AppliedPromotion.id).where(AppliedPromotion.order_ref == bindparam("order_ref")),
+).limit(1)
+_TAKE_COUPON = (
+    update(Coupon)
+    .where(
+        Coupon.id == bindparam("coupon_id"),
+        or_(Coupon.max_uses.is_(None), Coupon.uses < Coupon.max_uses),
+    )
+    .values(uses=Coupon.uses + 1)
+)
+_COST = bindparam("cost", type_=PromotionRow.budget_used.type)
+_TAKE_PROMOTION = (
+    update(PromotionRow)
+    .where(
+        PromotionRow.id == bindparam("promotion_id"),
+        or_(PromotionRow.max_uses.is_(None), PromotionRow.uses < PromotionRow.max_uses),
+        or_(PromotionRow.budget.is_(None), PromotionRow.budget_used + _COST <= PromotionRow.budget),
+    )
+    .values(uses=PromotionRow.uses + 1, budget_used=PromotionRow.budget_used + _COST)
+)
+_INSERT_APPLIED = insert(AppliedPromotion.__table__)
+_INSERT_COUPON_USE = insert(CouponUse.__table__)
+
+
 def _consume(session: Session, q: Quote) -> None:
     """Take one use of every coupon and promotion the quote applies, in id order."""
     applied = sorted(q.pricing.applied, key=lambda a: a.promotion.id)
@@ -123,30 +151,13 @@ def _consume(session: Session, q: Quote) -> None:
         key=lambda c: c.id,
     )
     for coupon in coupons:
-        taken = session.execute(
-            update(Coupon)
-            .where(
-                Coupon.id == coupon.id,
-                or_(Coupon.max_uses.is_(None), Coupon.uses < Coupon.max_uses),
-            )
-            .values(uses=Coupon.uses + 1)
-        ).rowcount
+        taken = session.execute(_TAKE_COUPON, {"coupon_id": coupon.id}).rowcount
         if taken != 1:
             raise CouponError("coupon_used", f"code …{coupon.hint} was just used by another order")
     for a in applied:
         cost = a.effect.cost
-        taken = session.execute(
-            update(PromotionRow)
-            .where(
-                PromotionRow.id == a.promotion.id,
-                or_(PromotionRow.max_uses.is_(None), PromotionRow.uses < PromotionRow.max_uses),
-                or_(
-                    PromotionRow.budget.is_(None),
-                    PromotionRow.budget_used + cost <= PromotionRow.budget,
-                ),
-            )
-            .values(uses=PromotionRow.uses + 1, budget_used=PromotionRow.budget_used + cost)
-        ).rowcount
+        params = {"promotion_id": a.promotion.id, "cost": cost}
+        taken = session.execute(_TAKE_PROMOTION, params).rowcount
         if taken != 1:
             row = session.execute(
                 select(
@@ -170,33 +181,39 @@ def _record(
     session: Session, q: Quote, order_ref: str, order_id: int | None, now: dt.datetime
 ) -> None:
     member_id = q.member.id if q.member is not None else None
+    applied, uses = [], []
     for a in q.pricing.applied:
         coupon = q.coupons.get(a.promotion.id, (None, None))[1]
-        session.add(
-            AppliedPromotion(
-                order_ref=order_ref,
-                order_id=order_id,
-                member_id=member_id,
-                promotion_id=a.promotion.id,
-                coupon_id=coupon.id if coupon is not None else None,
-                benefit=a.promotion.benefit.type,
-                amount=a.effect.amount,
-                cost=a.effect.cost,
-                bonus_points=q.bonus_points.get(a.promotion.id, 0),
-                lines={str(n): f"{v:.2f}" for n, v in sorted(a.effect.line_discounts.items())},
-                created_at=now,
-            )
+        applied.append(
+            {
+                "order_ref": order_ref,
+                "order_id": order_id,
+                "member_id": member_id,
+                "promotion_id": a.promotion.id,
+                "coupon_id": coupon.id if coupon is not None else None,
+                "benefit": a.promotion.benefit.type,
+                "amount": a.effect.amount,
+                "cost": a.effect.cost,
+                "bonus_points": q.bonus_points.get(a.promotion.id, 0),
+                "lines": {str(n): f"{v:.2f}" for n, v in sorted(a.effect.line_discounts.items())},
+                "created_at": now,
+            }
         )
         if coupon is not None:
-            session.add(
-                CouponUse(
-                    coupon_id=coupon.id,
-                    promotion_id=a.promotion.id,
-                    order_ref=order_ref,
-                    member_id=member_id,
-                    used_at=now,
-                )
+            uses.append(
+                {
+                    "coupon_id": coupon.id,
+                    "promotion_id": a.promotion.id,
+                    "order_ref": order_ref,
+                    "member_id": member_id,
+                    "used_at": now,
+                }
             )
+    # Plain INSERTs of rows written once (see omnicrm.loyalty.ledger.append_entry).
+    if applied:
+        session.execute(_INSERT_APPLIED, applied)
+    if uses:
+        session.execute(_INSERT_COUPON_USE, uses)
 
 
 def commit(
@@ -268,12 +285,7 @@ def _attempt(
     member = None
     if data.cart.member_id is not None:
         member = prepare(session, data.cart.member_id, ctx, rules)
-    done = union_all(
-        select(LoyaltyOrder.id).where(LoyaltyOrder.order_ref == order_ref),
-        select(CouponUse.id).where(CouponUse.order_ref == order_ref),
-        select(AppliedPromotion.id).where(AppliedPromotion.order_ref == order_ref),
-    ).limit(1)
-    if session.scalar(done) is not None:
+    if session.scalar(_COMMITTED, {"order_ref": order_ref}) is not None:
         raise DuplicateOrderError(f"order {order_ref!r} was already committed", field="order_id")
     q = quote(session, data.cart, rules, data.purchased_at, member=member, excluded=excluded)
     _refuse_bad_codes(q)
@@ -284,12 +296,18 @@ def _attempt(
             "price it again and confirm"
         )
     result = _write(session, q, order_ref, data, member, currency, ctx, rules, now)
+    order_id = result.pop("order_id")
     result.update(repriced=bool(excluded), excluded=sorted(excluded))
-    # Budgets and coupons are shared by every till: their rows are updated last, just before
-    # the commit, so that each order holds their locks for one round trip and the commit.
-    return operations.finish(
-        session, ctx, "order_commit", result, target=order_ref, last=lambda: _consume(session, q)
-    )
+
+    def last() -> None:
+        # The applied discounts and coupon uses are unique per order: written inside
+        # finish(), a concurrent commit of the same order resolves like a retried request.
+        _record(session, q, order_ref, order_id, now)
+        # Budgets and coupons are shared by every till: their rows are updated last, just
+        # before the commit, so that each order holds their locks for one round trip.
+        _consume(session, q)
+
+    return operations.finish(session, ctx, "order_commit", result, target=order_ref, last=last)
 
 
 def _write(
@@ -352,6 +370,5 @@ def _write(
         result["points"]["first_purchase_bonus"] = earned["bonus_points"]
         balance = member.points_balance
         result["tier"] = member.tier
-    _record(session, q, order_ref, order_id, now)
-    result.update(order_ref=order_ref, balance=balance, entry_ids=entry_ids)
+    result.update(order_ref=order_ref, balance=balance, entry_ids=entry_ids, order_id=order_id)
     return result
