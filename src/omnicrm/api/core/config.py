@@ -48,6 +48,7 @@ ENV_NAMES = {
     "rules_dir": "OMNICRM_LOYALTY_RULES",
     "expiring_days": "OMNICRM_EXPIRING_DAYS",
     "key_cache_seconds": "OMNICRM_KEY_CACHE_SECONDS",
+    "db_connections": "OMNICRM_DB_CONNECTIONS",
 }
 
 
@@ -64,6 +65,9 @@ class Settings(BaseModel):
     rules_dir: str | None = None
     expiring_days: int = Field(default=30, ge=1, le=3660)
     key_cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    db_connections: int = Field(default=16, ge=1, le=200)
+    """Database connections of each worker process, and so the number of requests a worker
+    runs at once (the others wait their turn in the worker's event loop)."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

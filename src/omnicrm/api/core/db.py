@@ -24,6 +24,9 @@ T = TypeVar("T")
 class Database:
     """Engine + session factory; refuses a database that is not fully migrated.
 
+    ``connections`` fixes the size of the PostgreSQL connection pool (no overflow), see
+    :func:`omnicrm.db.engine.make_engine`.
+
     Examples
     --------
     >>> from omnicrm.api.core.db import Database
@@ -33,8 +36,8 @@ class Database:
     omnicrm.db.migrate.NotMigratedError: operational database sqlite:// has never been migrated, ...
     """
 
-    def __init__(self, url: str) -> None:
-        self.engine: Engine = make_engine(url)
+    def __init__(self, url: str, *, connections: int | None = None) -> None:
+        self.engine: Engine = make_engine(url, pool_size=connections)
         require_current(self.engine)
         self.factory: sessionmaker[Session] = make_session_factory(self.engine)
 
