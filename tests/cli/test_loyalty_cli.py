@@ -31,10 +31,10 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def test_db_upgrade_then_status(db, capsys):
-    assert run(capsys, "db", "status")[1].startswith("revision none (newest 0003): needs")
+    assert run(capsys, "db", "status")[1].startswith("revision none (newest 0004): needs")
     code, out, _ = run(capsys, "db", "upgrade")
-    assert (code, out.strip()) == (0, f"{db}: migrated from empty to 0003")
-    assert "already at revision 0003" in run(capsys, "db", "upgrade")[1]
+    assert (code, out.strip()) == (0, f"{db}: migrated from empty to 0004")
+    assert "already at revision 0004" in run(capsys, "db", "upgrade")[1]
     assert "up to date" in run(capsys, "db", "status")[1]
 
 

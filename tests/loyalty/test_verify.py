@@ -121,6 +121,15 @@ def test_topping_up_a_lot_without_a_ledger_entry_is_detected(history):
     assert "points remaining, its allocations add up to" in r.first.detail
 
 
+def test_a_next_expiry_bound_later_than_a_lot_with_points_is_reported(history):
+    shop, a, _ = history
+    tamper(shop, "update loyalty_members set next_expiry_at = null where id = :m", m=a)
+    r = report(shop)
+    assert not r.ok
+    assert r.first.member_id == a
+    assert "the expiry of that lot would be skipped" in r.first.detail
+
+
 def test_verification_can_be_limited_to_one_member(history):
     shop, a, b = history
     tamper(shop, "update loyalty_ledger set actor = 'someone' where member_id = :m", m=b)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty.ledger import GENESIS_HASH, entry_fields, entry_hash
@@ -189,4 +189,32 @@ def verify_ledger(session: Session, member_id: str | None = None) -> VerifyRepor
                     ),
                 )
             )
+    report.problems.extend(_expiry_bounds(session, member_id))
     return report
+
+
+def _expiry_bounds(session: Session, member_id: str | None) -> list[Problem]:
+    """Members whose ``next_expiry_at`` is after a lot that still holds points: expiry would
+    skip that lot (the bound must never be later than the earliest such lot)."""
+    earliest = (
+        select(PointLot.member_id, func.min(PointLot.expires_at).label("first"))
+        .where(PointLot.remaining > 0)
+        .group_by(PointLot.member_id)
+        .subquery()
+    )
+    stmt = (
+        select(Member.id, Member.next_expiry_at, earliest.c.first)
+        .join(earliest, earliest.c.member_id == Member.id)
+        .where(or_(Member.next_expiry_at.is_(None), Member.next_expiry_at > earliest.c.first))
+        .order_by(Member.id)
+    )
+    if member_id is not None:
+        stmt = stmt.where(Member.id == member_id)
+    return [
+        Problem(
+            owner,
+            f"next_expiry_at is {bound or 'not set'} but a lot with points left expires at "
+            f"{first}: the expiry of that lot would be skipped",
+        )
+        for owner, bound, first in session.execute(stmt)
+    ]
