@@ -32,7 +32,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from omnicrm.analytics.kpis import METRICS, kpi_daily, kpi_lines, kpi_table, period_calendar
+from omnicrm.analytics.kpis import METRICS, kpi_daily, kpi_lines, kpi_table
 from omnicrm.errors import InputError
 from omnicrm.schema import TABLES
 from omnicrm.warehouse import ensure_table
@@ -462,19 +462,6 @@ def test_bad_as_of_is_refused(lines):
 def test_no_complete_period_without_partial_is_refused(lines):
     with pytest.raises(InputError, match="no complete month lies between"):
         kpi_table(lines, as_of="2024-01-20", grain="month", include_partial=False)
-
-
-def test_calendar_previous_period_crosses_year_and_month_ends():
-    cal = period_calendar(
-        dt.datetime(2023, 12, 30, tzinfo=dt.UTC),
-        dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
-        "month",
-        include_partial=True,
-    ).execute()
-    starts = [pd.Timestamp(p).date() for p in cal.period_start]
-    previous = [pd.Timestamp(p).date() for p in cal.previous_start]
-    assert starts == [dt.date(2023, 12, 1), JAN, FEB]
-    assert previous == [dt.date(2023, 11, 1), dt.date(2023, 12, 1), JAN]
 
 
 # ----------------------------------------------------------------------------- PostgreSQL

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from omnicrm.analytics.cohorts import cohort_retention
-from omnicrm.analytics.kpis import kpi_lines, kpi_table, next_period, period_of
+from omnicrm.analytics.kpis import kpi_lines, kpi_table
+from omnicrm.analytics.periods import next_period, period_of
 
 STORES = {"s1": "store", "s2": "store", "web": "online"}
 

@@ -40,12 +40,12 @@ import ibis
 
 from omnicrm.analytics.kpis import (
     DIMENSIONS,
-    GRAINS,
     METRICS,
     OUTPUT_COLUMNS,
     OVERALL,
     RATE_METRICS,
 )
+from omnicrm.analytics.periods import GRAINS
 from omnicrm.errors import InputError
 
 DIRECTIONS: tuple[str, ...] = ("higher", "lower")

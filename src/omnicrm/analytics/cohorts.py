@@ -34,7 +34,8 @@ import datetime as dt
 
 import ibis
 
-from omnicrm.analytics.kpis import period_calendar, return_flag, sales_window, to_utc
+from omnicrm.analytics.kpis import return_flag, sales_window, to_utc
+from omnicrm.analytics.periods import period_calendar
 from omnicrm.analytics.rfm import order_date
 
 COHORT_COLUMNS: tuple[str, ...] = (
