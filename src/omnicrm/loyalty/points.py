@@ -56,6 +56,7 @@ from omnicrm.loyalty.rules import BonusRule, Rules
 from omnicrm.loyalty.tiers import (
     EPSILON,
     qualification_decimal,
+    qualification_sum,
     qualification_window,
     review_if_due,
     upgrade_if_qualified,
@@ -310,20 +311,14 @@ _INSERT_DISCOUNT = insert(OrderDiscount.__table__)
 @functools.cache
 def _order_facts_query(metric: str) -> Select:
     """The one query of :func:`_order_facts` (built once per tier metric)."""
-    value = LedgerEntry.qualifying_points if metric == "qualifying_points" else LedgerEntry.spend
     member = bindparam("member_id")
     owner = select(LoyaltyOrder.member_id).where(LoyaltyOrder.order_ref == bindparam("order_ref"))
     earned = _SUM_POINTS.params(kind="earn")
-    qualification = select(func.coalesce(func.sum(value), 0)).where(
-        LedgerEntry.member_id == member,
-        LedgerEntry.occurred_at >= bindparam("window_start"),
-        LedgerEntry.occurred_at < bindparam("window_end"),
-    )
     return select(
         owner.scalar_subquery(),
         select(LoyaltyOrder.id).where(LoyaltyOrder.member_id == member).exists(),
         earned.scalar_subquery(),
-        qualification.scalar_subquery(),
+        qualification_sum(metric).scalar_subquery(),
     )
 
 

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from omnicrm.loyalty.models import LedgerEntry, Member
@@ -78,26 +79,20 @@ def qualification_window(rules: Rules, as_of: dt.datetime) -> tuple[dt.datetime,
     return period_start(rules.tiers.period, as_of, rules.earning.timezone), as_of
 
 
-def qualification_query(
-    member_id: str, rules: Rules, as_of: dt.datetime
-) -> tuple[tuple[dt.datetime, dt.datetime], Select]:
-    """The qualification period ``[start, as_of)`` and the query of the member's value in it.
+@functools.cache
+def qualification_sum(metric: str) -> Select:
+    """The query of a member's qualification value over a period (built once per metric).
 
-    The value is the sum of the qualifying points (or of the spend) of the member's ledger
-    entries that occurred in the period; :func:`qualification_decimal` converts the result.
+    The sum of the qualifying points (or of the spend) of the ledger entries of
+    ``:member_id`` that occurred in ``[:window_start, :window_end)`` (bound parameters; see
+    :func:`qualification_window`); :func:`qualification_decimal` converts the result.
     """
-    column = (
-        LedgerEntry.qualifying_points
-        if rules.tiers.metric == "qualifying_points"
-        else LedgerEntry.spend
+    column = LedgerEntry.qualifying_points if metric == "qualifying_points" else LedgerEntry.spend
+    return select(func.coalesce(func.sum(column), 0)).where(
+        LedgerEntry.member_id == bindparam("member_id"),
+        LedgerEntry.occurred_at >= bindparam("window_start"),
+        LedgerEntry.occurred_at < bindparam("window_end"),
     )
-    start = period_start(rules.tiers.period, as_of, rules.earning.timezone)
-    stmt = select(func.coalesce(func.sum(column), 0)).where(
-        LedgerEntry.member_id == member_id,
-        LedgerEntry.occurred_at >= start,
-        LedgerEntry.occurred_at < as_of,
-    )
-    return (start, as_of), stmt
 
 
 def qualification_decimal(raw: object, rules: Rules) -> Decimal:
@@ -110,8 +105,10 @@ def qualification_value(
     session: Session, member_id: str, rules: Rules, as_of: dt.datetime
 ) -> Decimal:
     """The member's qualifying points (or spend) over the period ending at ``as_of``."""
-    _, stmt = qualification_query(member_id, rules, as_of)
-    return qualification_decimal(session.execute(stmt).scalar_one(), rules)
+    start, end = qualification_window(rules, as_of)
+    params = {"member_id": member_id, "window_start": start, "window_end": end}
+    raw = session.execute(qualification_sum(rules.tiers.metric), params).scalar_one()
+    return qualification_decimal(raw, rules)
 
 
 def _move(
