@@ -28,6 +28,7 @@ import pytest
 
 from omnicrm.analytics.lifecycle import STAGE_LABELS_ZH, STAGES, LifecycleRules, lifecycle_stages
 from omnicrm.analytics.rfm import rfm_metrics, with_order_date
+from omnicrm.analytics.scores import customer_scores
 from omnicrm.errors import InputError
 from omnicrm.warehouse import connect
 
@@ -202,3 +203,28 @@ def test_an_order_whose_lines_fall_on_two_days_counts_both_days(con, load_lines,
     metrics = rfm_metrics(lines, as_of=AS_OF).execute().set_index("customer_id")
     assert metrics.loc["S", "frequency"] == 2
     assert metrics.loc["S", "recency_days"] == 41
+
+
+@pytest.mark.parametrize("dated", [False, True], ids=["dates per line", "order_date_utc"])
+def test_a_customer_with_an_order_over_two_days_among_others(con, load_lines, dated):
+    # X buys on 05-01 (order X0), then order X1 has purchase lines on 05-02 and 07-25: purchase
+    # days 05-01, 05-02, 07-25, gaps 1 and 84, typical gap 42.5, recency 7: active (taking only
+    # X1's first day, the typical gap would be 1 and the recency 91: at risk). With X the repeat
+    # buyers' typical gaps are 2, 10, 30, 31, 42.5, 202.5, 425: population gap 31, at-risk
+    # threshold 46.5, so Z (one purchase 46 days ago) is active (at risk with 30, from X's 1).
+    histories = {**HISTORIES, "X": ["2024-05-01", "2024-05-02", "2024-07-25"], "Z": ["2024-06-16"]}
+    df = history_frame(histories)
+    df.loc[df.order_id == "X2", "order_id"] = "X1"
+    lines = load_lines(con, df)
+    if dated:
+        lines = with_order_date(lines)
+    out = lifecycle_stages(lines, as_of=AS_OF).execute().set_index("customer_id")
+    x = out.loc["X"]
+    assert (x.purchase_days, x.typical_gap_days, x.recency_days) == (3, 42.5, 7)
+    assert str(x.last_purchase_day)[:10] == "2024-07-25"
+    expected = dict(sorted({**EXPECTED, "X": "active", "Z": "active"}.items()))
+    assert out.lifecycle_stage.sort_index().to_dict() == expected
+    scores = customer_scores(lines, as_of=AS_OF).execute().set_index("customer_id")
+    assert scores.loc["X", "frequency"] == 2
+    assert scores.loc["X", "recency_days"] == 7
+    assert scores.lifecycle_stage.sort_index().to_dict() == expected

@@ -109,3 +109,20 @@ def test_missing_file_and_empty_list():
         ValueTiers.from_records([])
     with pytest.raises(InputError, match="language 'de'"):
         ValueTiers.default().labels("de")
+
+
+def test_rank_among_the_customers_of_another_table():
+    # Customers spending 0..4 ranked among 100 customers spending 0..99: positions 95..99,
+    # none in the top 10; ranked among themselves, the one spending 4 is top 1%.
+    few, many = spend(list(range(5))), spend(list(range(100)))
+    assert set(value_tiers(few, ranked=many).value_tier.execute()) == {"rest"}
+    assert tier_counts(few) == {"top_1": 1, "rest": 4}
+    # a table built from the ranked one by adding columns gets the same tiers
+    wider = many.mutate(double=many.monetary * 2)
+
+    def tiers_of(out: ibis.Table) -> dict[str, str]:
+        return out.execute().set_index("customer_id").value_tier.to_dict()
+
+    assert tiers_of(value_tiers(wider, ranked=many)) == tiers_of(value_tiers(many))
+    with pytest.raises(InputError, match=r"ranked customers lacks column.*monetary"):
+        value_tiers(few, ranked=many.select("customer_id"))

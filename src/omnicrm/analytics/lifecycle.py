@@ -45,7 +45,7 @@ import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -168,45 +168,46 @@ def purchase_days(lines: ibis.Table, as_of: datetime) -> ibis.Table:
 
     ``day`` is the UTC date of a purchase line.
     """
-    rows = _order_rows(lines, as_of)
-    rows = rows.filter(rows.day.notnull())
-    return rows.select("customer_id", "day").distinct()
-
-
-def _order_rows(lines: ibis.Table, as_of: datetime) -> ibis.Table:
-    """One row per order of a customer, plus one per purchase line of an order spread over days.
-
-    The order rows come from the per-order table (:func:`omnicrm.analytics.rfm.customer_orders`)
-    and carry what RFM needs (``first_purchase_ts``, ``last_purchase_ts``, ``amount``,
-    ``bought``) and ``day``, the order's first purchase day (null for an order with no purchase
-    line). An order whose purchase lines fall on several days (none in practice: an order's
-    lines share its time) adds one row per purchase line with that line's day and nothing else
-    (null times and amount, ``bought`` false), so that every purchase day of the customer is the
-    ``day`` of some row while every order still counts once. Days repeat (several orders on one
-    day): :func:`customer_activity` drops the repeats in the window that orders the days anyway,
-    which is cheaper than a distinct of millions of pairs.
-    """
-    orders = customer_orders(lines, as_of)
-    order_rows = orders.select(
-        "customer_id",
-        "first_purchase_ts",
-        "last_purchase_ts",
-        "amount",
-        "bought",
-        day=orders.first_purchase_day,
-    )
-    spread = orders.filter(orders.first_purchase_day != orders.last_purchase_day)
     hist = customer_history(lines, as_of)
-    spread_lines = hist.filter(hist.purchase).semi_join(spread, ["customer_id", "order_id"])
-    spread_rows = spread_lines.select(
-        "customer_id",
-        first_purchase_ts=ibis.null(orders.first_purchase_ts.type()),
-        last_purchase_ts=ibis.null(orders.last_purchase_ts.type()),
-        amount=ibis.null(orders.amount.type()),
-        bought=ibis.literal(False),
-        day=order_date(spread_lines),
-    )
-    return ibis.union(order_rows, spread_rows, distinct=False)
+    buys = hist.filter(hist.purchase)
+    return buys.select("customer_id", day=order_date(buys)).distinct()
+
+
+def _day_aggregates(
+    rows: ibis.Table, as_of: datetime, rules: LifecycleRules
+) -> tuple[ibis.Table, dict[str, ibis.Value]]:
+    """Purchase-day aggregates per customer over ``rows`` put in day order by one window.
+
+    ``rows`` has ``customer_id`` and ``day`` (a purchase day, or null for a row that is none);
+    every purchase day of a customer is the ``day`` of at least one of its rows, and repeats are
+    allowed (several orders on one day): they are dropped in the window that orders the days
+    anyway, which is cheaper than a distinct of millions of pairs. Returns ``rows`` with the
+    column ``gap`` and the aggregates ``first_purchase_day``, ``last_purchase_day``,
+    ``purchase_days``, ``comeback`` (1 if a purchase day after a lapse is at most
+    ``reactivated_days`` old, else 0) and ``typical_gap_days``, to be computed with
+    ``rows.group_by("customer_id").aggregate(...)``.
+    """
+    prev = rows.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
+    rows = rows.mutate(gap=rows.day.delta(prev, unit="day"))
+    # Rows without a day (orders with no purchase line) sort before or after all the days of
+    # their customer, never between two (NULLS FIRST on Spark, LAST on DuckDB and PostgreSQL):
+    # either way the first day's gap is null and every other day's gap is to the day before it.
+    # A repeat of the day before it has gap 0: the rows with a day and a null or positive gap
+    # are each purchase day once, with its gap to the previous purchase day.
+    new_day = rows.day.notnull() & (rows.gap.isnull() | (rows.gap > 0))
+    # a comeback at most reactivated_days before as_of is on or after this day (a comparison
+    # with a constant, not a day difference on every row)
+    recent = ibis.date(as_of.date() - timedelta(days=rules.reactivated_days))
+    comeback = (rows.gap > rules.lapsed_days) & (rows.day >= recent)
+    aggregates = {
+        "first_purchase_day": rows.day.min(),
+        "last_purchase_day": rows.day.max(),
+        "purchase_days": rows.count(where=new_day),
+        "comeback": ibis.ifelse(comeback.fill_null(False), 1, 0).max(),
+        # a gap of 0 (a repeat) is no gap; the median skips nulls
+        "typical_gap_days": rows.gap.nullif(0).cast("float64").median(),
+    }
+    return rows, aggregates
 
 
 LIFECYCLE_COLUMNS: tuple[str, ...] = (
@@ -232,9 +233,16 @@ def customer_activity(
 
     The metrics are those of :func:`omnicrm.analytics.rfm.rfm_metrics` and the stage and its
     inputs those of :func:`lifecycle_stages` (same definitions, same values): both are
-    aggregated in one pass over the customer's orders, ordered by purchase day for the gaps
-    (one ``LAG`` window), instead of one aggregate for each joined on the customer.
-    :func:`omnicrm.analytics.scores.customer_scores` starts from this table.
+    aggregated in one pass over the customer's orders (one row per order from
+    :func:`omnicrm.analytics.rfm.customer_orders`, its day the order's first purchase day),
+    ordered by purchase day for the gaps (one ``LAG`` window), instead of one aggregate for each
+    joined on the customer. That gives every purchase day of a customer whose orders each fall
+    on one day (all customers in practice: an order's lines share its time). The few customers
+    with an order whose purchase lines fall on several days are counted by that pass too, and
+    their purchase days (last day, count, gaps) are then taken again from their purchase lines
+    and replace the pass's; the per-order table is read once, so the warehouse does not have to
+    hold it for a second reader. :func:`omnicrm.analytics.scores.customer_scores` starts from
+    this table.
 
     Parameters
     ----------
@@ -278,31 +286,46 @@ def customer_activity(
         require_columns(lines, SALES_COLUMNS, "the sales lines table")
     today = ibis.date(as_of.date())
 
-    rows = _order_rows(lines, as_of)
-    prev = rows.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
-    rows = rows.mutate(gap=rows.day.delta(prev, unit="day"))
-    # Rows without a day (orders with no purchase line) sort before or after all the days of
-    # their customer, never between two (NULLS FIRST on Spark, LAST on DuckDB and PostgreSQL):
-    # either way the first day's gap is null and every other day's gap is to the day before it.
-    # A repeat of the day before it has gap 0: the rows with a day and a null or positive gap
-    # are each purchase day once, with its gap to the previous purchase day.
-    new_day = rows.day.notnull() & (rows.gap.isnull() | (rows.gap > 0))
-    comeback = (rows.gap > rules.lapsed_days) & (
-        today.delta(rows.day, unit="day") <= rules.reactivated_days
+    # One row per order, its day the order's first purchase day (null without a purchase line):
+    # the purchase days of every customer whose orders each fall on one day (all of them in
+    # practice: an order's lines share its time).
+    orders = customer_orders(lines, as_of)
+    rows = orders.select(
+        "customer_id",
+        "first_purchase_ts",
+        "last_purchase_ts",
+        "amount",
+        day=orders.first_purchase_day,
+        last_day=orders.last_purchase_day,
     )
+    rows, days = _day_aggregates(rows, as_of, rules)
     per_customer = rows.group_by("customer_id").aggregate(
         first_purchase_ts=rows.first_purchase_ts.min(),
         last_purchase_ts=rows.last_purchase_ts.max(),
-        frequency=rows.count(where=rows.bought),
+        frequency=rows.first_purchase_ts.count(),  # purchase orders: those with a first one
         monetary=rows.amount.sum().cast(MONEY),
-        first_purchase_day=rows.day.min(),
-        last_purchase_day=rows.day.max(),
-        purchase_days=rows.count(where=new_day),
-        comeback=ibis.ifelse(comeback.fill_null(False), 1, 0).max(),
-        # a gap of 0 (a repeat) is no gap; the median skips nulls
-        typical_gap_days=rows.gap.nullif(0).cast("float64").median(),
+        spread_orders=rows.count(where=rows.day != rows.last_day),
+        **days,
     )
     buyers = per_customer.filter(per_customer.frequency > 0)
+    # A customer with an order whose purchase lines fall on several days: the purchase days
+    # (and all that depends on them but the first) from the purchase lines themselves.
+    spread = buyers.filter(buyers.spread_orders > 0)
+    hist = customer_history(lines, as_of)
+    buys = hist.filter(hist.purchase).semi_join(spread.select("customer_id"), "customer_id")
+    day_rows, exact = _day_aggregates(
+        buys.select("customer_id", day=order_date(buys)), as_of, rules
+    )
+    exact.pop("first_purchase_day")  # the first purchase day of every order counts: exact
+    fixed = spread.drop(*exact).join(
+        day_rows.group_by("customer_id").aggregate(**exact), "customer_id"
+    )
+    columns = [c for c in buyers.columns if c != "spread_orders"]
+    buyers = ibis.union(
+        buyers.filter(buyers.spread_orders == 0).select(*columns),
+        fixed.select(*columns),
+        distinct=False,
+    )
     population = buyers.aggregate(population_gap_days=buyers.typical_gap_days.median())
     joined = buyers.cross_join(population)
 

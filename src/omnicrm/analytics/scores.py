@@ -143,6 +143,10 @@ class ScoreContext:
     lines: ibis.Table
     as_of: datetime
     config: ScoringConfig
+    metrics: ibis.Table | None = None
+    """The per-customer table the steps start from (steps add columns, so it holds the same
+    customers and metrics): rank within it rather than within the table a step receives, whose
+    query repeats every join of the steps before it."""
 
 
 ScoreStep = Callable[[ibis.Table, ScoreContext], ibis.Table]
@@ -160,8 +164,15 @@ def add_rfm_segment(scores: ibis.Table, context: ScoreContext) -> ibis.Table:
 
 
 def add_value_tier(scores: ibis.Table, context: ScoreContext) -> ibis.Table:
-    """Step: ``value_tier`` by net spend."""
-    return value_tiers(scores, context.config.tiers)
+    """Step: ``value_tier`` by net spend.
+
+    Customers are ranked within ``context.metrics`` (the same customers and spend as
+    ``scores``), so the query counts the spend values once for ``m_score`` and the tiers instead
+    of again on ``scores`` with the joins of the score steps.
+    """
+    metrics = context.metrics
+    ranked = metrics if metrics is not None and "monetary" in metrics.columns else None
+    return value_tiers(scores, context.config.tiers, ranked=ranked)
 
 
 def add_lifecycle_stage(scores: ibis.Table, context: ScoreContext) -> ibis.Table:
@@ -229,12 +240,12 @@ def customer_scores(
     config = config or ScoringConfig.default()
     as_of = as_of_timestamp(as_of)
     check_history(lines, as_of)
-    context = ScoreContext(lines=lines, as_of=as_of, config=config)
     if add_lifecycle_stage in steps:  # metrics and stage from one per-customer aggregate
         activity = customer_activity(lines, as_of=as_of, rules=config.lifecycle, validate=False)
         scores = activity.select(*METRIC_COLUMNS, "lifecycle_stage")
     else:
         scores = rfm_metrics(lines, as_of=as_of, validate=False)
+    context = ScoreContext(lines=lines, as_of=as_of, config=config, metrics=scores)
     for step in steps:
         scores = step(scores, context)
     scores = scores.mutate(as_of=ibis.literal(as_of, type="timestamp('UTC')"))

@@ -153,7 +153,11 @@ class ValueTiers:
 
 
 def value_tiers(
-    scores: ibis.Table, tiers: ValueTiers | None = None, *, by: str = "monetary"
+    scores: ibis.Table,
+    tiers: ValueTiers | None = None,
+    *,
+    by: str = "monetary",
+    ranked: ibis.Table | None = None,
 ) -> ibis.Table:
     """Add the column ``value_tier`` (a tier name) ranking customers by ``by`` (spend).
 
@@ -165,6 +169,11 @@ def value_tiers(
         Default :meth:`ValueTiers.default`.
     by : str
         Column to rank by, highest first (default ``monetary``, the net spend).
+    ranked : ibis.Table, optional
+        The customers to rank ``scores`` among, with the column ``by``; default ``scores``
+        itself. Pass the table ``scores`` was built from by adding columns (same customers,
+        same ``by``) so that the ranking reads that table rather than ``scores`` and its joins
+        (:func:`omnicrm.analytics.scores.customer_scores` passes its metrics table).
 
     Returns
     -------
@@ -173,7 +182,11 @@ def value_tiers(
     """
     tiers = tiers or ValueTiers.default()
     require_columns(scores, (by,), "the customer table")
-    ranks = value_ranks(scores, by, higher_is_better=False)  # _rank: customers spending more
+    if ranked is None:
+        ranked = scores
+    else:
+        require_columns(ranked, (by,), "the table of ranked customers")
+    ranks = value_ranks(ranked, by, higher_is_better=False)  # _rank: customers spending more
     branches = [
         (ranks._rank * t.top_share.denominator < ranks._n * t.top_share.numerator, t.name)
         for t in tiers.tiers
