@@ -158,6 +158,22 @@ class TestProperties:
         assert np.isfinite(value)
         assert 1000 < value < 5000 / 100 * 52 * 1.1
 
+    def test_a_dropout_probability_shared_by_everyone_still_forecasts(self):
+        # A fit on real data (a retailer's first 200 days) went to a ~ 8.4e3, b ~ 6.1e5: the
+        # dropout probability a / (a + b) is nearly the same for every customer. hyp2f1 fails
+        # on Euler's form there; the forecast must stay finite and continuous in (a, b).
+        customers = pd.DataFrame({"frequency": [0, 2, 11], "recency": [0.0, 23.7, 23.6],
+                                  "T": [20.0, 27.9, 25.1]})
+        forecasts = []
+        for scale in (1.0, 0.1, 0.01):  # same mean dropout a / (a + b), less and less sharp
+            m = BetaGeoModel()
+            m.params_ = {"r": 1.27, "alpha": 6.43, "a": 8434.05 * scale, "b": 612093.7 * scale}
+            m.log_likelihood_, m.n_customers_ = -1.0, 3
+            forecasts.append(m.expected_purchases(12.9, customers).to_numpy())
+        assert np.isfinite(forecasts[0]).all()
+        assert forecasts[0] == pytest.approx(forecasts[1], rel=1e-3)
+        assert forecasts[1] == pytest.approx(forecasts[2], rel=1e-2)
+
     def test_new_customer_expectation_starts_at_zero_and_grows(self):
         curve = _published_model().expected_purchases_new_customer(np.array([0.0, 1, 10, 100]))
         assert curve[0] == 0.0

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 from scipy.special import gammaln, hyp2f1
 
-from omnicrm.models.clv.special import log1mexp, log_hyp2f1_a_a1, one_minus_power_over
+from omnicrm.models.clv.special import (
+    log1mexp,
+    log_hyp2f1_a_a1,
+    one_minus_power_over,
+    power_times_hyp2f1,
+)
 
 
 def _log_series_2f1_a_a1(a, b, z, terms=20_000):
@@ -57,3 +62,26 @@ def test_quadrature_fallback_where_scipy_returns_nan(a, b, z):
         assert np.isnan(hyp2f1(1.0, a + 1 - b, a + 1, z))  # the transformed series in scipy
     got = float(log_hyp2f1_a_a1(a, b, z))
     assert got == pytest.approx(_log_series_2f1_a_a1(a, b, z, terms=400_000), rel=1e-10)
+
+
+@pytest.mark.parametrize(("p", "a", "b", "c", "z"), [
+    (0.5, 0.5, 2.0, 3.0, 0.0), (2.3, 2.3, 4.0, 5.2, 0.3), (12.0, 12.0, 14.4, 20.0, 0.7),
+    (3.3, 3.3, 6122.9, 6206.2, 0.31), (40.0, 40.0, 41.0, 41.5, 0.95),
+])
+def test_the_series_matches_scipy_where_scipy_is_finite(p, a, b, c, z):
+    expected = (1 - z) ** p * hyp2f1(a, b, c, z)
+    assert float(power_times_hyp2f1(p, a, b, c, z)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_series_is_finite_where_the_terms_exceed_the_float_range():
+    # (1 - z)^-a = 10^500 for the sum alone: the running rescale keeps it finite
+    a, z = 500.0, 0.9
+    value = float(power_times_hyp2f1(a, a, 1e6, 1e6, z))  # b = c: 2F1 = (1 - z)^-a
+    assert value == pytest.approx(1.0, rel=1e-9)
+
+
+def test_the_series_refuses_parameters_where_its_terms_change_sign():
+    out = power_times_hyp2f1([1.0, 1.0, 1.0], [1.0, -0.5, 1.0], [2.0, 2.0, 2.0],
+                             [3.0, 3.0, 3.0], [0.5, 0.5, 1.0])
+    assert np.isfinite(out[0])
+    assert np.isnan(out[1:]).all()

@@ -17,7 +17,9 @@ evaluated with ``gammaln``/``betaln`` and ``logaddexp``; its gradient is analyti
   * [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; z)] * P(alive)``
   with ``z = t / (alpha + T + t)``. Euler's transformation turns the bracketed product into
   ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)``, which does not overflow for
-  frequent buyers.
+  frequent buyers. When ``a`` and ``b`` are both large (the fit found a dropout probability
+  nearly the same for everyone) ``hyp2f1`` fails on that form; those entries are summed from
+  the original series (:func:`omnicrm.models.clv.special.power_times_hyp2f1`).
 
 Examples
 --------
@@ -40,6 +42,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from omnicrm.models.clv.inputs import dot
 from omnicrm.models.clv.purchase import PurchaseModel
+from omnicrm.models.clv.special import power_times_hyp2f1
 
 
 class BetaGeoModel(PurchaseModel):
@@ -135,8 +138,14 @@ class BetaGeoModel(PurchaseModel):
         """``1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)``, overflow-free."""
         r, alpha, a, b = self._params()
         z = t / (alpha + T + t)
-        tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0,
-                                                         a + b + x - 1.0, z)
+        with np.errstate(invalid="ignore", over="ignore"):
+            tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0,
+                                                             a + b + x - 1.0, z)
+        failed = ~np.isfinite(tail)
+        if np.any(failed):  # large a and b: sum the original series instead
+            x, z = np.broadcast_arrays(np.asarray(x, dtype="float64"), z)
+            tail = np.where(failed, power_times_hyp2f1(r + x, r + x, b + x, a + b + x - 1.0, z),
+                            tail)
         return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
 
     def _expected_new(self, t):
