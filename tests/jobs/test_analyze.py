@@ -107,3 +107,30 @@ def test_unparseable_as_of_names_the_format(retailer_warehouse):
 def test_empty_warehouse_says_to_ingest_first(warehouse):
     with pytest.raises(InputError, match=r"no order_lines table.*omnicrm ingest"):
         run_analyze(warehouse, demo=True)
+
+
+def test_a_cancelled_order_counts_neither_as_a_purchase_nor_as_a_return(analyzed):
+    con, result, _ = analyzed
+    orders = con.table("orders").execute()
+    cancelled = set(orders.order_id[orders.is_cancelled.fillna(False).astype(bool)])
+    assert cancelled, "the small retailer cancels some digital orders"
+    lines = con.table("order_lines").execute()
+    lines = lines[lines.order_ts < result.as_of]
+    keys = con.table("customer_keys").execute().set_index("customer_id").unified_id
+    lines = lines.assign(customer=lines.customer_id.map(keys))
+    purchase = ~lines.is_return.fillna(False).astype(bool) & (lines.quantity > 0)
+    kept = ~lines.order_id.isin(cancelled)
+
+    def frequency(rows):
+        return rows[rows.customer.notna()].groupby("customer").order_id.nunique()
+
+    expected, with_cancelled = frequency(lines[purchase & kept]), frequency(lines[purchase])
+    scores = con.table("customer_scores").execute().set_index("customer_id").frequency
+    assert (with_cancelled.reindex(expected.index) > expected).any(), "the data must tell"
+    assert scores.reindex(expected.index).tolist() == expected.tolist()
+
+    returned = -lines[~purchase & kept].amount.sum()
+    monthly = con.table("kpi_monthly").execute()
+    overall = monthly[(monthly.metric == "returned_amount") & (monthly.dimension == "all")]
+    assert overall.value.sum() == pytest.approx(float(returned))
+    assert -lines[~purchase].amount.sum() > returned, "receipts of cancellations are not returns"

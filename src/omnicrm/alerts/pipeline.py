@@ -39,6 +39,7 @@ from omnicrm.errors import InputError
 from omnicrm.models.forecast.anomaly import detect_anomalies
 from omnicrm.models.forecast.pipeline import default_as_of
 from omnicrm.models.forecast.series import parse_as_of
+from omnicrm.warehouse.sales import sold_lines
 
 HISTORY_DAYS = 120
 """Days of KPI history modelled before the checked days."""
@@ -61,7 +62,7 @@ def run_alerts(con: BaseBackend, *, as_of: dt.date | str | None = None, check_da
     if not isinstance(check_days, int) or check_days < 1:
         raise InputError(f"check_days={check_days!r} must be an integer >= 1")
     start = day - dt.timedelta(days=history_days + check_days)
-    kpis = daily_kpis(con.table("order_lines"), as_of=day, by_store=by_store, start=start)
+    kpis = daily_kpis(sold_lines(con), as_of=day, by_store=by_store, start=start)
     units = {"revenue": currency}
     found = detect_anomalies(kpis, check_days=check_days, units=units)
     new = store_alerts(con, found)

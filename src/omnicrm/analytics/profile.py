@@ -46,6 +46,7 @@ from omnicrm.analytics.profile_rules import (
     load_profile_rules,
 )
 from omnicrm.errors import InputError
+from omnicrm.warehouse.sales import sold_lines
 
 NOT_COMPUTED = "not computed yet — run omnicrm analyze"
 """What the ``scores`` section says before ``customer_scores`` exists."""
@@ -253,7 +254,7 @@ def _orders(con, tables, ids, cutoff) -> list[dict[str, Any]]:
     """One row per order of these records before ``cutoff`` (this customer only)."""
     if "order_lines" not in tables:
         return []
-    t = con.table("order_lines")
+    t = sold_lines(con)
     lines = t.filter(t.customer_id.isin(ids) & (t.order_ts < ibis.timestamp(cutoff)))
     purchase = ~lines.is_return.fill_null(False) & (lines.quantity > 0)
     promo_spend = ibis.ifelse(purchase & lines.promotion_id.notnull(), lines.amount, 0)
@@ -310,7 +311,7 @@ def _assortment(con, tables, ids, cutoff, rules) -> dict[str, Any]:
     out: dict[str, Any] = {"top_categories": [], "top_brands": [], "department_spend": {}}
     if not {"order_lines", "products"} <= tables:
         return out
-    t, p = con.table("order_lines"), con.table("products")
+    t, p = sold_lines(con), con.table("products")
     lines = t.filter(t.customer_id.isin(ids) & (t.order_ts < ibis.timestamp(cutoff))
                      & ~t.is_return.fill_null(False) & (t.quantity > 0))
     joined = lines.join(p, "product_id")

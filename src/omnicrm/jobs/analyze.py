@@ -52,6 +52,7 @@ from omnicrm.analytics.scores import (
 )
 from omnicrm.errors import InputError
 from omnicrm.jobs.value import churn_and_clv, clv_diagnostics
+from omnicrm.warehouse.sales import sold_lines
 
 Step = Callable[[str], None]
 
@@ -188,7 +189,7 @@ def _run_steps(
         keys = build_customer_keys(con, demo=demo).keys
         unifier = functools.partial(unify, keys=keys)
         result.rows["customer_keys"] = int(keys.count().execute())
-    lines = scratch.materialize(analysis_lines(con.table("order_lines"), keys))
+    lines = scratch.materialize(analysis_lines(sold_lines(con), keys))
     scoring = settings.scoring or ScoringConfig.default()
 
     clock.start("customer scores")

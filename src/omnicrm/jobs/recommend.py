@@ -43,6 +43,7 @@ from omnicrm.analytics.identity import unify
 from omnicrm.errors import InputError
 from omnicrm.models.basket import basket_rules_by_level, baskets_from_order_lines
 from omnicrm.models.recommend import HybridRecommender, check_k, interactions_from_order_lines
+from omnicrm.warehouse.sales import sold_lines
 
 STEPS: tuple[str, ...] = ("interactions", "recommenders", "recommendations", "basket rules")
 """Step names reported to the progress callback, in order."""
@@ -100,12 +101,10 @@ def _to_utc(as_of: dt.date | dt.datetime | str) -> dt.datetime:
 
 
 def sales_lines(con: BaseBackend) -> ibis.Table:
-    """``order_lines`` with unified customer ids when ``customer_keys`` exists."""
+    """``order_lines`` without cancelled orders (:func:`omnicrm.warehouse.sales.sold_lines`),
+    with unified customer ids when ``customer_keys`` exists."""
+    lines = sold_lines(con)
     tables = set(con.list_tables())
-    if "order_lines" not in tables:
-        raise InputError("the warehouse has no order_lines table: load sales with "
-                         "'omnicrm ingest FILE --table order_lines' first")
-    lines = con.table("order_lines")
     if "customer_keys" in tables:
         lines = unify(lines, con.table("customer_keys"))
     return lines

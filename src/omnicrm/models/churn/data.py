@@ -26,6 +26,7 @@ import pandas as pd
 
 from omnicrm.analytics.rfm import SALES_COLUMNS, as_of_timestamp, require_columns
 from omnicrm.errors import InputError
+from omnicrm.warehouse.sales import sold_lines
 
 OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
     "products": ("product_id", "category"),
@@ -65,7 +66,7 @@ class ChurnTables:
                 "lines; load them first with `omnicrm ingest <file> --table order_lines`"
             )
         optional = {name: con.table(name) if name in present else None for name in OPTIONAL_TABLES}
-        return cls(lines=con.table("order_lines"), **optional)
+        return cls(lines=sold_lines(con), **optional)
 
     def available(self) -> tuple[str, ...]:
         """Names of the tables present (``order_lines`` first)."""

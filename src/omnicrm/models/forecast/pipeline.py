@@ -39,6 +39,7 @@ from omnicrm.models.forecast.hierarchy import reconcile_bottom_up
 from omnicrm.models.forecast.series import LEVELS, demand_series, parse_as_of
 from omnicrm.models.forecast.stock import StockPolicies, stock_suggestions
 from omnicrm.models.forecast.table import write_forecasts
+from omnicrm.warehouse.sales import sold_lines
 
 
 @dataclass
@@ -84,7 +85,7 @@ def run_forecast(
         raise InputError(f"level={level!r} is not known: choose one of {', '.join(LEVELS)}")
     day = default_as_of(con) if as_of is None else parse_as_of(as_of).date()
     tables = con.list_tables()
-    lines = con.table("order_lines")
+    lines = sold_lines(con)
     products = con.table("products") if "products" in tables else None
     stores = con.table("stores") if "stores" in tables else None
     hist = demand_series(lines, products=products, stores=stores, level=level, freq=freq,

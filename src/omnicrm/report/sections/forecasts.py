@@ -15,6 +15,7 @@ from omnicrm.models.forecast.series import demand_series
 from omnicrm.models.forecast.table import latest_forecasts
 from omnicrm.report.i18n import t
 from omnicrm.report.page import COLORWAY, Block, Section, figure_block, table_block, text_block
+from omnicrm.warehouse.sales import sold_lines
 
 HISTORY_DAYS = 180
 
@@ -38,7 +39,7 @@ def _forecasts(con: BaseBackend, lang: str) -> list[Block]:
     if "total" in levels:
         forecast = latest_forecasts(con, "total")
         as_of = pd.Timestamp(forecast["ds"].min())
-        history = demand_series(con.table("order_lines"), level="total",
+        history = demand_series(sold_lines(con), level="total",
                                 as_of=as_of.date())
         fig = forecast_figure(_floats(history), _floats(forecast), "total",
                               last_days=HISTORY_DAYS, title="")
