@@ -51,8 +51,12 @@ def test_every_buyer_and_member_is_covered_with_cold_start_flagged(written):
     con, result, _ = written
     recs = con.table("recommendations").to_pandas()
     lines = con.table("order_lines").to_pandas()
-    # a buyer bought something (a customer with only a return line has nothing to go on)
-    bought = (lines.order_ts < result.as_of) & (lines.quantity > 0)
+    orders = con.table("orders").to_pandas()
+    cancelled = set(orders.order_id[orders.is_cancelled.fillna(False).astype(bool)])
+    # a buyer bought something (a customer with only a return line, or whose only order was
+    # cancelled, has nothing to go on)
+    bought = ((lines.order_ts < result.as_of) & (lines.quantity > 0)
+              & ~lines.order_id.isin(cancelled))
     buyers = set(lines.loc[bought, "customer_id"].dropna())
     keys = con.table("customer_keys").to_pandas().set_index("customer_id")["unified_id"]
     unified_buyers = {keys.get(b, b) for b in buyers}
