@@ -220,13 +220,16 @@ def rfm_sql_baseline(con, as_of: dt.datetime) -> None:
 def resolved_lines(con):
     """The lines analyze materialises in its first step (needs ``customer_keys``).
 
-    Same expression as analyze (:func:`omnicrm.jobs.analyze.analysis_lines`): the columns the
-    analyses read, identity-resolved, with the UTC date of each line. Timed apart as
+    Same expression as analyze (:func:`omnicrm.jobs.analyze.analysis_lines` of
+    :func:`omnicrm.warehouse.sales.sold_lines`, which are all the lines here: the benchmark writes
+    no ``orders`` table): the columns the analyses read, identity-resolved, with the UTC date of
+    each line. Timed apart as
     ``resolved_lines``: it is part of analyze's identities step, not of the scores step.
     """
     from omnicrm.jobs.analyze import analysis_lines
+    from omnicrm.warehouse.sales import sold_lines
 
-    lines = analysis_lines(con.table("order_lines"), con.table("customer_keys"))
+    lines = analysis_lines(sold_lines(con), con.table("customer_keys"))
     return con.create_table("_bench_lines", lines, temp=True, overwrite=True)
 
 
