@@ -132,3 +132,59 @@ def synthetic_frame(days: list[str], n: int = 600, seed: int = 0) -> pd.DataFram
 
 
 QUARTERS = ["2024-10-01", "2025-01-01", "2025-04-01", "2025-07-01"]
+
+
+def busy_lines(con: ibis.BaseBackend, *, customers: int = 3_000, days: int = 400,
+               seed: int = 3) -> ibis.Table:
+    """``order_lines`` big enough for DuckDB to aggregate in parallel (~300,000), in ``con``.
+
+    Customers buy as BG/NBD assumes (a Poisson purchase rate each, and after every purchase
+    a chance of leaving for good), one to three lines per order, over ``days`` days from
+    ``DAY0``; money with cents (DECIMAL(18,2), as in the contract), about 5 % returned lines
+    and 20 % promotions; in random row order, so that every customer's lines are spread over
+    all of the table's row groups.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 0.25, customers)  # purchases per day while active
+    leave = rng.beta(1.0, 40.0, customers)  # chance of leaving after each purchase
+    spend = rng.gamma(3.0, 1.0 / 3.0, customers)
+    order_customer, order_day = [], []
+    for c in range(customers):
+        times = np.sort(rng.random(rng.poisson(rate[c] * days)) * days).astype(int)
+        kept = times[: rng.geometric(leave[c])]
+        order_customer.append(np.full(len(kept), c))
+        order_day.append(kept)
+    customer, day = np.concatenate(order_customer), np.concatenate(order_day)
+    order = np.repeat(np.arange(len(customer)), rng.integers(1, 4, len(customer)))
+    lines = len(order)
+    qty = rng.integers(1, 4, lines).astype(float)
+    qty[rng.random(lines) < 0.05] *= -1
+    frame = pd.DataFrame({
+        "order_id": pd.Series(order).map("o{}".format),
+        "line_number": np.arange(lines),
+        "order_ts": pd.Timestamp(DAY0) + pd.to_timedelta(day[order] * 86_400 + 3_600, unit="s"),
+        "customer_id": pd.Series(customer[order]).map("c{:05d}".format),
+        "store_id": "S1",
+        "channel": np.array(["store", "online", "app"])[rng.integers(0, 3, len(day))][order],
+        "product_id": pd.Series(rng.integers(0, 3, lines)).map({0: "p1", 1: "p2", 2: "p3"}),
+        "quantity": qty,
+        "unit_price_cents": (rng.integers(50, 5_000, lines)
+                             * spend[customer[order]]).round().astype(np.int64) + 1,
+        "discount_cents": np.where(rng.random(lines) < 0.2, rng.integers(1, 50, lines), 0),
+        "promotion_id": np.where(rng.random(lines) < 0.2, "P1", None),
+    }).sample(frac=1.0, random_state=seed)
+    con.create_table("_busy_raw", frame)
+    con.raw_sql("""
+        CREATE TABLE order_lines AS
+        SELECT order_id, line_number, order_ts, customer_id, store_id, channel, product_id,
+               CAST(quantity AS DECIMAL(18,3)) AS quantity,
+               CAST(unit_price_cents / 100.0 AS DECIMAL(18,2)) AS unit_price,
+               CAST(discount_cents / 100.0 AS DECIMAL(18,2)) AS discount_amount,
+               CAST((quantity * unit_price_cents - sign(quantity) * discount_cents) / 100.0
+                    AS DECIMAL(18,2)) AS amount,
+               promotion_id, quantity < 0 AS is_return
+        FROM _busy_raw""")
+    con.drop_table("_busy_raw")
+    return con.table("order_lines")

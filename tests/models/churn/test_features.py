@@ -11,8 +11,9 @@ import pytest
 
 from omnicrm.errors import InputError
 from omnicrm.models.churn import FEATURE_COLUMNS, ChurnTables, churn_features, churn_labels
+from omnicrm.models.churn.features import origin_features
 
-from .conftest import events_table, feedback_table, lines_table, products_table
+from .conftest import busy_lines, events_table, feedback_table, lines_table, products_table
 
 AS_OF = "2025-02-20"  # day 50 after DAY0
 
@@ -120,3 +121,20 @@ def test_a_missing_column_is_named(crafted_tables):
 def test_missing_order_lines_table_is_a_clear_error(warehouse):
     with pytest.raises(InputError, match=r"no table 'order_lines'.*omnicrm ingest"):
         ChurnTables.from_connection(warehouse)
+
+
+@pytest.mark.slow
+def test_features_are_the_same_bits_however_many_threads_sum_them():
+    # money is summed in whole cents and the gaps' standard deviation comes from integer
+    # sums: the float64 sums before depended on the order in which DuckDB's threads added
+    # the rows, and so did the model (docs/churn.md, "Reproducibility")
+    def frame(threads: int) -> pd.DataFrame:
+        con = ibis.duckdb.connect(threads=threads)
+        tables = ChurnTables(lines=busy_lines(con), products=products_table())
+        origins = [date(2025, 6, 1), date(2025, 9, 1), date(2025, 12, 1)]
+        return origin_features(tables, origins, horizon_days=30).to_pandas()
+
+    one = frame(1)
+    assert len(one) > 3_000
+    assert one["gap_std_days"].notna().any()
+    pd.testing.assert_frame_equal(frame(4), one, check_exact=True)

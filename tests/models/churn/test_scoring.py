@@ -1,20 +1,44 @@
-"""Risk list, its CSV and the report figures."""
+"""Scores from the same data are the same bits; the risk list, its CSV and the report figures."""
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 import pytest
 
 from omnicrm.errors import InputError
 from omnicrm.models.churn import (
+    ChurnTables,
+    fit_churn_model,
     plot_calibration,
     plot_lift,
     plot_risk_list,
     risk_list,
+    score_customers,
     write_risk_list_csv,
 )
 from omnicrm.models.churn.plots import lift_table
+
+from .conftest import busy_lines, products_table
+
+
+@pytest.mark.slow
+def test_two_runs_on_the_same_data_give_the_same_model_scores_and_reasons():
+    # the features were float64 sums in whatever order DuckDB's threads added the rows, so
+    # LightGBM's thresholds, the CLV fits, probabilities and reasons moved between runs
+    def run(threads: int) -> tuple[str, pd.DataFrame]:
+        con = ibis.duckdb.connect(threads=threads)
+        tables = ChurnTables(lines=busy_lines(con), products=products_table())
+        model = fit_churn_model(tables, as_of="2026-02-05")
+        return model.booster_text_, score_customers(tables, as_of="2026-02-05", model=model)
+
+    booster, scores = run(1)
+    assert len(scores) > 2_000
+    assert (scores["churn_reasons_json"] != "[]").any()
+    again, rescored = run(4)
+    assert again == booster
+    pd.testing.assert_frame_equal(rescored, scores, check_exact=True)
 
 
 @pytest.fixture
