@@ -125,8 +125,8 @@ def test_missing_order_lines_table_is_a_clear_error(warehouse):
 
 @pytest.mark.slow
 def test_features_are_the_same_bits_however_many_threads_sum_them():
-    # money is summed in whole cents and the gaps' standard deviation comes from integer
-    # sums: the float64 sums before depended on the order in which DuckDB's threads added
+    # money is summed in whole cents and the gaps' standard deviation from exact sums of
+    # whole days: the float64 sums before depended on the order in which DuckDB's threads added
     # the rows, and so did the model (docs/churn.md, "Reproducibility")
     def frame(threads: int) -> pd.DataFrame:
         con = ibis.duckdb.connect(threads=threads)
