@@ -52,7 +52,7 @@ from omnicrm.analytics.scores import (
 )
 from omnicrm.errors import InputError
 from omnicrm.jobs.value import churn_and_clv, clv_diagnostics
-from omnicrm.warehouse.sales import sold_lines
+from omnicrm.warehouse.sales import NO_LINES, sold_lines
 
 Step = Callable[[str], None]
 
@@ -108,8 +108,7 @@ STEPS: tuple[str, ...] = (
 def default_as_of(con: BaseBackend) -> dt.datetime:
     """Midnight UTC after the last order day: every loaded sale is then "before as_of"."""
     if "order_lines" not in con.list_tables():
-        raise InputError("the warehouse has no order_lines table: load sales with "
-                         "'omnicrm ingest FILE --table order_lines' first")
+        raise InputError(NO_LINES)
     last = con.table("order_lines").order_ts.max().execute()
     if last is None:
         raise InputError("order_lines is empty: load sales with 'omnicrm ingest' first")
@@ -161,8 +160,7 @@ def run_analyze(
     result = AnalyzeResult(as_of=as_of_utc)
     tables = set(con.list_tables())
     if "order_lines" not in tables:
-        raise InputError("the warehouse has no order_lines table: load sales with "
-                         "'omnicrm ingest FILE --table order_lines' first")
+        raise InputError(NO_LINES)
     clock = _Clock(result, on_step)
     scratch = Scratch(con)
     try:
