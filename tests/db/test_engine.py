@@ -174,3 +174,40 @@ def test_a_connection_lost_during_the_commit_is_not_retried():
         session.execute(text("SELECT 1"))  # a new transaction
         assert lost_connection(lost, session)
     assert not lost_connection(DBAPIError("SELECT", None, Exception("syntax")), None)
+
+
+@pytest.mark.postgres
+def test_reads_on_postgres_hold_no_transaction_and_leave_writes_transactional(postgres_url):
+    """A read-only session runs each statement on its own (READ COMMITTED gives every
+    statement a fresh snapshot anyway), so it sends no BEGIN/ROLLBACK and holds nothing open;
+    the pooled connection is transactional again for the next writer."""
+    import time
+
+    from omnicrm.db.testing import temporary_schema
+
+    with temporary_schema(postgres_url, "read_autocommit") as url:
+        engine = make_engine(url, pool_size=1)  # one connection: reader and writer share it
+        factory = make_session_factory(engine)
+        with factory() as setup:
+            setup.execute(text("CREATE TABLE t (x int)"))
+            setup.commit()
+
+        with read_only(factory()) as reader:
+            first = reader.execute(text("SELECT transaction_timestamp()")).scalar_one()
+            time.sleep(0.01)
+            second = reader.execute(text("SELECT transaction_timestamp()")).scalar_one()
+            open_xact = reader.execute(
+                text("SELECT state FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            ).scalar_one()
+        assert second > first  # each statement is its own transaction
+        assert open_xact == "active"  # not "idle in transaction" between statements
+
+        with factory() as writer:
+            writer.execute(text("INSERT INTO t VALUES (1)"))
+            writer.rollback()  # a writer's work is still undone by a rollback
+            start = writer.execute(text("SELECT transaction_timestamp()")).scalar_one()
+            time.sleep(0.01)
+            assert writer.execute(text("SELECT transaction_timestamp()")).scalar_one() == start
+            assert writer.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+            writer.rollback()
+        engine.dispose()
