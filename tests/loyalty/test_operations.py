@@ -14,7 +14,12 @@ from sqlalchemy import func, select
 from omnicrm.db import make_engine, make_session_factory, run_transaction, upgrade
 from omnicrm.db.testing import temporary_schema
 from omnicrm.loyalty import points, redemption
-from omnicrm.loyalty.errors import IdempotencyConflictError, InsufficientPointsError
+from omnicrm.loyalty.errors import (
+    IdempotencyConflictError,
+    InsufficientPointsError,
+    InvalidRequestError,
+    MemberNotFoundError,
+)
 from omnicrm.loyalty.models import IdempotencyRecord, LedgerEntry, LoyaltyOrder
 from omnicrm.loyalty.operations import request_fingerprint
 from omnicrm.loyalty.verify import verify_ledger
@@ -77,6 +82,41 @@ def test_a_failed_operation_stores_nothing_so_a_retry_runs_again(shop):
         shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)
     shop.adjust(m, 300)
     assert shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)["balance"] == 0
+
+
+def test_a_replay_is_found_with_the_member_in_one_statement_and_writes_nothing(shop):
+    m = shop.enrol()
+    shop.adjust(m, 1000)
+    ctx = idem(shop, "k4", {"reward": "COFFEE"}, "redeem")
+    first = shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)
+    with shop.statements() as sent:
+        again = shop.run(redemption.redeem, m, "COFFEE", ctx, shop.rules)
+    assert again == first
+    queries = [sql for sql in sent if not sql.startswith("BEGIN")]  # SQLite's BEGIN IMMEDIATE
+    assert len(queries) == 1, sent
+    assert queries[0].startswith("SELECT")
+    assert "loyalty_members" in queries[0]
+    assert "loyalty_idempotency" in queries[0]
+
+
+def test_bad_input_for_an_unknown_member_is_reported_as_bad_input(shop):
+    # the member's row is read first, but the input is checked before "no such member"
+    with pytest.raises(InvalidRequestError, match="not in the catalogue"):
+        shop.run(redemption.redeem, "m_unknown", "NO-SUCH-REWARD", shop.ctx(), shop.rules)
+    with pytest.raises(MemberNotFoundError, match="'m_unknown' does not exist"):
+        shop.run(redemption.redeem, "m_unknown", "COFFEE", shop.ctx(), shop.rules)
+
+
+def test_a_key_reused_on_another_member_is_a_conflict_not_a_replay(shop):
+    a, b = shop.enrol("C-1"), shop.enrol("C-2")
+    shop.adjust(a, 1000)
+    shop.adjust(b, 1000)
+    ctx = idem(shop, "k5", {"reward": "COFFEE"}, "redeem")
+    shop.run(redemption.redeem, a, "COFFEE", ctx, shop.rules)
+    other = idem(shop, "k5", {"member": b, "reward": "COFFEE"}, "redeem")
+    with pytest.raises(IdempotencyConflictError):
+        shop.run(redemption.redeem, b, "COFFEE", other, shop.rules)
+    assert shop.balance(b) == 1000
 
 
 def hammer(factory, rules, member_id: str, n: int, *, same_key: bool = False) -> list:

@@ -137,10 +137,15 @@ def lock_member(session: Session, member_id: str) -> Member:
     """
     member = session.execute(_LOCK_MEMBER, {"member_id": member_id}).scalar_one_or_none()
     if member is None:
-        raise MemberNotFoundError(
-            f"member {member_id!r} does not exist; enrol it with POST /v1/members"
-        )
+        raise member_not_found(member_id)
     return member
+
+
+def member_not_found(member_id: str) -> MemberNotFoundError:
+    """The error for a write on a member that does not exist."""
+    return MemberNotFoundError(
+        f"member {member_id!r} does not exist; enrol it with POST /v1/members"
+    )
 
 
 def spendable_lots(

@@ -31,14 +31,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from omnicrm.db.base import utcnow
 from omnicrm.loyalty.errors import IdempotencyConflictError
 from omnicrm.loyalty.ledger import canonical_json
-from omnicrm.loyalty.models import AuditEntry, IdempotencyRecord
+from omnicrm.loyalty.models import AuditEntry, IdempotencyRecord, Member
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,11 @@ def _lookup(session: Session, ctx: Context, operation: str) -> dict | None:
     record = session.execute(_LOOKUP, params).scalar_one_or_none()
     if record is None:
         return None
+    return _replay(record, ctx, operation)
+
+
+def _replay(record: IdempotencyRecord, ctx: Context, operation: str) -> dict:
+    """The stored result of ``record``, if it was stored for this very request."""
     if record.operation != operation or record.request_hash != (ctx.request_hash or ""):
         raise IdempotencyConflictError(
             f"Idempotency-Key {ctx.idempotency_key!r} was already used on "
@@ -117,6 +122,56 @@ def start(session: Session, ctx: Context, operation: str) -> dict | None:
     if ctx.idempotency_key is None:
         return None
     return _lookup(session, ctx, operation)
+
+
+@dataclass(frozen=True)
+class Started:
+    """What :func:`start_locked` found: a stored result to replay, and the locked member.
+
+    ``member`` is ``None`` when there is no such member (the caller raises that after its own
+    input checks, in the order :func:`start` and ``lock_member`` would have).
+    """
+
+    replay: dict | None
+    member: Member | None
+
+
+_LOCK_WITH_RECORD = (
+    select(Member, IdempotencyRecord)
+    .outerjoin(
+        IdempotencyRecord,
+        and_(
+            IdempotencyRecord.client == bindparam("client"),
+            IdempotencyRecord.key == bindparam("key"),
+        ),
+    )
+    .where(Member.id == bindparam("member_id"))
+    .with_for_update(of=Member)
+    .execution_options(populate_existing=True)
+)
+
+
+def start_locked(session: Session, ctx: Context, operation: str, member_id: str) -> Started:
+    """:func:`start` and the member's row lock in one statement (one round trip, not two).
+
+    The write services of a member begin with both: a retried request must find its stored
+    result, and a new one must hold the member's lock (``SELECT ... FOR UPDATE``, see
+    :func:`omnicrm.loyalty.ledger.lock_member`). A replay takes the lock too, briefly: it
+    waits for a concurrent writer of the same member, and changes nothing.
+
+    Raises
+    ------
+    IdempotencyConflictError
+        The key was used before for a different operation or body.
+    """
+    params = {"member_id": member_id, "client": ctx.namespace, "key": ctx.idempotency_key}
+    row = session.execute(_LOCK_WITH_RECORD, params).one_or_none()
+    if row is None:
+        return Started(replay=None, member=None)
+    member, record = row
+    if record is None or ctx.idempotency_key is None:
+        return Started(replay=None, member=member)
+    return Started(replay=_replay(record, ctx, operation), member=member)
 
 
 def finish(

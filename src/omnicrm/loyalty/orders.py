@@ -260,16 +260,20 @@ def _attempt(
     implicit_key: bool,
 ) -> dict:
     """One try of :func:`commit`; raises :class:`_LostRaceError` if a promotion ran out."""
+    member_id = data.cart.member_id
     try:
-        replay = operations.start(session, ctx, "order_commit")
+        if member_id is None:
+            started = operations.Started(operations.start(session, ctx, "order_commit"), None)
+        else:
+            started = operations.start_locked(session, ctx, "order_commit", member_id)
     except IdempotencyConflictError:
         if not implicit_key:
             raise
         raise DuplicateOrderError(
             f"order {order_ref!r} was already committed with other contents", field="order_id"
         ) from None
-    if replay is not None:
-        return replay
+    if started.replay is not None:
+        return started.replay
     validate(data.cart)
     now = ctx.clock()
     if data.purchased_at > now + CLOCK_SKEW:
@@ -283,8 +287,8 @@ def _attempt(
             field="currency",
         )
     member = None
-    if data.cart.member_id is not None:
-        member = prepare(session, data.cart.member_id, ctx, rules)
+    if member_id is not None:
+        member = prepare(session, member_id, ctx, rules, started=started)
     if session.scalar(_COMMITTED, {"order_ref": order_ref}) is not None:
         raise DuplicateOrderError(f"order {order_ref!r} was already committed", field="order_id")
     q = quote(session, data.cart, rules, data.purchased_at, member=member, excluded=excluded)

@@ -47,6 +47,7 @@ from omnicrm.loyalty.ledger import (
     append_entry,
     expire_due,
     lock_member,
+    member_not_found,
     new_lot,
     spendable_lots,
     take_points,
@@ -100,10 +101,26 @@ class OrderInput:
     discounts: Sequence[DiscountInput] = ()
 
 
-def prepare(session: Session, member_id: str, ctx: operations.Context, rules: Rules) -> Member:
-    """Lock the member, apply what is due (expiry, tier review), refuse closed members."""
+def prepare(
+    session: Session,
+    member_id: str,
+    ctx: operations.Context,
+    rules: Rules,
+    *,
+    started: operations.Started | None = None,
+) -> Member:
+    """Lock the member, apply what is due (expiry, tier review), refuse closed members.
+
+    With ``started`` (from :func:`omnicrm.loyalty.operations.start_locked`) the lock is
+    already held and the member read.
+    """
     now = ctx.clock()
-    member = lock_member(session, member_id)
+    if started is None:
+        member = lock_member(session, member_id)
+    elif started.member is None:
+        raise member_not_found(member_id)
+    else:
+        member = started.member
     expire_due(session, member, now, actor="system")
     review_if_due(session, member, rules, now)
     if member.status != "active":
@@ -243,11 +260,11 @@ def earn(
     InvalidRequestError
         Wrong currency, empty order, future purchase time or negative amounts.
     """
-    replay = operations.start(session, ctx, "earn")
-    if replay is not None:
-        return replay
+    started = operations.start_locked(session, ctx, "earn", member_id)
+    if started.replay is not None:
+        return started.replay
     validate_order(order, ctx, rules)
-    member = prepare(session, member_id, ctx, rules)
+    member = prepare(session, member_id, ctx, rules, started=started)
     result, _ = record_order(session, member, order, ctx, rules)
     return operations.finish(session, ctx, "earn", result, target=member.id)
 
@@ -469,9 +486,9 @@ def bonus(
     occurred_at: dt.datetime | None = None,
 ) -> dict:
     """Award the bonus of an event (``sign_in``, ``review``, ``referral``, ``birthday``)."""
-    replay = operations.start(session, ctx, "bonus")
-    if replay is not None:
-        return replay
+    started = operations.start_locked(session, ctx, "bonus", member_id)
+    if started.replay is not None:
+        return started.replay
     rule = rules.earning.bonuses.get(event)
     if event == "first_purchase":
         raise InvalidRequestError(
@@ -482,7 +499,7 @@ def bonus(
         raise InvalidRequestError(
             f"bonus event {event!r} is not configured; known: {known}", field="type"
         )
-    member = prepare(session, member_id, ctx, rules)
+    member = prepare(session, member_id, ctx, rules, started=started)
     at = occurred_at or ctx.clock()
     if at > ctx.clock() + CLOCK_SKEW:
         raise InvalidRequestError(
@@ -516,14 +533,14 @@ def adjust(
     rules: Rules,
 ) -> dict:
     """Add (> 0) or remove (< 0) points by hand with a reason; always audited; one commit."""
-    replay = operations.start(session, ctx, "adjust")
-    if replay is not None:
-        return replay
+    started = operations.start_locked(session, ctx, "adjust", member_id)
+    if started.replay is not None:
+        return started.replay
     if points == 0:
         raise InvalidRequestError("points must be a non-zero whole number", field="points")
     if not reason or not reason.strip():
         raise InvalidRequestError("a reason is required for every adjustment", field="reason")
-    member = prepare(session, member_id, ctx, rules)
+    member = prepare(session, member_id, ctx, rules, started=started)
     now = ctx.clock()
     if points > 0:
         entry = _credit(session, member, points, ctx, rules, kind="adjust", reason=reason)

@@ -67,9 +67,9 @@ def redeem(
     InsufficientPointsError
         The member's spendable balance is below the price.
     """
-    replay = operations.start(session, ctx, "redeem")
-    if replay is not None:
-        return replay
+    started = operations.start_locked(session, ctx, "redeem", member_id)
+    if started.replay is not None:
+        return started.replay
     reward = rules.rewards.get(reward_code)
     if reward is None:
         known = ", ".join(sorted(rules.rewards))
@@ -80,7 +80,7 @@ def redeem(
         raise InvalidRequestError(
             f"quantity {quantity} must be between 1 and {MAX_QUANTITY}", field="quantity"
         )
-    member = prepare(session, member_id, ctx, rules)
+    member = prepare(session, member_id, ctx, rules, started=started)
     now = ctx.clock()
     if reward.min_tier is not None:
         needed = rules.tiers.get(reward.min_tier)

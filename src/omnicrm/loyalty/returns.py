@@ -88,12 +88,12 @@ def return_lines(
     session: Session, member_id: str, ret: ReturnInput, ctx: operations.Context, rules: Rules
 ) -> dict:
     """Claw back the points earned on returned lines (see the module's return policy)."""
-    replay = operations.start(session, ctx, "return")
-    if replay is not None:
-        return replay
+    started = operations.start_locked(session, ctx, "return", member_id)
+    if started.replay is not None:
+        return started.replay
     if not ret.lines:
         raise InvalidRequestError("the return has no lines", field="lines")
-    member = prepare(session, member_id, ctx, rules)
+    member = prepare(session, member_id, ctx, rules, started=started)
     now = ctx.clock()
     order = session.scalar(
         select(LoyaltyOrder).where(
