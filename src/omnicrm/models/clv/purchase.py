@@ -114,13 +114,13 @@ class PurchaseModel(JSONModel, ABC):
         --------
         >>> import pandas as pd
         >>> from omnicrm.models.clv import BetaGeoModel
-        >>> rows = pd.DataFrame({"frequency": [0, 1, 2, 4, 6],
-        ...                      "recency": [0.0, 5.0, 30.0, 12.0, 36.0],
-        ...                      "T": [40.0, 38.0, 35.0, 39.0, 37.0],
-        ...                      "customers": [600, 150, 120, 80, 50]})
+        >>> rows = pd.DataFrame({"frequency": [0, 1, 1, 2, 3, 5, 8],
+        ...                      "recency": [0.0, 4.0, 30.0, 10.0, 33.0, 20.0, 38.0],
+        ...                      "T": 40.0,
+        ...                      "customers": [450, 120, 100, 90, 80, 90, 70]})
         >>> m = BetaGeoModel().fit(rows, weights="customers")
-        >>> m.n_customers_, round(m.params_["r"], 3)
-        (1000, 0.234)
+        >>> m.n_customers_, round(m.params_["r"], 3), round(m.params_["b"], 2)
+        (1000, 0.425, 18.85)
         """
         penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
                                         self._param_names)
