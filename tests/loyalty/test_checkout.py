@@ -134,3 +134,49 @@ def test_unknown_member_and_bad_carts_are_refused(factory, rules):
         price(factory, rules, CartInput([item("1.005")]))
     with pytest.raises(InvalidRequestError, match="quantity must be > 0"):
         price(factory, rules, CartInput([item("1", qty="0")]))
+
+
+def test_a_quote_counts_the_points_already_earned_today_against_the_daily_cap(
+    shop, factory, rules
+):
+    import dataclasses
+
+    capped = dataclasses.replace(rules, earning=dataclasses.replace(rules.earning, cap_per_day=150))
+    shop.rules = capped
+    member = shop.enrol()
+    shop.earn(member, "100.00")  # 100 of today's 150
+    q = price(factory, capped, CartInput([item("100.00")], member_id=member))
+    assert q["points"]["earned"] == 50
+    tomorrow = CartInput([item("100.00")], member_id=member, at=T0 + dt.timedelta(days=1))
+    with factory() as s:
+        assert checkout.price(s, tomorrow, capped)["points"]["earned"] == 100
+
+
+def test_a_quote_knows_which_promotions_the_member_already_used_up(shop, factory, rules, admin):
+    from omnicrm.loyalty import orders
+    from omnicrm.loyalty.orders import CommitInput
+
+    once, other = shop.enrol("C-1"), shop.enrol("C-2")
+    admin.promo("ONCE", {"type": "amount_off", "amount": "30"}, per_customer=1)
+    cart = CartInput([item("100.00")], member_id=once)
+    with factory() as s:
+        orders.commit(s, "O-1", CommitInput(cart, T0), Context("pos", now=T0), rules)
+    used = price(factory, rules, cart)
+    assert used["applied"] == []
+    assert used["promotions"][0]["reason"] == "customer_limit_reached"
+    fresh = price(factory, rules, CartInput([item("100.00")], member_id=other))
+    assert [a["promotion_id"] for a in fresh["applied"]] == ["ONCE"]
+
+
+def test_a_member_quote_reads_the_database_twice(shop, factory, rules, admin):
+    member = shop.enrol()
+    admin.promo("P", {"type": "amount_off", "amount": "5"}, per_customer=2)
+    with shop.statements() as sent:
+        price(factory, rules, CartInput([item("20.00")], member_id=member))
+    reads = [sql for sql in sent if sql.startswith("SELECT")]
+    # the member with the points it earned today; the active promotions with its uses of each
+    assert len(reads) == 2, reads
+    assert "loyalty_members" in reads[0]
+    assert "loyalty_ledger" in reads[0]
+    assert "loyalty_promotions" in reads[1]
+    assert "loyalty_applied_promotions" in reads[1]

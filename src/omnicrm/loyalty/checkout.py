@@ -43,7 +43,7 @@ from omnicrm.db.engine import read_only
 from omnicrm.loyalty.earning import LineInput, floor_int, quote_order
 from omnicrm.loyalty.errors import InvalidRequestError, MemberClosedError, MemberNotFoundError
 from omnicrm.loyalty.models import Member
-from omnicrm.loyalty.points import _local_bounds, _sum_points
+from omnicrm.loyalty.points import _SUM_POINTS, _local_bounds, _sum_points
 from omnicrm.loyalty.promotions import store
 from omnicrm.loyalty.promotions.cart import ZERO, Cart, CartLine
 from omnicrm.loyalty.promotions.conditions import Reason
@@ -54,7 +54,11 @@ from omnicrm.loyalty.promotions.models import Coupon, PromotionRow
 from omnicrm.loyalty.rules import Rules
 
 MAX_LINES = 1000
-_MEMBER = select(Member).where(Member.id == bindparam("member_id"))  # built once: hot path
+# The member and the purchase points it earned on the pricing day (its daily cap), one read;
+# built once: hot path.
+_MEMBER = select(Member, _SUM_POINTS.params(kind="earn").scalar_subquery()).where(
+    Member.id == bindparam("member_id")
+)
 MAX_CODES = 20
 
 
@@ -148,41 +152,47 @@ def quote(
     ``member`` is the already loaded (or locked) member; when ``None`` and the cart names a
     member, it is read here.
     """
+    earned_today = None
     if member is None and data.member_id is not None:
-        member = session.execute(_MEMBER, {"member_id": data.member_id}).scalar_one_or_none()
-        if member is None:
+        start, end = _local_bounds(at, rules, "day")
+        params = {"member_id": data.member_id, "start": start, "end": end}
+        row = session.execute(_MEMBER, params).one_or_none()
+        if row is None:
             raise MemberNotFoundError(
                 f"member {data.member_id!r} does not exist; enrol it with POST /v1/members"
             )
+        member, earned_today = row[0], int(row[1])
     if member is not None and member.status != "active":
         raise MemberClosedError(f"member {member.id!r} is {member.status}")
     member_id = member.id if member is not None else None
-    loaded = store.load(session)
+    loaded, uses = store.load_with_uses(session, member_id)
     rows = {p.id: row for p, row in loaded}
     checks = check_codes(session, list(data.codes), at, member_id)
     coupons: dict[str, tuple[str, Coupon]] = {}
     for check in checks:
         if check.usable and check.coupon.promotion_id not in coupons:
             coupons[check.coupon.promotion_id] = (check.code, check.coupon)
-    states = store.availability(session, list(rows.values()), member_id, coupons)
+    states = store.availability(list(rows.values()), uses, coupons)
     pricing = run_engine(
         _cart(data, member, rules, at), [p for p, _ in loaded], states, excluded=excluded
     )
     q = Quote(pricing, member, checks, rows, coupons)
     if member is not None:
-        _points(session, q, rules, at)
+        _points(session, q, rules, at, earned_today)
     return q
 
 
-def _points(session: Session, q: Quote, rules: Rules, at: dt.datetime) -> None:
+def _points(
+    session: Session, q: Quote, rules: Rules, at: dt.datetime, earned_today: int | None
+) -> None:
     lines = q.pricing.cart.lines
     nets = [q.pricing.net(x.line_no, x.value) for x in lines]
     items = [
         LineInput(x.product_id, x.category, x.brand, x.quantity, x.unit_price, net)
         for x, net in zip(lines, nets, strict=True)
     ]
-    day = _local_bounds(at, rules, "day")
-    earned_today = _sum_points(session, q.member.id, "earn", *day)
+    if earned_today is None:  # a member loaded (or locked) by the caller
+        earned_today = _sum_points(session, q.member.id, "earn", *_local_bounds(at, rules, "day"))
     tier = rules.tiers.get(q.member.tier)
     points = quote_order(items, rules.earning, tier, earned_today=earned_today)
     q.line_points, q.points = points.line_points, points.points

@@ -180,10 +180,18 @@ _ACTIVE = (
     .execution_options(populate_existing=True)
 )
 _ACTIVE_LOCKED = _ACTIVE.with_for_update()
-_USED_BY_MEMBER = (
-    select(AppliedPromotion.promotion_id, func.count())
+_USES = (
+    select(AppliedPromotion.promotion_id, func.count().label("uses"))
     .where(AppliedPromotion.member_id == bindparam("member_id"))
     .group_by(AppliedPromotion.promotion_id)
+    .subquery()
+)
+_ACTIVE_WITH_USES = (
+    select(PromotionRow, func.coalesce(_USES.c.uses, 0))
+    .outerjoin(_USES, _USES.c.promotion_id == PromotionRow.id)
+    .where(PromotionRow.active.is_(True))
+    .order_by(PromotionRow.id)
+    .execution_options(populate_existing=True)
 )
 
 
@@ -193,24 +201,36 @@ def load(session: Session, *, lock: bool = False) -> list[tuple[Promotion, Promo
     return [(parse_promotion(row.definition), row) for row in rows]
 
 
+def load_with_uses(
+    session: Session, member_id: str | None
+) -> tuple[list[tuple[Promotion, PromotionRow]], dict[str, int]]:
+    """:func:`load` and how often ``member_id`` already used each promotion, in one query.
+
+    The uses count the member's applied promotions (what per-customer limits cap); a member
+    who never used a promotion, or no member, has none. Pricing runs this on every request.
+    """
+    loaded: list[tuple[Promotion, PromotionRow]] = []
+    uses: dict[str, int] = {}
+    for row, n in session.execute(_ACTIVE_WITH_USES, {"member_id": member_id}):
+        loaded.append((parse_promotion(row.definition), row))
+        if n:
+            uses[row.id] = int(n)
+    return loaded, uses
+
+
 def availability(
-    session: Session,
     rows: Sequence[PromotionRow],
-    member_id: str | None,
+    uses: Mapping[str, int],
     codes: Mapping[str, tuple[str, Coupon]],
 ) -> dict[str, Availability]:
-    """Live limits of each promotion for this member; ``codes`` maps promotion id to
-    (presented code, coupon row)."""
-    used: dict[str, int] = {}
-    if member_id is not None:
-        used = {
-            pid: int(n) for pid, n in session.execute(_USED_BY_MEMBER, {"member_id": member_id})
-        }
+    """Live limits of each promotion: what is left of its budget and uses, the member's own
+    ``uses`` of it (from :func:`load_with_uses`), and the code presented for it (``codes``
+    maps promotion id to (presented code, coupon row))."""
     return {
         row.id: Availability(
             budget_left=None if row.budget is None else row.budget - row.budget_used,
             uses_left=None if row.max_uses is None else row.max_uses - row.uses,
-            customer_uses=used.get(row.id, 0),
+            customer_uses=uses.get(row.id, 0),
             code=codes[row.id][0] if row.id in codes else None,
         )
         for row in rows
