@@ -5,9 +5,12 @@ Every write service follows the same shape::
     replay = start(session, ctx, "redeem")      # stored result of an earlier identical call?
     if replay is not None:
         return replay
-    member = lock_member(session, member_id)    # serialise writers of this member
     ...                                         # helpers change rows, never commit
     return finish(session, ctx, "redeem", result, target=member_id)   # the one commit
+
+The services that change a member's points begin with :func:`start_locked` instead: the same
+replay check and the member's row lock (which serialises the writers of that member) in one
+statement.
 
 The idempotency record is written in the same transaction as the change it describes, so
 either both exist or neither: a retried request either replays the stored result or runs for

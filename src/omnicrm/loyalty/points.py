@@ -46,7 +46,6 @@ from omnicrm.loyalty.errors import (
 from omnicrm.loyalty.ledger import (
     append_entry,
     expire_due,
-    lock_member,
     member_not_found,
     new_lot,
     spendable_lots,
@@ -107,20 +106,18 @@ def prepare(
     ctx: operations.Context,
     rules: Rules,
     *,
-    started: operations.Started | None = None,
+    started: operations.Started,
 ) -> Member:
-    """Lock the member, apply what is due (expiry, tier review), refuse closed members.
+    """Apply what is due to the member (expiry, tier review) and refuse a closed one.
 
-    With ``started`` (from :func:`omnicrm.loyalty.operations.start_locked`) the lock is
-    already held and the member read.
+    ``started`` comes from :func:`omnicrm.loyalty.operations.start_locked`, which read the
+    member and took its row lock; a missing member is reported here, after the caller's own
+    input checks.
     """
     now = ctx.clock()
-    if started is None:
-        member = lock_member(session, member_id)
-    elif started.member is None:
+    if started.member is None:
         raise member_not_found(member_id)
-    else:
-        member = started.member
+    member = started.member
     expire_due(session, member, now, actor="system")
     review_if_due(session, member, rules, now)
     if member.status != "active":
