@@ -173,13 +173,6 @@ def list_all(session: Session) -> list[dict]:
 
 
 # Built once (see omnicrm.loyalty.ledger): pricing runs these on every request.
-_ACTIVE = (
-    select(PromotionRow)
-    .where(PromotionRow.active.is_(True))
-    .order_by(PromotionRow.id)
-    .execution_options(populate_existing=True)
-)
-_ACTIVE_LOCKED = _ACTIVE.with_for_update()
 _USES = (
     select(AppliedPromotion.promotion_id, func.count().label("uses"))
     .where(AppliedPromotion.member_id == bindparam("member_id"))
@@ -195,10 +188,9 @@ _ACTIVE_WITH_USES = (
 )
 
 
-def load(session: Session, *, lock: bool = False) -> list[tuple[Promotion, PromotionRow]]:
-    """Every active promotion with its row (rows locked ``FOR UPDATE`` when ``lock``)."""
-    rows = session.scalars(_ACTIVE_LOCKED if lock else _ACTIVE).all()
-    return [(parse_promotion(row.definition), row) for row in rows]
+def load(session: Session) -> list[tuple[Promotion, PromotionRow]]:
+    """Every active promotion with its row, by id."""
+    return load_with_uses(session, None)[0]
 
 
 def load_with_uses(
