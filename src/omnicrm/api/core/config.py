@@ -65,9 +65,11 @@ class Settings(BaseModel):
     rules_dir: str | None = None
     expiring_days: int = Field(default=30, ge=1, le=3660)
     key_cache_seconds: float = Field(default=2.0, ge=0, le=300)
-    db_connections: int = Field(default=16, ge=1, le=200)
+    db_connections: int = Field(default=4, ge=1, le=200)
     """Database connections of each worker process, and so the number of requests a worker
-    runs at once (the others wait their turn in the worker's event loop)."""
+    runs at once (the others wait their turn in the worker's event loop). Each has a thread,
+    and a worker's threads share one interpreter lock: on 2 cores, 4 gave half the p99 latency
+    of 16 (docs/api.md, "Capacity settings")."""
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
