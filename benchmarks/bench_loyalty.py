@@ -14,9 +14,13 @@ member), 15% redeem.
 Figures: throughput with 64 clients, p50/p99 latency with 16 clients (one warm-up run, then
 ``--runs`` timed runs each; median and min–max). Baseline: pgbench simple-update TPS
 (``pgbench -i -s 10`` into its own scratch database, then ``pgbench -N -c 64 -j 2 -T 10``) on
-the same PostgreSQL in the same run. Afterwards the books are checked: ledger sum = balance
-for every member (and the hash chains verify), every acknowledged earn/commit/redeem is in
-the database exactly once, re-sending acknowledged requests with their Idempotency-Key
+the same PostgreSQL in the same run. Second baseline, the stack's floor: the same load
+generator against ``stack_floor_app.py`` (FastAPI + SQLAlchemy + psycopg, served the same way,
+doing only pgbench's simple-update transaction per request: no authentication, idempotency or
+ledger), once as a 5-round-trip transaction and once as one PL/pgSQL call — what the stack
+allows on this machine before any loyalty logic. Afterwards the books are checked: ledger sum =
+balance for every member (and the hash chains verify), every acknowledged earn/commit/redeem is
+in the database exactly once, re-sending acknowledged requests with their Idempotency-Key
 changes nothing, and no promotion exceeded its budget or per-member limit. Exit status 1 if a
 check fails. Both scratch databases are dropped at the end.
 
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import resource
@@ -53,6 +58,11 @@ MIX = (("price", 35), ("earn", 30), ("commit", 20), ("redeem", 15))
 BUDGET_PROMO, LIMIT_PROMO, PER_MEMBER = "BENCH-BUDGET", "BENCH-LIMIT", 2
 OMNICRM = [sys.executable, "-m", "omnicrm.cli.main"]
 RETRIES = 3
+HERE = Path(__file__).resolve().parent
+FLOOR_MODES = {  # stack_floor_app's modes, as the report names them
+    "transaction": "pgbench-style transaction (5 round trips)",
+    "function": "the same in one PL/pgSQL call (1 round trip)",
+}
 
 
 def plan(i: int) -> str:
@@ -94,14 +104,19 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(env: dict, workers: int):
-    """``omnicrm serve`` on a free loopback port; its log goes to a file (an undrained pipe
-    would block the server once full)."""
+def server(env: dict, workers: int, app: list[str] | None = None):
+    """``omnicrm serve`` (or ``uvicorn`` with the ``app`` arguments) on a free loopback port,
+    ready when ``/health`` answers; its log goes to a file (an undrained pipe would block the
+    server once full)."""
     port = _free_port()
-    cmd = [*OMNICRM, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers"]
+    where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    if app is None:
+        cmd = [*OMNICRM, "serve", *where]
+    else:
+        cmd = [sys.executable, "-m", "uvicorn", *app, *where, "--no-access-log"]
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([*cmd, str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 120
             while True:
@@ -256,20 +271,73 @@ async def _load(base, key, members, run, clients, total, seconds) -> dict:
     return {"elapsed": elapsed, "latencies": latencies, "statuses": dict(statuses), "acked": acked}
 
 
-def run_load(base, key, members, run, clients, total, seconds) -> dict:
-    """One load run in a separate process (this script with ``--generate``)."""
-    params = json.dumps([base, key, members, run, clients, total, seconds])
+async def _floor_load(base: str, clients: int, total: int) -> dict:
+    """``total`` POST /earn to the stack-floor app over ``clients`` connections."""
+    accounts = _floor_app().ACCOUNTS
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    headers = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n".encode()
+    counter = iter(range(total))
+    statuses: Counter = Counter()
+
+    async def worker() -> None:
+        conn = _Connection(host, int(port), headers)
+        try:
+            for i in counter:  # accounts spread as pgbench's are: rarely the same row at once
+                body = {"account": 1 + (i * 7919) % accounts, "delta": 1}
+                status, _ = await conn.post("/earn", body, {})
+                statuses[status] += 1
+        finally:
+            conn.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return {"elapsed": time.perf_counter() - t0, "statuses": dict(statuses)}
+
+
+def stack_floor(pg_url: str, mode: str, workers: int, clients: int, total: int) -> float:
+    """Throughput (ops/s) of ``stack_floor_app`` in ``mode`` on a scratch database."""
+    with scratch_database(pg_url, "omnicrm_floor") as url:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            _floor_app().create_schema(conn)
+        engine.dispose()
+        env = {**os.environ, "FLOOR_URL": url, "FLOOR_MODE": mode}
+        app = ["--factory", "stack_floor_app:app_from_env", "--app-dir", str(HERE),
+               "--log-level", "warning"]  # fmt: skip
+        with server(env, workers, app) as base:
+            _generate(["floor", base, clients, total // 4])  # warm-up
+            out = _generate(["floor", base, clients, total])
+    if set(out["statuses"]) != {"200"}:
+        raise RuntimeError(f"stack floor app answered {out['statuses']}")
+    return total / out["elapsed"]
+
+
+def _floor_app():
+    """``stack_floor_app.py`` beside this script (importable however this script was loaded)."""
+    spec = importlib.util.spec_from_file_location("stack_floor_app", HERE / "stack_floor_app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _generate(params: list) -> dict:
+    """Run a load (this script with ``--generate``) in its own process; return its result."""
     # The result goes through a file: uvloop makes the process's stdout non-blocking, and a
     # large result printed to a pipe came out cut at the pipe's buffer size.
     with tempfile.TemporaryDirectory(prefix="bench_loyalty_") as tmp:
         out = Path(tmp) / "load.json"
-        command = [sys.executable, str(Path(__file__).resolve()), "--generate", params]
+        command = [sys.executable, str(Path(__file__).resolve()), "--generate", json.dumps(params)]
         done = subprocess.run(
             [*command, "--out", str(out)], capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
             raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
         return json.loads(out.read_text())
+
+
+def run_load(base, key, members, run, clients, total, seconds) -> dict:
+    """One load run in a separate process (this script with ``--generate``)."""
+    return _generate(["service", base, key, members, run, clients, total, seconds])
 
 
 def pgbench_tps(pg_url: str, scale: int, seconds: int) -> float | None:
@@ -377,6 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-clients", type=int, default=16)
     parser.add_argument("--pgbench-scale", type=int, default=10)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument(
+        "--floor-size",
+        type=int,
+        default=8000,
+        help="requests to the stack-floor app per mode (0: skip it)",
+    )
     parser.add_argument("--pg-url", default=os.environ.get("OMNICRM_TEST_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--generate", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -388,7 +462,9 @@ def main(argv: list[str] | None = None) -> int:
             runner = asyncio.run
         else:
             runner = uvloop.run
-        args.out.write_text(json.dumps(runner(_load(*json.loads(args.generate)))))
+        kind, *params = json.loads(args.generate)
+        load = _load(*params) if kind == "service" else _floor_load(*params)
+        args.out.write_text(json.dumps(runner(load)))
         return 0
 
     load = os.getloadavg()
@@ -432,6 +508,13 @@ def main(argv: list[str] | None = None) -> int:
                             by_kind[kind].extend(values)
             checks = check_books(url, base, pos_key, acked)
     tps = pgbench_tps(args.pg_url, args.pgbench_scale, args.pgbench_seconds)
+    floors = {
+        mode: stack_floor(
+            args.pg_url, mode, args.workers, args.throughput_clients, args.floor_size
+        )
+        for mode in FLOOR_MODES
+        if args.floor_size > 0
+    }
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024  # fmt: skip
 
@@ -441,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
         f"throughput, {args.throughput_clients} clients: "
         f"{_spread(results['throughput'])} ops/s{ratio}"
     )
+    for mode, ops in floors.items():
+        print(
+            f"stack floor, {FLOOR_MODES[mode]}, {args.throughput_clients} clients: {ops:,.0f} ops/s"
+            + (f" ({ops / tps:.2f} x pgbench)" if tps else "")
+            + f"; the service does {tp / ops:.2f} x this"
+        )
     print(f"p50 latency, {args.latency_clients} clients: {_spread(results['p50'])} ms")
     print(f"p99 latency, {args.latency_clients} clients: {_spread(results['p99'])} ms")
     print(
@@ -472,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         print(f"| {name} | {statistics.median(values):,.1f} {unit} | {min(values):,.1f} | "
               f"{max(values):,.1f} | {target} |")  # fmt: skip
+    for mode, ops in floors.items():
+        print(f"| stack floor: {FLOOR_MODES[mode]} | {ops:,.0f} ops/s | | | |")
     print(f"| pgbench -N -c 64 | {tps or 0:,.0f} tps | | | baseline |")
     return 0 if all(checks.values()) and errors == 0 else 1
 

@@ -44,7 +44,8 @@ def test_tiny_load_run_checks_the_books(bench, postgres_url, capsys):
         [
             "--size", "40", "--members", "4", "--runs", "1", "--seconds", "20",
             "--throughput-clients", "4", "--latency-clients", "2", "--workers", "1",
-            "--pgbench-scale", "1", "--pgbench-seconds", "1", "--pg-url", postgres_url,
+            "--pgbench-scale", "1", "--pgbench-seconds", "1", "--floor-size", "40",
+            "--pg-url", postgres_url,
         ]
     )  # fmt: skip
     out = capsys.readouterr().out
@@ -53,3 +54,5 @@ def test_tiny_load_run_checks_the_books(bench, postgres_url, capsys):
     assert "throughput, 4 clients:" in out
     assert "server errors (5xx): 0" in out
     assert out.count("books: ") == 9
+    assert "stack floor, pgbench-style transaction (5 round trips), 4 clients:" in out
+    assert "stack floor, the same in one PL/pgSQL call (1 round trip), 4 clients:" in out
