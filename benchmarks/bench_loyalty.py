@@ -301,7 +301,7 @@ def stack_floor(pg_url: str, mode: str, workers: int, clients: int, total: int) 
         with engine.begin() as conn:
             _floor_app().create_schema(conn)
         engine.dispose()
-        env = {**os.environ, "FLOOR_URL": url, "FLOOR_MODE": mode}
+        env = {**os.environ, "FLOOR_URL": url, "FLOOR_MODE": mode, "FLOOR_POOL": _pool_size()}
         app = ["--factory", "stack_floor_app:app_from_env", "--app-dir", str(HERE),
                "--log-level", "warning"]  # fmt: skip
         with server(env, workers, app) as base:
@@ -310,6 +310,14 @@ def stack_floor(pg_url: str, mode: str, workers: int, clients: int, total: int) 
     if set(out["statuses"]) != {"200"}:
         raise RuntimeError(f"stack floor app answered {out['statuses']}")
     return total / out["elapsed"]
+
+
+def _pool_size() -> str:
+    """Connections and threads per worker of the service as the benchmark runs it."""
+    from omnicrm.api.core.config import Settings
+
+    default = Settings.model_fields["db_connections"].default
+    return os.environ.get("OMNICRM_DB_CONNECTIONS") or str(default)
 
 
 def _floor_app():

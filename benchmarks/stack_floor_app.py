@@ -15,7 +15,7 @@ body and no authentication, idempotency, ledger or lots.
     One call of a PL/pgSQL function doing the same in autocommit: one round trip.
 
 ``FLOOR_URL`` is the database (made by :func:`create_schema`), ``FLOOR_POOL`` the connections
-and threads per worker (16, as the service's default).
+and threads per worker (the benchmark passes the service's own setting).
 """
 
 from __future__ import annotations
@@ -101,5 +101,5 @@ def app_from_env() -> FastAPI:
     return create_app(
         os.environ["FLOOR_URL"],
         os.environ.get("FLOOR_MODE", "transaction"),
-        int(os.environ.get("FLOOR_POOL", "16")),
+        int(os.environ.get("FLOOR_POOL", "4")),
     )
