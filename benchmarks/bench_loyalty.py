@@ -27,12 +27,14 @@ check fails. Both scratch databases are dropped at the end.
 Usage::
 
     python benchmarks/bench_loyalty.py --size 6000 --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    python benchmarks/bench_loyalty.py --floor-size 0  # without the stack-floor baseline
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import importlib.util
 import json
 import os
@@ -320,6 +322,7 @@ def _pool_size() -> str:
     return os.environ.get("OMNICRM_DB_CONNECTIONS") or str(default)
 
 
+@functools.cache
 def _floor_app():
     """``stack_floor_app.py`` beside this script (importable however this script was loaded)."""
     spec = importlib.util.spec_from_file_location("stack_floor_app", HERE / "stack_floor_app.py")

@@ -64,10 +64,9 @@ def create_app(url: str, mode: str, pool: int) -> FastAPI:
     """The floor app for ``mode`` ``transaction`` or ``function`` (see the module docstring)."""
     if mode not in ("transaction", "function"):
         raise ValueError(f"FLOOR_MODE {mode!r}: use transaction or function")
-    isolation = "AUTOCOMMIT" if mode == "function" else None
-    engine = create_engine(
-        url, pool_size=pool, max_overflow=0, **({"isolation_level": isolation} if isolation else {})
-    )
+    # one call in autocommit: no BEGIN/COMMIT round trips around it
+    options = {"isolation_level": "AUTOCOMMIT"} if mode == "function" else {}
+    engine = create_engine(url, pool_size=pool, max_overflow=0, **options)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
