@@ -26,6 +26,21 @@ def test_tiny_run_reports_identical_itemsets(bench, capsys) -> None:
     assert "identical rules: yes" in out
     assert "time omnicrm (duckdb):" in out
     assert "peak memory mlxtend:" in out
+    assert "peak private memory omnicrm:" in out
+    assert "peak private memory mlxtend:" in out
+    assert "| peak RSS MB | private MB |" in out
+
+
+def test_a_childs_private_memory_is_sampled_while_it_runs(bench) -> None:
+    import subprocess
+    import sys
+
+    holder = "import time; block = bytearray(64 * 2**20); block[::4096] = b'x' * 16384; "
+    child = subprocess.Popen([sys.executable, "-c", holder + "time.sleep(0.3)"])
+    peak_private, peak_shared = bench._watch(child)
+    assert child.returncode == 0
+    assert 64 <= peak_private < 64 + 60  # the 64 MB written, plus the interpreter's own
+    assert peak_shared > 0
 
 
 def test_tiny_run_from_a_duckdb_warehouse_file_reports_the_memory_floor(bench, capsys) -> None:
@@ -36,7 +51,7 @@ def test_tiny_run_from_a_duckdb_warehouse_file_reports_the_memory_floor(bench, c
     assert "identical itemsets: yes" in out
     assert "identical rules: yes" in out
     assert "(DuckDB file, read on demand)" in out
-    assert "memory floor: 1/10 of mlxtend's peak is " in out
+    assert "memory floor: 1/10 of mlxtend's peak RSS is " in out
 
 
 def test_generated_baskets_are_reproducible_and_carry_planted_bundles(bench) -> None:

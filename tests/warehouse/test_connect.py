@@ -35,6 +35,18 @@ def test_read_only_on_missing_file_says_what_to_do(tmp_path):
         connect(f"duckdb:///{tmp_path / 'none.duckdb'}", read_only=True)
 
 
+@pytest.mark.parametrize("where", ["memory", "file"])
+def test_duckdb_hands_freed_memory_back_after_bulk_deallocations(where, tmp_path):
+    url = "duckdb://:memory:" if where == "memory" else f"duckdb:///{tmp_path / 'w.duckdb'}"
+    con = connect(url)
+    setting = con.con.execute(
+        "SELECT current_setting('allocator_bulk_deallocation_flush_threshold'), "
+        "current_setting('enable_progress_bar')"
+    ).fetchone()
+    con.disconnect()
+    assert setting == ("8.0 MiB", False)
+
+
 def test_contract_tables_have_exact_types(warehouse):
     schema = ensure_table(warehouse, TABLES["order_lines"]).schema()
     assert str(schema["amount"]) == "decimal(18, 2)"

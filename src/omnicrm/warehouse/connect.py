@@ -101,9 +101,19 @@ def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
     return con
 
 
+# DuckDB keeps the memory a query freed for reuse unless one bulk deallocation frees more than
+# this (DuckDB's default: 512 MiB). A lower bound hands it back to the operating system between
+# queries: on the basket benchmark (docs/basket.md) the peak private memory of four successive
+# rule runs fell from about 240 MB to about 210 MB; ingestion and analysis times did not move.
+BULK_FLUSH_THRESHOLD = "8MiB"
+
+
 def _quiet_duckdb(con: BaseBackend) -> None:
-    """Turn off DuckDB's own progress bar: the CLI draws its own."""
+    """Turn off DuckDB's own progress bar (the CLI draws its own) and bound retained memory."""
     con.con.execute("SET enable_progress_bar = false")
+    con.con.execute(
+        "SET allocator_bulk_deallocation_flush_threshold = ?", [BULK_FLUSH_THRESHOLD]
+    )
 
 
 def _connect_postgres(url: str) -> BaseBackend:
