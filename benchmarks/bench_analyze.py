@@ -72,8 +72,9 @@ def _decimal(unscaled: np.ndarray, scale: int) -> pa.Array:
     words = np.empty((len(unscaled), 2), dtype="<i8")
     words[:, 0] = unscaled
     words[:, 1] = np.where(unscaled < 0, -1, 0)  # two's complement sign extension
-    return pa.Array.from_buffers(pa.decimal128(18, scale), len(unscaled),
-                                 [None, pa.py_buffer(words.tobytes())])
+    return pa.Array.from_buffers(
+        pa.decimal128(18, scale), len(unscaled), [None, pa.py_buffer(words.tobytes())]
+    )
 
 
 def _money(cents: np.ndarray) -> pa.Array:
@@ -101,46 +102,70 @@ def generate(con, lines: int, customers: int, seed: int = 7, chunk: int = 2_000_
     category = rng.integers(0, N_CATEGORIES, N_PRODUCTS)
     price = np.clip(np.round(rng.lognormal(7.0, 0.9, N_PRODUCTS)), 50, 500_000).astype("int64")
     launch = np.datetime64("2020-01-01") + rng.integers(0, 1400, N_PRODUCTS)
-    con.insert("products", pa.table({
-        "product_id": _ids("P", pid, 6), "name": _ids("Product ", pid, 6),
-        "department": _ids("D", category % 8, 2), "category": _ids("CAT", category, 3),
-        "subcategory": _ids("SUB", category * 4 + pid % 4, 4), "brand": _ids("B", pid % 500, 4),
-        "unit_price": _money(price), "unit_cost": _money(price * 6 // 10),
-        "launch_date": pa.array(launch, pa.date32()),
-    }))
+    con.insert(
+        "products",
+        pa.table(
+            {
+                "product_id": _ids("P", pid, 6),
+                "name": _ids("Product ", pid, 6),
+                "department": _ids("D", category % 8, 2),
+                "category": _ids("CAT", category, 3),
+                "subcategory": _ids("SUB", category * 4 + pid % 4, 4),
+                "brand": _ids("B", pid % 500, 4),
+                "unit_price": _money(price),
+                "unit_cost": _money(price * 6 // 10),
+                "launch_date": pa.array(launch, pa.date32()),
+            }
+        ),
+    )
 
     # customers and their identifiers
     cid = np.arange(customers)
     signup = rng.integers(-365 * 86_400, DAYS * 86_400, customers)
     is_member = rng.random(customers) < 0.4
-    con.insert("customers", pa.table({
-        "customer_id": _ids("C", cid, 8), "name": pa.nulls(customers, pa.string()),
-        "phone": pa.nulls(customers, pa.string()), "email": pa.nulls(customers, pa.string()),
-        "gender": pa.array(np.array(["F", "M", "U"])[rng.integers(0, 3, customers)]),
-        "birth_date": pa.nulls(customers, pa.date32()),
-        "city": _ids("City", rng.integers(0, 50, customers), 2),
-        "region": _ids("R", rng.integers(0, 10, customers), 2),
-        "signup_ts": _timestamps(signup),
-        "signup_channel": pa.array(CHANNELS[rng.choice(6, customers, p=CHANNEL_P)]),
-        "is_member": pa.array(is_member),
-        "member_tier": pa.array(np.where(is_member, "silver", None)),
-    }))
+    con.insert(
+        "customers",
+        pa.table(
+            {
+                "customer_id": _ids("C", cid, 8),
+                "name": pa.nulls(customers, pa.string()),
+                "phone": pa.nulls(customers, pa.string()),
+                "email": pa.nulls(customers, pa.string()),
+                "gender": pa.array(np.array(["F", "M", "U"])[rng.integers(0, 3, customers)]),
+                "birth_date": pa.nulls(customers, pa.date32()),
+                "city": _ids("City", rng.integers(0, 50, customers), 2),
+                "region": _ids("R", rng.integers(0, 10, customers), 2),
+                "signup_ts": _timestamps(signup),
+                "signup_channel": pa.array(CHANNELS[rng.choice(6, customers, p=CHANNEL_P)]),
+                "is_member": pa.array(is_member),
+                "member_tier": pa.array(np.where(is_member, "silver", None)),
+            }
+        ),
+    )
     holders = np.flatnonzero(rng.random(customers) < PHONE_SHARE)
     phone_of = holders.copy()
     shared = rng.random(len(holders)) < SHARED_PHONE_SHARE
     phone_of[shared] = holders[rng.integers(0, len(holders), int(shared.sum()))]
     link_ids = np.concatenate([cid, holders])
-    values = pa.concat_arrays([
-        _ids("MC", cid, 9),
-        pc.binary_join_element_wise("139", _ids("", phone_of, 8), ""),
-    ])
+    values = pa.concat_arrays(
+        [
+            _ids("MC", cid, 9),
+            pc.binary_join_element_wise("139", _ids("", phone_of, 8), ""),
+        ]
+    )
     n_links = len(link_ids)
-    con.insert("identities", pa.table({
-        "customer_id": _ids("C", link_ids, 8),
-        "id_type": pa.array(np.repeat(["member_card", "phone"], [customers, len(holders)])),
-        "id_value": values, "source": pa.array(np.repeat("crm", n_links)),
-        "first_seen_ts": _timestamps(np.zeros(n_links, "int64")),
-    }))
+    con.insert(
+        "identities",
+        pa.table(
+            {
+                "customer_id": _ids("C", link_ids, 8),
+                "id_type": pa.array(np.repeat(["member_card", "phone"], [customers, len(holders)])),
+                "id_value": values,
+                "source": pa.array(np.repeat("crm", n_links)),
+                "first_seen_ts": _timestamps(np.zeros(n_links, "int64")),
+            }
+        ),
+    )
 
     # orders: buyer by lognormal activity, uniform time over two years, channel and store
     n_orders = max(1, int(lines / 3.3))
@@ -150,8 +175,11 @@ def generate(con, lines: int, customers: int, seed: int = 7, chunk: int = 2_000_
     anonymous = rng.random(n_orders) < ANONYMOUS_SHARE
     order_s = rng.integers(0, DAYS * 86_400, n_orders)
     channel = rng.choice(6, n_orders, p=CHANNEL_P)
-    store_no = np.where(channel == 5, rng.integers(0, N_UNMANNED, n_orders) + N_STORES,
-                        rng.integers(0, N_STORES, n_orders))
+    store_no = np.where(
+        channel == 5,
+        rng.integers(0, N_UNMANNED, n_orders) + N_STORES,
+        rng.integers(0, N_STORES, n_orders),
+    )
     size = 1 + rng.poisson(max(lines / n_orders - 1.0, 0.0), n_orders)
     order_of = np.repeat(np.arange(n_orders), size)[:lines]
     if len(order_of) < lines:  # top up the last order to reach exactly `lines`
@@ -159,10 +187,12 @@ def generate(con, lines: int, customers: int, seed: int = 7, chunk: int = 2_000_
     starts = np.flatnonzero(np.r_[True, order_of[1:] != order_of[:-1]])
     line_number = np.arange(lines) - np.repeat(starts, np.diff(np.r_[starts, lines])) + 1
 
-    store_names = np.concatenate([
-        np.char.add("S", np.char.zfill(np.arange(N_STORES).astype(str), 3)),
-        np.char.add("U", np.char.zfill(np.arange(N_UNMANNED).astype(str), 2)),
-    ]).astype(object)
+    store_names = np.concatenate(
+        [
+            np.char.add("S", np.char.zfill(np.arange(N_STORES).astype(str), 3)),
+            np.char.add("U", np.char.zfill(np.arange(N_UNMANNED).astype(str), 2)),
+        ]
+    ).astype(object)
     for lo in range(0, lines, chunk):
         hi = min(lo + chunk, lines)
         o = order_of[lo:hi]
@@ -180,20 +210,35 @@ def generate(con, lines: int, customers: int, seed: int = 7, chunk: int = 2_000_
         sign = np.where(is_return, -1, 1)
         customer = pa.array(_ids("C", buyer[o], 8))
         customer = pc.if_else(pa.array(anonymous[o]), pa.scalar(None, pa.string()), customer)
-        con.insert("order_lines", pa.table({
-            "order_id": _ids("O", o, 9), "line_number": pa.array(line_number[lo:hi]),
-            "order_ts": _timestamps(order_s[o]), "customer_id": customer,
-            "store_id": pa.array(stores, pa.string()), "channel": pa.array(CHANNELS[ch]),
-            "product_id": _ids("P", product, 6),
-            "quantity": _decimal(sign * qty * 1000, 3),
-            "unit_price": _money(price[product]), "discount_amount": _money(discount),
-            "amount": _money(sign * (gross - discount)),
-            "promotion_id": pc.if_else(pa.array(promo), _ids("PR", product % 30, 2),
-                                       pa.scalar(None, pa.string())),
-            "is_return": pa.array(is_return),
-        }))
-    return {"order_lines": lines, "orders": int(order_of[-1]) + 1, "customers": customers,
-            "identities": n_links, "products": N_PRODUCTS}
+        con.insert(
+            "order_lines",
+            pa.table(
+                {
+                    "order_id": _ids("O", o, 9),
+                    "line_number": pa.array(line_number[lo:hi]),
+                    "order_ts": _timestamps(order_s[o]),
+                    "customer_id": customer,
+                    "store_id": pa.array(stores, pa.string()),
+                    "channel": pa.array(CHANNELS[ch]),
+                    "product_id": _ids("P", product, 6),
+                    "quantity": _decimal(sign * qty * 1000, 3),
+                    "unit_price": _money(price[product]),
+                    "discount_amount": _money(discount),
+                    "amount": _money(sign * (gross - discount)),
+                    "promotion_id": pc.if_else(
+                        pa.array(promo), _ids("PR", product % 30, 2), pa.scalar(None, pa.string())
+                    ),
+                    "is_return": pa.array(is_return),
+                }
+            ),
+        )
+    return {
+        "order_lines": lines,
+        "orders": int(order_of[-1]) + 1,
+        "customers": customers,
+        "identities": n_links,
+        "products": N_PRODUCTS,
+    }
 
 
 # -- measurements -----------------------------------------------------------------------------
@@ -282,13 +327,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=10_000_000, help="order lines")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up")
-    parser.add_argument("--analyze-runs", type=int, default=1,
-                        help="timed end-to-end analyze runs (data already warm)")
-    parser.add_argument("--no-churn", action="store_true",
-                        help="analyze without the CLV and churn models (AnalyzeSettings.churn)")
+    parser.add_argument(
+        "--analyze-runs",
+        type=int,
+        default=1,
+        help="timed end-to-end analyze runs (data already warm)",
+    )
+    parser.add_argument(
+        "--no-churn",
+        action="store_true",
+        help="analyze without the CLV and churn models (AnalyzeSettings.churn)",
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--warehouse", type=Path, default=None,
-                        help="DuckDB file to keep; reused when it already holds this size")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help="DuckDB file to keep; reused when it already holds this size",
+    )
     args = parser.parse_args(argv)
 
     from omnicrm.jobs.analyze import STEPS, AnalyzeSettings, default_as_of, run_analyze
@@ -308,11 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         load_rss = _rss_mb()
         as_of = default_as_of(con)
         orders = con.table("order_lines").order_id.nunique().execute()
-        print(f"data: {args.lines:,} order lines in {orders:,} orders, {args.customers:,} "
-              f"customers; as_of {as_of.date()}; {'reused' if reuse else 'generated'} in "
-              f"{load_s:.1f} s; threads "
-              f"{con.raw_sql('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]}, "
-              f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"data: {args.lines:,} order lines in {orders:,} orders, {args.customers:,} "
+            f"customers; as_of {as_of.date()}; {'reused' if reuse else 'generated'} in "
+            f"{load_s:.1f} s; threads "
+            f"{con.raw_sql('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]}, "
+            f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}"
+        )
 
         # analyze first: it writes customer_keys, which the scores step reads
         settings = AnalyzeSettings(churn=not args.no_churn)
@@ -322,9 +380,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(analyze: {step})", file=sys.stderr, flush=True)
 
         analyze = timed(
-            lambda: results.append(run_analyze(con, as_of=as_of, demo=True, on_step=progress,
-                                               settings=settings)),
-            args.analyze_runs, warm_up=False,
+            lambda: results.append(
+                run_analyze(con, as_of=as_of, demo=True, on_step=progress, settings=settings)
+            ),
+            args.analyze_runs,
+            warm_up=False,
         )
         if not results and "customer_keys" not in con.list_tables():
             # --analyze-runs 0 on fresh data: the scores step still reads resolved lines
@@ -353,8 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         print(_line("rfm_sql_baseline", base, None))
         print(_line("customer_scores_step", scores, b_med, " [target <= 2x]"))
         cpu_base, cpu_scores = (statistics.median(cpu[k]) for k in ("base", "scores"))
-        print(f"cpu seconds (process, medians): rfm_sql_baseline {cpu_base:.2f}, "
-              f"customer_scores_step {cpu_scores:.2f} ({_ratio(cpu_scores, cpu_base)})")
+        print(
+            f"cpu seconds (process, medians): rfm_sql_baseline {cpu_base:.2f}, "
+            f"customer_scores_step {cpu_scores:.2f} ({_ratio(cpu_scores, cpu_base)})"
+        )
         print(_line("resolved_lines", [resolve_s], b_med, " (once, in the identities step)"))
         steps = {s: [r.seconds.get(s, 0.0) for r in results] for s in STEPS} if results else {}
         if results:  # --analyze-runs 0 times the scores step only
@@ -376,8 +438,9 @@ def main(argv: list[str] | None = None) -> int:
             table += [("analyze_total", analyze)] + [(f"  {k}", v) for k, v in steps.items()]
         for name, values in table:
             med = statistics.median(values)
-            print(f"| {name} | {med:.2f} | {min(values):.2f}-{max(values):.2f} | "
-                  f"{med / b_med:.2f} |")
+            print(
+                f"| {name} | {med:.2f} | {min(values):.2f}-{max(values):.2f} | {med / b_med:.2f} |"
+            )
         print(f"| peak RSS | {peak:.0f} MB | | |")
         con.disconnect()
     return 0

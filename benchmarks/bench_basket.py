@@ -528,5 +528,6 @@ def _report(stats: dict, same_sets: bool, worst: float, same_rules: bool) -> Non
             f"| {s['peak_mb']:>11.0f} | {anon:>10} |"
         )
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -49,10 +49,14 @@ def simulate(size: int, seed: int = 42) -> pd.DataFrame:
     nu = rng.gamma(GG_PARAMS["q"], 1 / GG_PARAMS["v"], size)
     spend = rng.gamma(GG_PARAMS["p"] * np.maximum(x, 1), 1 / nu) / np.maximum(x, 1)
     monetary = np.where(x > 0, np.maximum(np.round(spend, 2), 0.01), 0.0)
-    return pd.DataFrame({
-        "frequency": x.astype("int64"), "recency": recency_days / 7, "T": age_days / 7,
-        "monetary_value": monetary,
-    })
+    return pd.DataFrame(
+        {
+            "frequency": x.astype("int64"),
+            "recency": recency_days / 7,
+            "T": age_days / 7,
+            "monetary_value": monetary,
+        }
+    )
 
 
 # -- workers (each runs in its own process) -----------------------------------------------------
@@ -92,13 +96,33 @@ def _worker(library: str, data: Path, runs: int, rows: int) -> None:
         bg_times.append(bg_s)
         gg_times.append(gg_s)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": len(frame), "bg": bg_times, "gg": gg_times, "peak_mb": peak_mb,
-                      "bg_params": bg_params, "gg_params": gg_params}))
+    print(
+        json.dumps(
+            {
+                "rows": len(frame),
+                "bg": bg_times,
+                "gg": gg_times,
+                "peak_mb": peak_mb,
+                "bg_params": bg_params,
+                "gg_params": gg_params,
+            }
+        )
+    )
 
 
 def _run_worker(library: str, data: Path, runs: int, rows: int) -> dict:
-    cmd = [sys.executable, __file__, "--worker", library, "--data", str(data),
-           "--runs", str(runs), "--size", str(rows)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        library,
+        "--data",
+        str(data),
+        "--runs",
+        str(runs),
+        "--size",
+        str(rows),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{library} worker failed:\n{out.stderr}")
@@ -118,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000, help="customers")
     parser.add_argument("--runs", type=int, default=3, help="timed runs after one warm-up")
-    parser.add_argument("--lifetimes-size", type=int, default=None,
-                        help="customers given to lifetimes (default: all)")
+    parser.add_argument(
+        "--lifetimes-size",
+        type=int,
+        default=None,
+        help="customers given to lifetimes (default: all)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--worker", choices=["omnicrm", "lifetimes"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -141,25 +169,32 @@ def main(argv: list[str] | None = None) -> int:
         from omnicrm.models.clv import BetaGeoModel, GammaGammaModel
 
         sub = frame.iloc[:peer_size]
-        same = {"bg_params": BetaGeoModel().fit(sub).params_,
-                "gg_params": GammaGammaModel().fit(sub[sub["frequency"] > 0]).params_}
+        same = {
+            "bg_params": BetaGeoModel().fit(sub).params_,
+            "gg_params": GammaGammaModel().fit(sub[sub["frequency"] > 0]).params_,
+        }
 
-    print(f"customers: {args.size:,} (lifetimes: {peer_size:,}); repeat buyers: "
-          f"{int((frame['frequency'] > 0).sum()):,}; runs: {args.runs} after one warm-up")
+    print(
+        f"customers: {args.size:,} (lifetimes: {peer_size:,}); repeat buyers: "
+        f"{int((frame['frequency'] > 0).sum()):,}; runs: {args.runs} after one warm-up"
+    )
     rows = []
     scale = args.size / peer_size  # per-customer ratio when the peer saw fewer customers
     ours_total = [a + b for a, b in zip(ours["bg"], ours["gg"], strict=True)]
     peer_total = [a + b for a, b in zip(peer["bg"], peer["gg"], strict=True)]
-    for label, mine, theirs in (("bgnbd_fit", ours["bg"], peer["bg"]),
-                                ("gamma_gamma_fit", ours["gg"], peer["gg"]),
-                                ("total_fit", ours_total, peer_total)):
+    for label, mine, theirs in (
+        ("bgnbd_fit", ours["bg"], peer["bg"]),
+        ("gamma_gamma_fit", ours["gg"], peer["gg"]),
+        ("total_fit", ours_total, peer_total),
+    ):
         m_med, m_lo, m_hi = _stats(mine)
         t_med, t_lo, t_hi = _stats(theirs)
         ratio = t_med * scale / m_med
-        print(f"{label}_omnicrm: {m_med:.3f} s (min-max {m_lo:.3f}-{m_hi:.3f}) "
-              f"({ratio:.1f}x faster than lifetimes)")
-        print(f"{label}_lifetimes: {t_med:.3f} s (min-max {t_lo:.3f}-{t_hi:.3f}) "
-              f"(1.0x baseline)")
+        print(
+            f"{label}_omnicrm: {m_med:.3f} s (min-max {m_lo:.3f}-{m_hi:.3f}) "
+            f"({ratio:.1f}x faster than lifetimes)"
+        )
+        print(f"{label}_lifetimes: {t_med:.3f} s (min-max {t_lo:.3f}-{t_hi:.3f}) (1.0x baseline)")
         rows.append((label, m_med, t_med, ratio))
     mem_ratio = ours["peak_mb"] / peer["peak_mb"]
     print(f"peak_memory_omnicrm: {ours['peak_mb']:.0f} MB ({mem_ratio:.2f}x lifetimes)")
@@ -170,8 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gamma_gamma_param_max_rel_diff: {gg_diff:.2e} (target < 1e-3)")
 
     print()
-    print(f"| fit | omnicrm median s | lifetimes median s | speed-up "
-          f"{'(per customer) ' if scale != 1 else ''}|")
+    print(
+        f"| fit | omnicrm median s | lifetimes median s | speed-up "
+        f"{'(per customer) ' if scale != 1 else ''}|"
+    )
     print("|---|---:|---:|---:|")
     for label, m_med, t_med, ratio in rows:
         print(f"| {label} | {m_med:.3f} | {t_med:.3f} | {ratio:.1f}x |")

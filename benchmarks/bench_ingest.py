@@ -49,9 +49,26 @@ def write_order_lines_csv(path: Path, rows: int, *, seed: int = SEED) -> Path:
     return path
 
 
-_SCHEMA = pa.schema([(c, pa.string()) for c in (
-    "order_id", "line_number", "order_ts", "customer_id", "store_id", "channel", "product_id",
-    "quantity", "unit_price", "discount_amount", "amount", "promotion_id", "is_return")])
+_SCHEMA = pa.schema(
+    [
+        (c, pa.string())
+        for c in (
+            "order_id",
+            "line_number",
+            "order_ts",
+            "customer_id",
+            "store_id",
+            "channel",
+            "product_id",
+            "quantity",
+            "unit_price",
+            "discount_amount",
+            "amount",
+            "promotion_id",
+            "is_return",
+        )
+    ]
+)
 
 
 def _chunk(rng: np.random.Generator, offset: int, n: int, start: np.datetime64) -> pa.Table:
@@ -71,31 +88,40 @@ def _chunk(rng: np.random.Generator, offset: int, n: int, start: np.datetime64) 
     def money(c: np.ndarray) -> pa.Array:
         sign = np.where(c < 0, "-", "")
         a = np.abs(c)
-        return pc.binary_join_element_wise(pa.array(sign), pa.array(a // 100).cast(pa.string()),
-                                           pc.utf8_lpad(pa.array(a % 100).cast(pa.string()),
-                                                        2, "0"), "")
+        return pc.binary_join_element_wise(
+            pa.array(sign),
+            pa.array(a // 100).cast(pa.string()),
+            pc.utf8_lpad(pa.array(a % 100).cast(pa.string()), 2, "0"),
+            "",
+        )
 
     def with_dot(c: pa.Array) -> pa.Array:
         return pc.replace_substring_regex(c, r"(\d\d)$", r".\1")
 
-    return pa.table({
-        "order_id": pc.binary_join_element_wise("O", pa.array(order).cast(pa.string()), ""),
-        "line_number": pa.array(line).cast(pa.string()),
-        "order_ts": ts,
-        "customer_id": pc.binary_join_element_wise(
-            "C", pa.array(rng.integers(0, 200_000, n)).cast(pa.string()), ""),
-        "store_id": pc.binary_join_element_wise(
-            "S", pa.array(rng.integers(0, 300, n)).cast(pa.string()), ""),
-        "channel": pa.array(channels[rng.integers(0, 4, n)]),
-        "product_id": pc.binary_join_element_wise(
-            "P", pa.array(rng.integers(0, 20_000, n)).cast(pa.string()), ""),
-        "quantity": pc.if_else(pa.array(bad), "x", pa.array(qty).cast(pa.string())),
-        "unit_price": with_dot(money(cents)),
-        "discount_amount": with_dot(money(disc)),
-        "amount": with_dot(money(amount)),
-        "promotion_id": pc.if_else(pa.array(disc > 0), "PROMO1", pa.scalar(None, pa.string())),
-        "is_return": pc.if_else(pa.array(qty < 0), "true", "false"),
-    }, schema=_SCHEMA)
+    return pa.table(
+        {
+            "order_id": pc.binary_join_element_wise("O", pa.array(order).cast(pa.string()), ""),
+            "line_number": pa.array(line).cast(pa.string()),
+            "order_ts": ts,
+            "customer_id": pc.binary_join_element_wise(
+                "C", pa.array(rng.integers(0, 200_000, n)).cast(pa.string()), ""
+            ),
+            "store_id": pc.binary_join_element_wise(
+                "S", pa.array(rng.integers(0, 300, n)).cast(pa.string()), ""
+            ),
+            "channel": pa.array(channels[rng.integers(0, 4, n)]),
+            "product_id": pc.binary_join_element_wise(
+                "P", pa.array(rng.integers(0, 20_000, n)).cast(pa.string()), ""
+            ),
+            "quantity": pc.if_else(pa.array(bad), "x", pa.array(qty).cast(pa.string())),
+            "unit_price": with_dot(money(cents)),
+            "discount_amount": with_dot(money(disc)),
+            "amount": with_dot(money(amount)),
+            "promotion_id": pc.if_else(pa.array(disc > 0), "PROMO1", pa.scalar(None, pa.string())),
+            "is_return": pc.if_else(pa.array(qty < 0), "true", "false"),
+        },
+        schema=_SCHEMA,
+    )
 
 
 def _worker(kind: str, csv_path: str, workdir: str) -> None:
@@ -116,8 +142,9 @@ def _worker(kind: str, csv_path: str, workdir: str) -> None:
         con = connect(f"duckdb:///{wh}")
         result = ingest_files(con, [csv_path], table="order_lines")
         con.disconnect()
-        extra = {k: v for k, v in result.as_dict().items() if k in ("read", "loaded",
-                                                                      "quarantined")}
+        extra = {
+            k: v for k, v in result.as_dict().items() if k in ("read", "loaded", "quarantined")
+        }
     seconds = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for p in Path(workdir).glob(wh.name + "*"):
@@ -126,8 +153,12 @@ def _worker(kind: str, csv_path: str, workdir: str) -> None:
 
 
 def _run(kind: str, csv_path: Path, workdir: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", kind, str(csv_path),
-                          str(workdir)], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, str(csv_path), str(workdir)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -153,10 +184,13 @@ def main(argv: list[str] | None = None) -> dict:
         _run(kind, csv_path, workdir)  # warm-up (file cache, imports)
         runs = [_run(kind, csv_path, workdir) for _ in range(args.runs)]
         times = [r["seconds"] for r in runs]
-        figures[kind] = {"median": statistics.median(times), "min": min(times),
-                         "max": max(times), "peak_mb": max(r["peak_mb"] for r in runs),
-                         **{k: v for k, v in runs[-1].items() if k not in ("seconds",
-                                                                           "peak_mb")}}
+        figures[kind] = {
+            "median": statistics.median(times),
+            "min": min(times),
+            "max": max(times),
+            "peak_mb": max(r["peak_mb"] for r in runs),
+            **{k: v for k, v in runs[-1].items() if k not in ("seconds", "peak_mb")},
+        }
     base, ours = figures["duckdb"], figures["omnicrm"]
     ratio = ours["median"] / base["median"]
     print(f"file: {args.rows:,} order lines, {size_mb:.0f} MB CSV")
@@ -164,16 +198,22 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"omnicrm_ingest: {ours['median']:.2f} s ({ratio:.2f} x baseline)")
     print(f"omnicrm_rows_per_second: {args.rows / ours['median']:,.0f} rows/s")
     print(f"duckdb_peak_memory: {base['peak_mb']:.0f} MB (1.00 x baseline)")
-    print(f"omnicrm_peak_memory: {ours['peak_mb']:.0f} MB "
-          f"({ours['peak_mb'] / base['peak_mb']:.2f} x baseline)")
+    print(
+        f"omnicrm_peak_memory: {ours['peak_mb']:.0f} MB "
+        f"({ours['peak_mb'] / base['peak_mb']:.2f} x baseline)"
+    )
     print()
     print(f"{'load':<22}{'median s':>10}{'min-max s':>16}{'peak MB':>10}{'ratio':>8}")
     for name, f in (("duckdb read_csv CTAS", base), ("omnicrm ingest", ours)):
-        print(f"{name:<22}{f['median']:>10.2f}{f['min']:>8.2f}-{f['max']:<7.2f}"
-              f"{f['peak_mb']:>10.0f}{f['median'] / base['median']:>8.2f}")
+        print(
+            f"{name:<22}{f['median']:>10.2f}{f['min']:>8.2f}-{f['max']:<7.2f}"
+            f"{f['peak_mb']:>10.0f}{f['median'] / base['median']:>8.2f}"
+        )
     if "read" in ours:
-        print(f"omnicrm rows: read {ours['read']:,}, loaded {ours['loaded']:,}, "
-              f"quarantined {ours['quarantined']:,}")
+        print(
+            f"omnicrm rows: read {ours['read']:,}, loaded {ours['loaded']:,}, "
+            f"quarantined {ours['quarantined']:,}"
+        )
     if args.workdir is None:
         csv_path.unlink()
         os.rmdir(workdir)

@@ -520,9 +520,7 @@ def main(argv: list[str] | None = None) -> int:
             checks = check_books(url, base, pos_key, acked)
     tps = pgbench_tps(args.pg_url, args.pgbench_scale, args.pgbench_seconds)
     floors = {
-        mode: stack_floor(
-            args.pg_url, mode, args.workers, args.throughput_clients, args.floor_size
-        )
+        mode: stack_floor(args.pg_url, mode, args.workers, args.throughput_clients, args.floor_size)
         for mode in FLOOR_MODES
         if args.floor_size > 0
     }

@@ -42,16 +42,21 @@ def _make(name: str):
         RepeatPurchaseRecommender,
     )
 
-    return {"popularity": PopularityRecommender, "repeat": RepeatPurchaseRecommender,
-            "knn": ItemKNNRecommender, "als": ALSRecommender,
-            "hybrid": HybridRecommender}[name]()
+    return {
+        "popularity": PopularityRecommender,
+        "repeat": RepeatPurchaseRecommender,
+        "knn": ItemKNNRecommender,
+        "als": ALSRecommender,
+        "hybrid": HybridRecommender,
+    }[name]()
 
 
 def _data(args: argparse.Namespace):
     from omnicrm.models.recommend.simulate import simulate_interactions
 
-    return simulate_interactions(customers=args.customers, items=args.items, days=args.days,
-                                 staples=3, seed=args.seed)
+    return simulate_interactions(
+        customers=args.customers, items=args.items, days=args.days, staples=3, seed=args.seed
+    )
 
 
 def _baseline(frame, k: int) -> None:
@@ -86,15 +91,37 @@ def _worker(args: argparse.Namespace) -> dict:
             scores.append(t2 - t1)
             cpus.append(c2 - c0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"name": args.worker, "fit": fits, "score": scores, "cpu": cpus,
-            "rows": len(frame), "customers": len(customers),
-            "peak_mb": peak / 1024, "loaded_mb": loaded / 1024}
+    return {
+        "name": args.worker,
+        "fit": fits,
+        "score": scores,
+        "cpu": cpus,
+        "rows": len(frame),
+        "customers": len(customers),
+        "peak_mb": peak / 1024,
+        "loaded_mb": loaded / 1024,
+    }
 
 
 def _run(name: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--worker", name, "--customers", str(args.customers),
-           "--items", str(args.items), "--days", str(args.days), "--k", str(args.k),
-           "--runs", str(args.runs), "--seed", str(args.seed)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--customers",
+        str(args.customers),
+        "--items",
+        str(args.items),
+        "--days",
+        str(args.days),
+        "--k",
+        str(args.k),
+        "--runs",
+        str(args.runs),
+        "--seed",
+        str(args.seed),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-2000:]}")
@@ -120,11 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
     base = _run("baseline", args)
-    base_total = statistics.median(f + s for f, s in zip(base["fit"], base["score"],
-                                                          strict=True))
-    print(f"data: {base['rows']:,} interactions, {base['customers']:,} customers, "
-          f"{args.items:,} items, {args.days} days; k={args.k}; {args.runs} timed runs "
-          "after one warm-up")
+    base_total = statistics.median(f + s for f, s in zip(base["fit"], base["score"], strict=True))
+    print(
+        f"data: {base['rows']:,} interactions, {base['customers']:,} customers, "
+        f"{args.items:,} items, {args.days} days; k={args.k}; {args.runs} timed runs "
+        "after one warm-up"
+    )
     print(f"time baseline (pandas global top-k): {base_total:.3f} s")
     results = []
     for name in names:
@@ -134,22 +162,29 @@ def main(argv: list[str] | None = None) -> int:
         r["total_median"] = med
         results.append(r)
         ratio = med / base_total if base_total > 0 else float("inf")
-        print(f"time fit {name}: {statistics.median(r['fit']):.2f} s "
-              f"(min {min(r['fit']):.2f}, max {max(r['fit']):.2f})")
-        print(f"time score {name}: {statistics.median(r['score']):.2f} s "
-              f"(min {min(r['score']):.2f}, max {max(r['score']):.2f})")
+        print(
+            f"time fit {name}: {statistics.median(r['fit']):.2f} s "
+            f"(min {min(r['fit']):.2f}, max {max(r['fit']):.2f})"
+        )
+        print(
+            f"time score {name}: {statistics.median(r['score']):.2f} s "
+            f"(min {min(r['score']):.2f}, max {max(r['score']):.2f})"
+        )
         print(f"time fit+score {name}: {med:.2f} s ({ratio:.0f}x baseline)")
         print(f"cpu fit+score {name}: {statistics.median(r['cpu']):.2f} s")
-        print(f"peak memory {name}: {r['peak_mb']:.0f} MB "
-              f"(data loaded: {r['loaded_mb']:.0f} MB)")
+        print(f"peak memory {name}: {r['peak_mb']:.0f} MB (data loaded: {r['loaded_mb']:.0f} MB)")
     print()
-    print(f"{'model':<12}{'fit s':>9}{'score s':>9}{'total s':>9}{'cpu s':>8}{'peak MB':>9}"
-          f"  under {TARGET_SECONDS:.0f} s")
+    print(
+        f"{'model':<12}{'fit s':>9}{'score s':>9}{'total s':>9}{'cpu s':>8}{'peak MB':>9}"
+        f"  under {TARGET_SECONDS:.0f} s"
+    )
     for r in results:
         ok = "yes" if r["total_median"] < TARGET_SECONDS else "NO"
-        print(f"{r['name']:<12}{statistics.median(r['fit']):>9.2f}"
-              f"{statistics.median(r['score']):>9.2f}{r['total_median']:>9.2f}"
-              f"{statistics.median(r['cpu']):>8.2f}{r['peak_mb']:>9.0f}  {ok}")
+        print(
+            f"{r['name']:<12}{statistics.median(r['fit']):>9.2f}"
+            f"{statistics.median(r['score']):>9.2f}{r['total_median']:>9.2f}"
+            f"{statistics.median(r['cpu']):>8.2f}{r['peak_mb']:>9.0f}  {ok}"
+        )
     return 0
 
 

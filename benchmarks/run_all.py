@@ -25,25 +25,31 @@ def discover() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", default=[],
-                        help="run only these benchmarks (e.g. ingest clv)")
-    parser.add_argument("extra", nargs=argparse.REMAINDER,
-                        help="arguments passed to every script after --")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="run only these benchmarks (e.g. ingest clv)"
+    )
+    parser.add_argument(
+        "extra", nargs=argparse.REMAINDER, help="arguments passed to every script after --"
+    )
     args = parser.parse_args(argv)
     extra = [a for a in args.extra if a != "--"]
-    scripts = [s for s in discover()
-               if not args.only or s.stem.removeprefix("bench_") in args.only]
+    scripts = [s for s in discover() if not args.only or s.stem.removeprefix("bench_") in args.only]
     if not scripts:
-        print(f"no benchmark matches {args.only}; available: "
-              f"{[s.stem.removeprefix('bench_') for s in discover()]}", file=sys.stderr)
+        print(
+            f"no benchmark matches {args.only}; available: "
+            f"{[s.stem.removeprefix('bench_') for s in discover()]}",
+            file=sys.stderr,
+        )
         return 2
     failures = []
     for script in scripts:
         print(f"\n=== {script.stem} ===", flush=True)
         started = time.perf_counter()
         code = subprocess.call([sys.executable, str(script), *extra])
-        print(f"=== {script.stem}: exit {code} in {time.perf_counter() - started:.0f} s ===",
-              flush=True)
+        print(
+            f"=== {script.stem}: exit {code} in {time.perf_counter() - started:.0f} s ===",
+            flush=True,
+        )
         if code:
             failures.append(script.stem)
     if failures:

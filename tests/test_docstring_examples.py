@@ -40,6 +40,7 @@ def test_the_package_documents_itself_with_examples():
 @pytest.mark.parametrize("name", MODULES)
 def test_examples(name, monkeypatch):
     monkeypatch.setenv("OMNICRM_DEMO", "1")  # examples use the built-in PII key
-    result = doctest.testmod(importlib.import_module(name),
-                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
     assert result.failed == 0

@@ -40,9 +40,14 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with state.lock:
                 status = state.script.pop(0) if state.script else 200
-                state.requests.append({"key": self.headers["Idempotency-Key"],
-                                       "type": self.headers["Content-Type"],
-                                       "body": json.loads(body), "status": status})
+                state.requests.append(
+                    {
+                        "key": self.headers["Idempotency-Key"],
+                        "type": self.headers["Content-Type"],
+                        "body": json.loads(body),
+                        "status": status,
+                    }
+                )
                 if status == 200:
                     state.accepted.append(self.headers["Idempotency-Key"])
             self.send_response(status)
@@ -64,24 +69,39 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 
 
 def make_alerts(n: int) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "alert_id": f"id{i}", "metric": "revenue", "scope": "all",
-        "ds": pd.Timestamp("2026-06-01") + pd.Timedelta(days=i), "severity": "critical",
-        "direction": "below", "actual": 12345.0, "expected": 19900.0, "lo_warning": 17000.0,
-        "hi_warning": 22800.0, "lo_critical": 16000.0, "hi_critical": 23800.0,
-        "deviation_pct": -38.0, "message": f"revenue 12,345 yuan on day {i}"} for i in range(n)])
+    return pd.DataFrame(
+        [
+            {
+                "alert_id": f"id{i}",
+                "metric": "revenue",
+                "scope": "all",
+                "ds": pd.Timestamp("2026-06-01") + pd.Timedelta(days=i),
+                "severity": "critical",
+                "direction": "below",
+                "actual": 12345.0,
+                "expected": 19900.0,
+                "lo_warning": 17000.0,
+                "hi_warning": 22800.0,
+                "lo_critical": 16000.0,
+                "hi_critical": 23800.0,
+                "deviation_pct": -38.0,
+                "message": f"revenue 12,345 yuan on day {i}",
+            }
+            for i in range(n)
+        ]
+    )
 
 
 def test_failures_are_retried_then_each_alert_is_delivered_exactly_once(warehouse, receiver):
     state, url = receiver
-    state.script = [503, 500, 502]          # the first three requests fail
+    state.script = [503, 500, 502]  # the first three requests fail
     store_alerts(warehouse, make_alerts(3))
     waits: list[float] = []
     hook = Webhook(url, backoff=0.25, max_attempts=5)
     report = deliver_pending(warehouse, hook, sleep=waits.append)
     assert sorted(report.delivered) == ["id0", "id1", "id2"]
-    assert sorted(state.accepted) == ["id0", "id1", "id2"]     # one success per alert
-    assert waits == [0.25, 0.5, 1.0]                          # exponential backoff
+    assert sorted(state.accepted) == ["id0", "id1", "id2"]  # one success per alert
+    assert waits == [0.25, 0.5, 1.0]  # exponential backoff
     assert report.attempts == 6
     assert {r["type"] for r in state.requests} == {"application/json"}
     assert state.requests[-1]["body"]["interval_critical"] == [16000.0, 23800.0]
@@ -89,7 +109,7 @@ def test_failures_are_retried_then_each_alert_is_delivered_exactly_once(warehous
 
     second = deliver_pending(warehouse, hook, sleep=waits.append)
     assert second.delivered == []
-    assert len(state.requests) == 6                           # nothing sent again
+    assert len(state.requests) == 6  # nothing sent again
 
 
 def test_retries_use_the_same_idempotency_key(warehouse, receiver):
@@ -124,8 +144,9 @@ def test_exhausted_retries_stop_the_run_and_leave_alerts_pending(warehouse, rece
     state, url = receiver
     state.script = [503] * 3
     store_alerts(warehouse, make_alerts(3))
-    report = deliver_pending(warehouse, Webhook(url, max_attempts=3, backoff=0),
-                             sleep=lambda s: None)
+    report = deliver_pending(
+        warehouse, Webhook(url, max_attempts=3, backoff=0), sleep=lambda s: None
+    )
     assert report.delivered == []
     assert "gave up after 3 attempts (HTTP 503)" in report.failed["id0"]
     assert report.pending_left == 2
@@ -137,10 +158,9 @@ def test_exhausted_retries_stop_the_run_and_leave_alerts_pending(warehouse, rece
 def test_unreachable_server_is_retried_with_backoff(warehouse):
     store_alerts(warehouse, make_alerts(1))
     waits: list[float] = []
-    hook = Webhook("http://127.0.0.1:9/hook", max_attempts=4, backoff=1, max_backoff=3,
-                   timeout=2)
+    hook = Webhook("http://127.0.0.1:9/hook", max_attempts=4, backoff=1, max_backoff=3, timeout=2)
     report = deliver_pending(warehouse, hook, sleep=waits.append)
-    assert waits == [1, 2, 3]                                  # capped at max_backoff
+    assert waits == [1, 2, 3]  # capped at max_backoff
     assert "ConnectError" in report.failed["id0"]
 
 
@@ -152,11 +172,15 @@ def test_delivery_to_another_webhook_is_tracked_separately(warehouse, receiver):
     assert len(pending_alerts(warehouse, url + "/other")) == 1
 
 
-@pytest.mark.parametrize(("kw", "match"), [
-    ({"url": "ftp://x"}, "must start with http"), ({"url": "http://"}, "name a host"),
-    ({"url": "http://h", "max_attempts": 0}, "max_attempts=0"),
-    ({"url": "http://h", "timeout": 0}, "timeout must be > 0"),
-])
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"url": "ftp://x"}, "must start with http"),
+        ({"url": "http://"}, "name a host"),
+        ({"url": "http://h", "max_attempts": 0}, "max_attempts=0"),
+        ({"url": "http://h", "timeout": 0}, "timeout must be > 0"),
+    ],
+)
 def test_bad_webhook_settings(kw, match):
     with pytest.raises(InputError, match=match):
         Webhook(**kw)

@@ -16,15 +16,22 @@ from omnicrm.errors import InputError
 @pytest.fixture
 def lines():
     ts = [dt.datetime(2024, 1, d, 10, tzinfo=dt.UTC) for d in (1, 1, 2, 3)]
-    return ibis.memtable({
-        "order_id": ["o1", "o2", "o3", "o4"], "line_number": [1, 1, 1, 1],
-        "customer_id": ["c1", "c2", "c1", None], "order_ts": ts,
-        "channel": ["store"] * 4, "store_id": ["s1", "s2", "s1", "s2"],
-        "product_id": ["p"] * 4,
-        "quantity": [Decimal("1.000"), Decimal("2.000"), Decimal("1.000"), Decimal("-1.000")],
-        "unit_price": [Decimal("10.00")] * 4, "discount_amount": [Decimal("0.00")] * 4,
-        "amount": [Decimal("10.00"), Decimal("20.00"), Decimal("10.00"), Decimal("-10.00")],
-        "is_return": [False, False, False, True]})
+    return ibis.memtable(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "line_number": [1, 1, 1, 1],
+            "customer_id": ["c1", "c2", "c1", None],
+            "order_ts": ts,
+            "channel": ["store"] * 4,
+            "store_id": ["s1", "s2", "s1", "s2"],
+            "product_id": ["p"] * 4,
+            "quantity": [Decimal("1.000"), Decimal("2.000"), Decimal("1.000"), Decimal("-1.000")],
+            "unit_price": [Decimal("10.00")] * 4,
+            "discount_amount": [Decimal("0.00")] * 4,
+            "amount": [Decimal("10.00"), Decimal("20.00"), Decimal("10.00"), Decimal("-10.00")],
+            "is_return": [False, False, False, True],
+        }
+    )
 
 
 def test_overall_and_store_series(lines):
@@ -38,8 +45,9 @@ def test_overall_and_store_series(lines):
 
 
 def test_start_and_overall_only(lines):
-    k = daily_kpis(lines, as_of="2024-01-04", by_store=False, start="2024-01-02",
-                   metrics=("orders",))
+    k = daily_kpis(
+        lines, as_of="2024-01-04", by_store=False, start="2024-01-02", metrics=("orders",)
+    )
     assert k["scope"].unique().tolist() == ["all"]
     assert k["ds"].min() == pd.Timestamp("2024-01-02")
 

@@ -64,7 +64,7 @@ IDENTITIES = pd.DataFrame(
 
 # Expected (customer_id, unified_id, component_size, hops, linked_to, link_type).
 EXPECTED = [
-    ("APP7", "APP7", 4, 0, None, None),     # smallest id of {APP7, C10, C11, C12} is "APP7"
+    ("APP7", "APP7", 4, 0, None, None),  # smallest id of {APP7, C10, C11, C12} is "APP7"
     ("C01", "C01", 2, 0, None, None),
     ("C02", "C01", 2, 1, "C01", "member_card"),
     ("C10", "APP7", 4, 3, "C11", "email"),
@@ -176,7 +176,7 @@ def test_long_chain_converges_in_few_rounds_thanks_to_pointer_jumping():
     result = resolve_identities(None, ibis.memtable(identities), rules=RULES, key=KEY)
     keys = result.keys.order_by("customer_id").execute()
     assert set(keys.unified_id) == {"R00"}
-    assert keys.hops.tolist() == list(range(n))          # BFS depth = position in the chain
+    assert keys.hops.tolist() == list(range(n))  # BFS depth = position in the chain
     assert keys.linked_to.tolist()[1:] == [f"R{i:02d}" for i in range(n - 1)]
     assert keys.component_size.tolist() == [n] * n
     # plain propagation moves the label one record per round (15 rounds + 1 to see no change)
@@ -206,15 +206,19 @@ def test_identifier_links_are_normalised_and_deduplicated():
 
 def test_unify_maps_sales_to_the_unified_customer(crafted):
     keys = crafted.keys
-    lines = ibis.memtable(pd.DataFrame({
-        "order_id": ["O1", "O2", "O3", "O4"],
-        "customer_id": ["C12", "C01", "ZZZ", None],
-        "amount": [10, 20, 30, 40],
-    }))
+    lines = ibis.memtable(
+        pd.DataFrame(
+            {
+                "order_id": ["O1", "O2", "O3", "O4"],
+                "customer_id": ["C12", "C01", "ZZZ", None],
+                "amount": [10, 20, 30, 40],
+            }
+        )
+    )
     out = unify(lines, keys, keep_source=True).order_by("order_id").execute()
     assert list(out.columns) == ["order_id", "customer_id", "amount", "source_customer_id"]
-    assert out.customer_id.tolist()[:3] == ["APP7", "C01", "ZZZ"]   # unknown id kept as is
-    assert pd.isna(out.customer_id[3])                                # anonymous stays anonymous
+    assert out.customer_id.tolist()[:3] == ["APP7", "C01", "ZZZ"]  # unknown id kept as is
+    assert pd.isna(out.customer_id[3])  # anonymous stays anonymous
     assert out.source_customer_id.tolist()[:3] == ["C12", "C01", "ZZZ"]
 
 
@@ -229,12 +233,14 @@ def test_link_path_explains_a_merge_back_to_the_root(crafted):
 
 def test_rules_file_overrides_and_validation(tmp_path):
     good = tmp_path / "identity.toml"
-    good.write_text('max_records_per_identifier = 5\n[id_types.loyalty_app]\nnormalizer = "code"\n'
-                    "[id_types.phone]\nmax_records = 2\n")
+    good.write_text(
+        'max_records_per_identifier = 5\n[id_types.loyalty_app]\nnormalizer = "code"\n'
+        "[id_types.phone]\nmax_records = 2\n"
+    )
     rules = load_identity_rules(good)
     assert rules.threshold("email") == 5
     assert rules.threshold("phone") == 2
-    assert rules.rule("phone").normalizer == "phone"      # merged key by key
+    assert rules.rule("phone").normalizer == "phone"  # merged key by key
     assert rules.rule("loyalty_app").normalizer == "code"
 
     bad = tmp_path / "bad.toml"
@@ -265,8 +271,11 @@ def test_build_customer_keys_writes_the_tables(warehouse):
 
 def test_missing_columns_are_named():
     identities = ibis.memtable({"customer_id": ["C1"], "value": ["x"]})
-    with pytest.raises(InputError, match=r"the identities table lacks column\(s\) id_type, "
-                                         r"id_value; identity resolution needs customer_id"):
+    with pytest.raises(
+        InputError,
+        match=r"the identities table lacks column\(s\) id_type, "
+        r"id_value; identity resolution needs customer_id",
+    ):
         resolve_identities(None, identities, key=KEY)
 
 
@@ -282,8 +291,10 @@ def test_duckdb_and_spark_give_identical_keys(spark_warehouse, crafted):
     spark.create_view("identity_test_customers", ibis.memtable(CUSTOMERS), overwrite=True)
     spark.create_view("identity_test_identities", ibis.memtable(IDENTITIES), overwrite=True)
     with resolve_identities(
-        spark.table("identity_test_customers"), spark.table("identity_test_identities"),
-        rules=RULES, key=KEY,
+        spark.table("identity_test_customers"),
+        spark.table("identity_test_identities"),
+        rules=RULES,
+        key=KEY,
     ) as on_spark:
         a = on_spark.keys.execute()[list(KEY_COLUMNS)]
         spark_examples = on_spark.supernode_examples
@@ -330,17 +341,20 @@ def test_components_match_an_independent_implementation(seed):
     rng = np.random.default_rng(seed)
     n_records, n_links = 120, 160
     records = [f"K{i:03d}" for i in rng.permutation(n_records)]
-    identities = pd.DataFrame({
-        "customer_id": rng.choice(records, n_links),
-        "id_type": rng.choice(["wechat_unionid", "alipay_id", "online_account"], n_links),
-        # few distinct values, so that some identifiers are shared by many records
-        "id_value": [f"v{v}" for v in rng.integers(0, 40, n_links)],
-        "source": "pos",
-    })
+    identities = pd.DataFrame(
+        {
+            "customer_id": rng.choice(records, n_links),
+            "id_type": rng.choice(["wechat_unionid", "alipay_id", "online_account"], n_links),
+            # few distinct values, so that some identifiers are shared by many records
+            "id_value": [f"v{v}" for v in rng.integers(0, 40, n_links)],
+            "source": "pos",
+        }
+    )
     customers = pd.DataFrame({"customer_id": records})
     rules = load_identity_rules(max_records_per_identifier=3)
-    keys = resolve_identities(ibis.memtable(customers), ibis.memtable(identities),
-                              rules=rules, key=KEY).keys.execute()
+    keys = resolve_identities(
+        ibis.memtable(customers), ibis.memtable(identities), rules=rules, key=KEY
+    ).keys.execute()
     # the values are already in normal form for these types (trimmed, lower-case)
     expected = _reference_components(identities, records, threshold=3)
     assert dict(zip(keys.customer_id, keys.unified_id, strict=True)) == expected
@@ -363,8 +377,9 @@ def test_postgres_gives_the_same_keys(postgres_url, crafted):
     try:
         con.create_table(names["customers"], CUSTOMERS, overwrite=True)
         con.create_table(names["identities"], IDENTITIES, overwrite=True)
-        with resolve_identities(con.table(names["customers"]), con.table(names["identities"]),
-                                rules=RULES, key=KEY) as result:
+        with resolve_identities(
+            con.table(names["customers"]), con.table(names["identities"]), rules=RULES, key=KEY
+        ) as result:
             keys = result.keys.execute()
             assert _frame_rows(keys) == EXPECTED
             assert result.supernode_examples == crafted.supernode_examples

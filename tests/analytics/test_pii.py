@@ -43,12 +43,12 @@ PHONE_VARIANTS = [
     ("+86 138 1234 5678", "13812345678"),
     ("+86-13812345678", "13812345678"),
     ("0086 138 1234 5678", "13812345678"),
-    ("8613812345678", "13812345678"),      # country code without '+'
-    ("013812345678", "13812345678"),       # trunk 0 before a mobile
+    ("8613812345678", "13812345678"),  # country code without '+'
+    ("013812345678", "13812345678"),  # trunk 0 before a mobile
     ("+86 (21) 6234-5678", "2162345678"),  # Shanghai landline, country code dropped
-    ("021-6234 5678", "02162345678"),      # landline keeps its area code
+    ("021-6234 5678", "02162345678"),  # landline keeps its area code
     ("+44 20 7946 0958", "442079460958"),  # foreign number: digits only
-    ("12345", None),                       # too short to identify anyone
+    ("12345", None),  # too short to identify anyone
     ("n/a", None),
     ("", None),
     (None, None),
@@ -62,12 +62,12 @@ def test_phone_normalisation(typed, expected):
 
 EMAIL_VARIANTS = [
     ("li.na@example.com", "li.na@example.com"),
-    ("  Li.Na@Example.COM ", "li.na@example.com"),   # trim + lower
+    ("  Li.Na@Example.COM ", "li.na@example.com"),  # trim + lower
     ("li.na+news@example.com", "li.na+news@example.com"),  # other providers keep dots and +
-    ("Li.Na+shop@gmail.com", "lina@gmail.com"),       # Gmail: dots and +tag folded
+    ("Li.Na+shop@gmail.com", "lina@gmail.com"),  # Gmail: dots and +tag folded
     ("l.i.n.a@googlemail.com", "lina@gmail.com"),
     ("not-an-email", None),
-    ("li@localhost", None),                           # no top-level domain
+    ("li@localhost", None),  # no top-level domain
     ("", None),
     (None, None),
 ]
@@ -87,9 +87,9 @@ def test_gmail_folding_can_be_turned_off():
 @pytest.mark.parametrize(
     ("normalizer", "typed", "expected"),
     [
-        ("trim", "  oAbCdEf123 ", "oAbCdEf123"),        # WeChat openid: case kept
-        ("trim_lower", " 3F2A-BEEF ", "3f2a-beef"),     # device id
-        ("code", "mc 0001-2345", "MC00012345"),         # card printed in groups
+        ("trim", "  oAbCdEf123 ", "oAbCdEf123"),  # WeChat openid: case kept
+        ("trim_lower", " 3F2A-BEEF ", "3f2a-beef"),  # device id
+        ("code", "mc 0001-2345", "MC00012345"),  # card printed in groups
         ("name", "  Li   NA ", "li na"),
     ],
 )
@@ -110,8 +110,11 @@ def test_unknown_normaliser_is_named():
 def test_default_key_is_refused_outside_demo_mode(monkeypatch):
     monkeypatch.delenv(config.PII_KEY_ENV, raising=False)
     monkeypatch.delenv(config.DEMO_ENV, raising=False)
-    with pytest.raises(InputError, match=r"no PII key configured.*set the environment variable "
-                                         r"OMNICRM_PII_KEY.*OMNICRM_DEMO=1"):
+    with pytest.raises(
+        InputError,
+        match=r"no PII key configured.*set the environment variable "
+        r"OMNICRM_PII_KEY.*OMNICRM_DEMO=1",
+    ):
         resolve_key()
 
 
@@ -142,8 +145,11 @@ def test_key_from_the_environment(monkeypatch):
 
 def test_short_key_is_refused(monkeypatch):
     monkeypatch.delenv(config.DEMO_ENV, raising=False)
-    with pytest.raises(InputError, match=r"OMNICRM_PII_KEY is 6 characters long; it must have "
-                                         r"at least 16"):
+    with pytest.raises(
+        InputError,
+        match=r"OMNICRM_PII_KEY is 6 characters long; it must have "
+        r"at least 16",
+    ):
         resolve_key("secret")
 
 
@@ -176,13 +182,15 @@ def test_hash_column_keeps_rows_and_nulls():
 
 
 def test_same_phone_in_two_formats_hashes_the_same_after_pseudonymisation():
-    customers = ibis.memtable({
-        "customer_id": ["C1", "C2", "C3"],
-        "name": ["Li Na", "  LI  na", "Wang Fang"],
-        "phone": ["+86 138-1234-5678", "13812345678", "139 0000 1111"],
-        "email": ["Li.Na@Example.com", "li.na@example.com ", None],
-        "city": ["Shanghai", "Shanghai", "Beijing"],
-    })
+    customers = ibis.memtable(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "name": ["Li Na", "  LI  na", "Wang Fang"],
+            "phone": ["+86 138-1234-5678", "13812345678", "139 0000 1111"],
+            "email": ["Li.Na@Example.com", "li.na@example.com ", None],
+            "city": ["Shanghai", "Shanghai", "Beijing"],
+        }
+    )
     out = pseudonymize(customers, "customers", key=KEY).order_by("customer_id").execute()
     assert list(out.columns) == ["customer_id", "city", "name_hash", "phone_hash", "email_hash"]
     assert out.phone_hash[0] == out.phone_hash[1] == hmac_hex(["13812345678"], KEY.encode())[0]
@@ -196,12 +204,14 @@ def test_same_phone_in_two_formats_hashes_the_same_after_pseudonymisation():
 
 
 def test_identity_values_are_hashed_with_the_normaliser_of_their_type():
-    identities = ibis.memtable({
-        "customer_id": ["C1", "C2"],
-        "id_type": ["member_card", "member_card"],
-        "id_value": ["mc-0001 23", "MC000123"],
-        "source": ["pos", "app"],
-    })
+    identities = ibis.memtable(
+        {
+            "customer_id": ["C1", "C2"],
+            "id_type": ["member_card", "member_card"],
+            "id_value": ["mc-0001 23", "MC000123"],
+            "source": ["pos", "app"],
+        }
+    )
     out = pseudonymize(identities, "identities", key=KEY).execute()
     assert "id_value" not in out.columns
     assert out.id_value_hash.nunique() == 1

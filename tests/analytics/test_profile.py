@@ -43,24 +43,38 @@ CUSTOMERS = table(
     ("C3", None, None, " FANG@example.com", None, None, None, None, None),
     ("D1", None, "13900001111", None, None, None, None, None, None),
 )
-IDENTITIES = table("customer_id id_type id_value source",
-                   ("C3", "wechat_openid", "oWx_9", "mini_program"))
+IDENTITIES = table(
+    "customer_id id_type id_value source", ("C3", "wechat_openid", "oWx_9", "mini_program")
+)
 PRODUCTS = table(
     "product_id name department category brand",
     ("P1", "Milk", "Fresh", "Dairy", "Bright"),
     ("P2", "Apples", "Fresh", "Fruit", "Orchard"),
     ("P3", "Detergent", "Household", "Cleaning", "Clean"),
 )
-STORES = table("store_id name channel",
-               ("S1", "Jing'an Store", "store"), ("S2", "Online Shop", "online"))
+STORES = table(
+    "store_id name channel", ("S1", "Jing'an Store", "store"), ("S2", "Online Shop", "online")
+)
 
 
-def line(order, n, when, cust, store, channel, product, qty, price, amount, promo=None,
-         discount="0"):
-    return {"order_id": order, "line_number": n, "order_ts": ts(when), "customer_id": cust,
-                "store_id": store, "channel": channel, "product_id": product, "quantity": D(qty),
-                "unit_price": D(price), "discount_amount": D(discount), "amount": D(amount),
-                "promotion_id": promo, "is_return": D(qty) < 0}
+def line(
+    order, n, when, cust, store, channel, product, qty, price, amount, promo=None, discount="0"
+):
+    return {
+        "order_id": order,
+        "line_number": n,
+        "order_ts": ts(when),
+        "customer_id": cust,
+        "store_id": store,
+        "channel": channel,
+        "product_id": product,
+        "quantity": D(qty),
+        "unit_price": D(price),
+        "discount_amount": D(discount),
+        "amount": D(amount),
+        "promotion_id": promo,
+        "is_return": D(qty) < 0,
+    }
 
 
 LINES = [
@@ -70,8 +84,20 @@ LINES = [
     # O2 Sunday 18:30 (evening), C2 online: 12.50
     line("O2", 1, "2024-06-02 18:30", "C2", "S2", "online", "P2", "1", "12.50", "12.50"),
     # O3 Saturday 19:00 (evening), C3 mini-program: 3 x 5.00 - 1.00 = 14.00 on promotion
-    line("O3", 1, "2024-06-08 19:00", "C3", "S2", "mini_program", "P1", "3", "5.00", "14.00",
-         "PR1", discount="1.00"),
+    line(
+        "O3",
+        1,
+        "2024-06-08 19:00",
+        "C3",
+        "S2",
+        "mini_program",
+        "P1",
+        "3",
+        "5.00",
+        "14.00",
+        "PR1",
+        discount="1.00",
+    ),
     # O4 Monday: C1 returns the detergent, -20.00
     line("O4", 1, "2024-06-10 09:00", "C1", "S1", "store", "P3", "-1", "20.00", "-20.00"),
     # after as_of: ignored
@@ -83,7 +109,7 @@ FEEDBACK = table(
     "feedback_id customer_id response_ts nps csat comment language channel",
     ("F1", "C2", ts("2024-06-03 08:00"), 10, 5, "Great fresh fruit", "en", "online"),
     ("F2", "C1", ts("2024-06-12 08:00"), 8, 4, None, None, None),
-    ("F3", "C1", ts("2024-07-02 08:00"), 0, None, None, None, None),   # after as_of
+    ("F3", "C1", ts("2024-07-02 08:00"), 0, None, None, None, None),  # after as_of
 )
 EVENTS = table(
     "event_id customer_id event_type event_ts channel store_id product_id zone dwell_seconds "
@@ -104,9 +130,15 @@ def load(con, name, rows):
 
 
 def fill(con):
-    for name, rows in [("customers", CUSTOMERS), ("identities", IDENTITIES),
-                       ("products", PRODUCTS), ("stores", STORES), ("order_lines", LINES),
-                       ("feedback", FEEDBACK), ("events", EVENTS)]:
+    for name, rows in [
+        ("customers", CUSTOMERS),
+        ("identities", IDENTITIES),
+        ("products", PRODUCTS),
+        ("stores", STORES),
+        ("order_lines", LINES),
+        ("feedback", FEEDBACK),
+        ("events", EVENTS),
+    ]:
         load(con, name, rows)
     return con
 
@@ -128,9 +160,11 @@ def own_shop(warehouse):
 
 def test_identity_section_merges_three_records_and_says_how(shop):
     p = customer_profile(shop, "C3", as_of=AS_OF)
-    assert p["unified_id"] == "C1"                        # smallest id of {C1, C2, C3}
-    records = [(r["customer_id"], r["hops"], r["linked_to"], r["link_type"], r["link_value"])
-               for r in p["identity"]["records"]]
+    assert p["unified_id"] == "C1"  # smallest id of {C1, C2, C3}
+    records = [
+        (r["customer_id"], r["hops"], r["linked_to"], r["link_type"], r["link_value"])
+        for r in p["identity"]["records"]
+    ]
     assert records == [
         ("C1", 0, None, None, None),
         ("C2", 1, "C1", "phone", "138****8000"),
@@ -157,21 +191,21 @@ def test_stored_customer_keys_give_the_same_identity(own_shop):
 
 def test_purchases(shop):
     buy = customer_profile(shop, "C1", as_of=AS_OF)["purchases"]
-    assert buy["orders"] == 3                              # O1, O2, O3 (O5 is after as_of)
-    assert buy["return_orders"] == 1                       # O4
-    assert buy["spend"] == D("36.50")                      # 30 + 12.50 + 14 - 20
-    assert buy["avg_order_value"] == D("12.17")            # 36.50 / 3
+    assert buy["orders"] == 3  # O1, O2, O3 (O5 is after as_of)
+    assert buy["return_orders"] == 1  # O4
+    assert buy["spend"] == D("36.50")  # 30 + 12.50 + 14 - 20
+    assert buy["avg_order_value"] == D("12.17")  # 36.50 / 3
     assert buy["first_purchase"] == ts("2024-06-01 10:00")
     assert buy["last_purchase"] == ts("2024-06-08 19:00")
     assert buy["channels"] == {"store": 1, "online": 1, "mini_program": 1}
-    assert buy["preferred_channel"] == "mini_program"      # three-way tie: smallest name
-    assert buy["preferred_store"] == "S2"                  # O2 and O3
-    assert buy["preferred_time_of_day"] == "evening"       # 18:30 and 19:00 UTC
+    assert buy["preferred_channel"] == "mini_program"  # three-way tie: smallest name
+    assert buy["preferred_store"] == "S2"  # O2 and O3
+    assert buy["preferred_time_of_day"] == "evening"  # 18:30 and 19:00 UTC
     assert buy["weekend_share"] == 1.0
 
 
 def test_time_of_day_follows_the_configured_time_zone(shop):
-    rules = load_profile_rules(timezone="Asia/Shanghai")   # UTC+8: 18:30 -> 02:30 (night)
+    rules = load_profile_rules(timezone="Asia/Shanghai")  # UTC+8: 18:30 -> 02:30 (night)
     buy = customer_profile(shop, "C1", as_of=AS_OF, rules=rules)["purchases"]
     assert buy["time_of_day"] == {"evening": 1, "night": 2}
 
@@ -179,40 +213,50 @@ def test_time_of_day_follows_the_configured_time_zone(shop):
 def test_top_categories_brands_and_recent_orders(shop):
     p = customer_profile(shop, "C1", as_of=AS_OF)
     assert [(c["name"], c["spend"], c["orders"]) for c in p["top_categories"]] == [
-        ("Dairy", D("24.00"), 2), ("Cleaning", D("20.00"), 1), ("Fruit", D("12.50"), 1)]
+        ("Dairy", D("24.00"), 2),
+        ("Cleaning", D("20.00"), 1),
+        ("Fruit", D("12.50"), 1),
+    ]
     assert [b["name"] for b in p["top_brands"]] == ["Bright", "Clean", "Orchard"]
-    recent = [(o["order_id"], o["store"], o["amount"], o["is_return"])
-              for o in p["recent_orders"]]
-    assert recent == [("O4", "Jing'an Store", D("-20.00"), True),
-                      ("O3", "Online Shop", D("14.00"), False),
-                      ("O2", "Online Shop", D("12.50"), False),
-                      ("O1", "Jing'an Store", D("30.00"), False)]
+    recent = [(o["order_id"], o["store"], o["amount"], o["is_return"]) for o in p["recent_orders"]]
+    assert recent == [
+        ("O4", "Jing'an Store", D("-20.00"), True),
+        ("O3", "Online Shop", D("14.00"), False),
+        ("O2", "Online Shop", D("12.50"), False),
+        ("O1", "Jing'an Store", D("30.00"), False),
+    ]
 
 
 def test_feedback_and_behaviour(shop):
     p = customer_profile(shop, "C1", as_of=AS_OF)
     fb = p["feedback"]
     assert (fb["responses"], fb["nps_avg"], fb["nps_latest"], fb["nps_group"]) == (
-        2, 9.0, 8, "passive")                              # F3 is after as_of
+        2,
+        9.0,
+        8,
+        "passive",
+    )  # F3 is after as_of
     assert fb["csat_avg"] == 4.5
     assert [c["comment"] for c in fb["comments"]] == ["Great fresh fruit"]
     be = p["behaviour"]
-    assert be["events"] == 6                               # E7 is after as_of
+    assert be["events"] == 6  # E7 is after as_of
     assert be["store_visits"] == 3
-    assert be["dwell_by_zone"] == {"fresh": {"visits": 2, "dwell_seconds": 420},
-                                   "bakery": {"visits": 1, "dwell_seconds": 60}}
-    assert be["online_events"] == 3                        # E4, E5, E6
+    assert be["dwell_by_zone"] == {
+        "fresh": {"visits": 2, "dwell_seconds": 420},
+        "bakery": {"visits": 1, "dwell_seconds": 60},
+    }
+    assert be["online_events"] == 3  # E4, E5, E6
     assert be["top_searches"] == ["organic milk"]
 
 
 def test_rule_based_tags(shop):
     tags = {t["tag"]: t["reason"] for t in customer_profile(shop, "C1", as_of=AS_OF)["tags"]}
     assert tags == {
-        "weekend shopper": "100% of orders on Saturday or Sunday",       # 3 of 3
-        "fresh food lover": "65% of spend on fresh food",                # 36.50 / 56.50
-        "evening shopper": "67% of orders between 17:00 and 22:00",      # 2 of 3
+        "weekend shopper": "100% of orders on Saturday or Sunday",  # 3 of 3
+        "fresh food lover": "65% of spend on fresh food",  # 36.50 / 56.50
+        "evening shopper": "67% of orders between 17:00 and 22:00",  # 2 of 3
         "omnichannel": "buys through 3 channels",
-        "frequent returner": "20% of lines returned",                    # 1 of 5
+        "frequent returner": "20% of lines returned",  # 1 of 5
         "promoter": "average NPS 9.0",
     }
     # not tagged: promotion-driven (24.00 / 56.50 = 42% < 50%), online-first (2/3 < 70%)
@@ -221,9 +265,18 @@ def test_rule_based_tags(shop):
 def test_scores_say_not_computed_until_analyze_ran(own_shop):
     shop = own_shop
     assert customer_profile(shop, "C1", as_of=AS_OF)["scores"] == {"status": NOT_COMPUTED}
-    shop.create_table("customer_scores", pd.DataFrame(
-        {"customer_id": ["C1"], "r_score": [5], "rfm_segment": ["Champions"],
-         "lifecycle_stage": ["active"], "cluster_name": ["fresh, weekend"]}))
+    shop.create_table(
+        "customer_scores",
+        pd.DataFrame(
+            {
+                "customer_id": ["C1"],
+                "r_score": [5],
+                "rfm_segment": ["Champions"],
+                "lifecycle_stage": ["active"],
+                "cluster_name": ["fresh, weekend"],
+            }
+        ),
+    )
     scores = customer_profile(shop, "C3", as_of=AS_OF)["scores"]
     assert scores["status"] == "computed"
     assert (scores["rfm_segment"], scores["lifecycle_stage"]) == ("Champions", "active")
@@ -240,7 +293,7 @@ def test_master_data_is_merged_and_masked(shop):
     c = customer_profile(shop, "C1", as_of=AS_OF)["customer"]
     assert c["name"] == "W*** F***"
     assert c["birthday"] == "05-17"
-    assert c["city"] == "Shanghai"                         # root record wins over C2's Beijing
+    assert c["city"] == "Shanghai"  # root record wins over C2's Beijing
     assert "phone" not in c
 
 
@@ -256,8 +309,11 @@ def test_no_raw_pii_in_the_json(shop):
 def test_unknown_customer_suggests_similar_ids(shop):
     with pytest.raises(InputError, match=r"customer 'C11' not found; did you mean 'C1'"):
         customer_profile(shop, "C11")
-    with pytest.raises(InputError, match=r"customer 'X9' not found; ids in customer_keys look "
-                                         r"like 'C1', 'C2', 'C3'"):
+    with pytest.raises(
+        InputError,
+        match=r"customer 'X9' not found; ids in customer_keys look "
+        r"like 'C1', 'C2', 'C3'",
+    ):
         customer_profile(shop, "X9")
 
 
@@ -274,8 +330,11 @@ def test_buyer_known_only_from_sales(warehouse):
 
 
 def test_bad_as_of_and_bad_rules(shop, tmp_path):
-    with pytest.raises(InputError, match=r"as_of 'next week' is not a date: write it as "
-                                         r"YYYY-MM-DD"):
+    with pytest.raises(
+        InputError,
+        match=r"as_of 'next week' is not a date: write it as "
+        r"YYYY-MM-DD",
+    ):
         customer_profile(shop, "C1", as_of="next week")
     with pytest.raises(InputError, match=r"timezone = 'Mars/Olympus' is not a time zone"):
         load_profile_rules(timezone="Mars/Olympus")
@@ -283,7 +342,8 @@ def test_bad_as_of_and_bad_rules(shop, tmp_path):
     bad.write_text('[[tags]]\nname = "vip"\nmetric = "spend_total"\nmin = 1\n')
     with pytest.raises(InputError, match=r"tag 'vip': metric = 'spend_total' is unknown"):
         load_profile_rules(bad)
-    bad.write_text('[[tags]]\nname = "late"\nmetric = "day_part_share"\nday_part = "dusk"\n'
-                   "min = 0.5\n")
+    bad.write_text(
+        '[[tags]]\nname = "late"\nmetric = "day_part_share"\nday_part = "dusk"\nmin = 0.5\n'
+    )
     with pytest.raises(InputError, match=r"day_part = 'dusk' is not one of morning"):
         load_profile_rules(bad)

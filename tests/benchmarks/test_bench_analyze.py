@@ -37,7 +37,10 @@ def test_money_and_quantities_are_exact_decimals(bench):
     import numpy as np
 
     assert bench._money(np.array([5, -5, 123456])).to_pylist() == [
-        Decimal("0.05"), Decimal("-0.05"), Decimal("1234.56")]
+        Decimal("0.05"),
+        Decimal("-0.05"),
+        Decimal("1234.56"),
+    ]
     assert bench._decimal(np.array([-2000]), 3).to_pylist() == [Decimal("-2.000")]
 
 
@@ -50,8 +53,14 @@ def test_generated_tables_follow_the_contract_and_the_stated_mix(con):
     assert (returns.amount <= 0).all()
     assert 0.01 < lines.is_return.mean() < 0.06
     assert 0.03 < lines.customer_id.isna().mean() < 0.15
-    assert set(lines.channel) <= {"store", "online", "app", "mini_program", "marketplace",
-                                  "unmanned"}
+    assert set(lines.channel) <= {
+        "store",
+        "online",
+        "app",
+        "mini_program",
+        "marketplace",
+        "unmanned",
+    }
     # exact decimals: |amount| = |quantity| x unit_price - discount to the cent
     gross = lines.quantity.abs() * lines.unit_price - lines.discount_amount
     assert (gross == lines.amount.abs()).all()
@@ -72,7 +81,13 @@ def test_sql_baseline_equals_the_rfm_metrics_of_omnicrm(bench, con):
 def test_tiny_run_reports_every_figure(bench, capsys):
     assert bench.main(["--lines", "20000", "--customers", "2000", "--runs", "1", "--no-churn"]) == 0
     out = capsys.readouterr().out
-    for name in ("rfm_sql_baseline", "customer_scores_step", "analyze_total",
-                 "step_identities", "step_segment_migration", "peak_rss"):
+    for name in (
+        "rfm_sql_baseline",
+        "customer_scores_step",
+        "analyze_total",
+        "step_identities",
+        "step_segment_migration",
+        "peak_rss",
+    ):
         assert f"\n{name}: " in out
     assert "| analyze_total |" in out

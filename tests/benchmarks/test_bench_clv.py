@@ -31,8 +31,13 @@ def test_simulated_customers_follow_the_summary_rules(bench):
 def test_tiny_run_reports_times_memory_and_parameter_agreement(bench, capsys):
     assert bench.main(["--size", "1500", "--runs", "1", "--lifetimes-size", "1000"]) == 0
     out = capsys.readouterr().out
-    for name in ("bgnbd_fit_omnicrm", "gamma_gamma_fit_lifetimes", "total_fit_omnicrm",
-                 "peak_memory_omnicrm", "peak_memory_lifetimes"):
+    for name in (
+        "bgnbd_fit_omnicrm",
+        "gamma_gamma_fit_lifetimes",
+        "total_fit_omnicrm",
+        "peak_memory_omnicrm",
+        "peak_memory_lifetimes",
+    ):
         assert f"{name}: " in out
     diffs = re.findall(r"param_max_rel_diff: (\S+)", out)
     assert len(diffs) == 2

@@ -26,8 +26,22 @@ def test_generator_is_seeded_and_has_intermittent_series(bench):
 
 
 def test_tiny_run_prints_every_figure(bench, capsys):
-    code = bench.main(["--series", "12", "--days", "120", "--horizon", "7", "--runs", "1",
-                       "--jobs", "1", "--input-size", "60"])
+    code = bench.main(
+        [
+            "--series",
+            "12",
+            "--days",
+            "120",
+            "--horizon",
+            "7",
+            "--runs",
+            "1",
+            "--jobs",
+            "1",
+            "--input-size",
+            "60",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "time end-to-end (backtest + choice + forecast):" in out

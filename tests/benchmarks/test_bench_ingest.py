@@ -32,5 +32,7 @@ def test_tiny_run_prints_ratios_and_summary(bench, tmp_path, capsys):
     assert "x baseline)" in out
     assert "duckdb read_csv CTAS" in out
     assert figures["omnicrm"]["read"] == 2000
-    assert figures["omnicrm"]["read"] == figures["omnicrm"]["loaded"] + figures["omnicrm"][
-        "quarantined"]
+    assert (
+        figures["omnicrm"]["read"]
+        == figures["omnicrm"]["loaded"] + figures["omnicrm"]["quarantined"]
+    )

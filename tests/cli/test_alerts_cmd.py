@@ -29,11 +29,12 @@ def test_alerts_are_stored_and_delivered_once(url, receiver, capsys):  # noqa: F
     assert first["series_checked"] >= 3
     assert first["alerts"] > 0
     assert first["new"] == first["alerts"]
-    assert len(state.requests) == first["alerts"] + 1         # one 503, retried
+    assert len(state.requests) == first["alerts"] + 1  # one 503, retried
     assert sorted(first["delivery"]["delivered"]) == sorted(state.accepted)
     assert len(state.accepted) == first["alerts"]
-    assert all(m.split(" ")[0] in ("revenue", "orders", "active_customers")
-               for m in first["messages"])
+    assert all(
+        m.split(" ")[0] in ("revenue", "orders", "active_customers") for m in first["messages"]
+    )
 
     assert main(args) == 0
     second = json.loads(capsys.readouterr().out)

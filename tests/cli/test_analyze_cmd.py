@@ -32,8 +32,19 @@ def test_error_messages_keep_square_brackets(tmp_path, capsys):
     # "[source] format" must not be eaten as console markup
     target = tmp_path / "notes.docx"
     target.write_text("x")
-    assert main(["ingest", str(target), "--table", "orders",
-                 "--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"]) == 2
+    assert (
+        main(
+            [
+                "ingest",
+                str(target),
+                "--table",
+                "orders",
+                "--warehouse",
+                f"duckdb:///{tmp_path / 'w.duckdb'}",
+            ]
+        )
+        == 2
+    )
     assert "[source] format" in capsys.readouterr().err
 
 

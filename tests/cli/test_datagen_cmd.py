@@ -11,21 +11,41 @@ from omnicrm.cli.main import main
 
 def test_datagen_writes_the_files_and_prints_the_manifest_as_json(tmp_path, capsys):
     out = tmp_path / "data"
-    code = main(["datagen", "--customers", "120", "--days", "35", "--seed", "3", "--out",
-                 str(out), "--end-date", "2025-12-31", "--json"])
+    code = main(
+        [
+            "datagen",
+            "--customers",
+            "120",
+            "--days",
+            "35",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--end-date",
+            "2025-12-31",
+            "--json",
+        ]
+    )
     assert code == 0
     manifest = json.loads(capsys.readouterr().out)
     assert [f["table"] for f in manifest["files"]][:3] == ["stores", "products", "customers"]
-    assert manifest["arguments"] == {"customers": 120, "days": 35, "seed": 3, "dirty": 0.0,
-                                     "end_date": "2025-12-31"}
+    assert manifest["arguments"] == {
+        "customers": 120,
+        "days": 35,
+        "seed": 3,
+        "dirty": 0.0,
+        "end_date": "2025-12-31",
+    }
     for entry in manifest["files"]:
         assert (out / entry["file"]).exists()
     assert (out / "truth.csv").exists()
 
 
 def test_datagen_prints_a_summary_table_with_fault_counts(tmp_path, capsys):
-    code = main(["datagen", "--customers", "80", "--days", "30", "--dirty", "0.1", "--out",
-                 str(tmp_path)])
+    code = main(
+        ["datagen", "--customers", "80", "--days", "30", "--dirty", "0.1", "--out", str(tmp_path)]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "order_lines.csv.gz" in out
@@ -34,12 +54,15 @@ def test_datagen_prints_a_summary_table_with_fault_counts(tmp_path, capsys):
     assert manifest["faults_total"] > 0
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--customers", "0"], "--customers must be at least 1, got 0"),
-    (["--days", "7"], "--days must be at least 28"),
-    (["--dirty", "0.9"], "--dirty must be a fraction between 0 and 0.5"),
-    (["--end-date", "30/06/2026"], "--end-date '30/06/2026' is not a date: use YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--customers", "0"], "--customers must be at least 1, got 0"),
+        (["--days", "7"], "--days must be at least 28"),
+        (["--dirty", "0.9"], "--dirty must be a fraction between 0 and 0.5"),
+        (["--end-date", "30/06/2026"], "--end-date '30/06/2026' is not a date: use YYYY-MM-DD"),
+    ],
+)
 def test_bad_flags_exit_2_with_one_clear_message(tmp_path, capsys, args, message):
     code = main(["datagen", "--out", str(tmp_path), *args])
     assert code == 2

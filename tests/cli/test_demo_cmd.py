@@ -26,8 +26,7 @@ def test_demo_end_to_end_at_small_size(tmp_path, capsys):
     runs = con.table("ingest_runs").execute()
     assert len(runs) == len(manifest["files"])
     # every row read is accounted for: loaded + quarantined + duplicates
-    assert (runs.rows_read == runs.rows_loaded + runs.rows_quarantined
-            + runs.rows_duplicate).all()
+    assert (runs.rows_read == runs.rows_loaded + runs.rows_quarantined + runs.rows_duplicate).all()
     assert con.table("customer_scores").count().execute() > 0
     con.disconnect()
 

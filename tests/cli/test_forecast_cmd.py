@@ -21,9 +21,25 @@ def url(retailer_warehouse):
 
 
 def test_category_level_json_summary_and_table(url, capsys):
-    assert main(["forecast", "--level", "category", "--horizon", "14", "--windows", "2",
-                 "--models", "seasonal_naive,seasonal_es,tsb", "--json", "--warehouse",
-                 url]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                "--level",
+                "category",
+                "--horizon",
+                "14",
+                "--windows",
+                "2",
+                "--models",
+                "seasonal_naive,seasonal_es,tsb",
+                "--json",
+                "--warehouse",
+                url,
+            ]
+        )
+        == 0
+    )
     s = json.loads(capsys.readouterr().out)
     assert s["level"] == "category"
     assert s["rows_written"] == s["series"] * 14
@@ -43,9 +59,25 @@ def test_product_store_forecasts_add_up_to_the_total(url, capsys):
     last = con.table("order_lines").order_ts.max().to_pandas()
     con.disconnect()
     as_of = (last - pd.Timedelta(days=30)).strftime("%Y-%m-%d")
-    assert main(["forecast", "--horizon", "7", "--windows", "1", "--models", "seasonal_naive",
-                 "--as-of", as_of, "--warehouse", url]) == 0
-    out = " ".join(capsys.readouterr().out.split())   # undo the console's line wrapping
+    assert (
+        main(
+            [
+                "forecast",
+                "--horizon",
+                "7",
+                "--windows",
+                "1",
+                "--models",
+                "seasonal_naive",
+                "--as-of",
+                as_of,
+                "--warehouse",
+                url,
+            ]
+        )
+        == 0
+    )
+    out = " ".join(capsys.readouterr().out.split())  # undo the console's line wrapping
     assert "rows written to forecasts" in out
     assert "series too short to backtest" in out
     assert "Models (backtest accuracy" in out

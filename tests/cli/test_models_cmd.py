@@ -23,14 +23,23 @@ def tiny_warehouse(tmp_path) -> str:
 
     path = tmp_path / "tiny.duckdb"
     con = connect(_url(path))
-    lines = pd.DataFrame({
-        "order_id": ["o1", "o2"], "line_number": [1, 1],
-        "order_ts": pd.to_datetime(["2025-01-01 10:00", "2025-06-30 10:00"], utc=True),
-        "customer_id": ["a", "a"], "store_id": ["S1", "S1"], "channel": ["store", "store"],
-        "product_id": ["p1", "p1"], "quantity": [1.0, 1.0], "unit_price": [5.0, 5.0],
-        "discount_amount": [0.0, 0.0], "amount": [5.0, 5.0],
-        "promotion_id": pd.Series([None, None], dtype="string"),
-        "is_return": [False, False]})
+    lines = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "line_number": [1, 1],
+            "order_ts": pd.to_datetime(["2025-01-01 10:00", "2025-06-30 10:00"], utc=True),
+            "customer_id": ["a", "a"],
+            "store_id": ["S1", "S1"],
+            "channel": ["store", "store"],
+            "product_id": ["p1", "p1"],
+            "quantity": [1.0, 1.0],
+            "unit_price": [5.0, 5.0],
+            "discount_amount": [0.0, 0.0],
+            "amount": [5.0, 5.0],
+            "promotion_id": pd.Series([None, None], dtype="string"),
+            "is_return": [False, False],
+        }
+    )
     con.create_table("order_lines", ibis.memtable(lines))
     con.disconnect()
     return _url(path)
@@ -40,8 +49,10 @@ def test_as_of_without_a_full_horizon_is_one_clear_line(tiny_warehouse, capsys):
     code = main(["models", "evaluate", "--warehouse", tiny_warehouse, "--as-of", "2025-06-15"])
     err = capsys.readouterr().err
     assert code == 2
-    assert ("as_of 2025-06-15 leaves 16 days of data from it (to 2025-06-30); the churn "
-            "horizon needs 90: choose an as_of on or before 2025-04-02") in " ".join(err.split())
+    assert (
+        "as_of 2025-06-15 leaves 16 days of data from it (to 2025-06-30); the churn "
+        "horizon needs 90: choose an as_of on or before 2025-04-02"
+    ) in " ".join(err.split())
     assert "Traceback" not in err
 
 
@@ -50,8 +61,10 @@ def test_bad_flags_are_named(tiny_warehouse, tmp_path, capsys):
     assert "--as-of '15/06/2025' is not a date: use YYYY-MM-DD" in capsys.readouterr().err
     assert main(["models", "evaluate", "-w", tiny_warehouse, "--model", "clv"]) == 2
     assert "unknown model(s) clv; choose from bgnbd" in capsys.readouterr().err
-    assert main(["models", "evaluate", "-w", tiny_warehouse,
-                 "--truth", str(tmp_path / "none.csv")]) == 2
+    assert (
+        main(["models", "evaluate", "-w", tiny_warehouse, "--truth", str(tmp_path / "none.csv")])
+        == 2
+    )
     assert "truth file" in capsys.readouterr().err
 
 
@@ -87,8 +100,14 @@ def test_json_is_one_object_keyed_by_model_with_ground_truth(retailer, capsys):
     url, truth = retailer
     assert main(["models", "evaluate", "-w", url, "--truth", str(truth), "--json"]) == 0
     cards = json.loads(capsys.readouterr().out)
-    assert list(cards) == ["bgnbd", "pareto_nbd", "gamma_gamma", "churn", "forecast",
-                           "recommenders"]
+    assert list(cards) == [
+        "bgnbd",
+        "pareto_nbd",
+        "gamma_gamma",
+        "churn",
+        "forecast",
+        "recommenders",
+    ]
     for name, card in cards.items():
         assert card["name"] == name
         assert {"data_window", "split", "metrics", "baselines", "ground_truth"} <= set(card)
@@ -97,7 +116,8 @@ def test_json_is_one_object_keyed_by_model_with_ground_truth(retailer, capsys):
     assert bg["split"]["holdout"] == "2026-04-02 to 2026-06-30"
     assert bg["metrics"]["mae_purchases"] < bg["baselines"]["naive_rate"]["mae_purchases"]
     assert abs(bg["metrics"]["tracking_error_pct"]) < abs(
-        bg["baselines"]["naive_rate"]["tracking_error_pct"])
+        bg["baselines"]["naive_rate"]["tracking_error_pct"]
+    )
     assert bg["ground_truth"]["auc_dead_by_1_minus_p_alive"] > 0.75
     gg = cards["gamma_gamma"]["ground_truth"]
     assert gg["spearman_clv_12m_vs_spend_next_365d"] > 0.6

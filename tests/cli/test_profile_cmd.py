@@ -24,19 +24,41 @@ def url(tmp_path):
     """A warehouse file with two records of one person (shared phone) and two orders."""
     url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
     con = connect(url)
-    _load(con, "customers", pd.DataFrame({
-        "customer_id": ["M1", "W7"], "name": ["Li Na", None],
-        "phone": ["138-1234-8000", "+86 138 1234 8000"], "city": ["Hangzhou", None],
-    }))
-    _load(con, "order_lines", pd.DataFrame({
-        "order_id": ["O1", "O2"], "line_number": [1, 1],
-        "order_ts": [datetime(2024, 3, 2, 10, tzinfo=UTC), datetime(2024, 3, 9, 20, tzinfo=UTC)],
-        "customer_id": ["M1", "W7"], "store_id": ["S1", "S9"], "channel": ["store", "online"],
-        "product_id": ["P1", "P2"], "quantity": [Decimal("1"), Decimal("2")],
-        "unit_price": [Decimal("9.90"), Decimal("5.05")],
-        "discount_amount": [Decimal("0"), Decimal("0")],
-        "amount": [Decimal("9.90"), Decimal("10.10")], "is_return": [False, False],
-    }))
+    _load(
+        con,
+        "customers",
+        pd.DataFrame(
+            {
+                "customer_id": ["M1", "W7"],
+                "name": ["Li Na", None],
+                "phone": ["138-1234-8000", "+86 138 1234 8000"],
+                "city": ["Hangzhou", None],
+            }
+        ),
+    )
+    _load(
+        con,
+        "order_lines",
+        pd.DataFrame(
+            {
+                "order_id": ["O1", "O2"],
+                "line_number": [1, 1],
+                "order_ts": [
+                    datetime(2024, 3, 2, 10, tzinfo=UTC),
+                    datetime(2024, 3, 9, 20, tzinfo=UTC),
+                ],
+                "customer_id": ["M1", "W7"],
+                "store_id": ["S1", "S9"],
+                "channel": ["store", "online"],
+                "product_id": ["P1", "P2"],
+                "quantity": [Decimal("1"), Decimal("2")],
+                "unit_price": [Decimal("9.90"), Decimal("5.05")],
+                "discount_amount": [Decimal("0"), Decimal("0")],
+                "amount": [Decimal("9.90"), Decimal("10.10")],
+                "is_return": [False, False],
+            }
+        ),
+    )
     con.disconnect()
     return url
 
@@ -45,15 +67,27 @@ def test_json_is_one_object_for_any_source_id(url, capsys):
     code = main(["profile", "W7", "--json", "--as-of", "2024-04-01", "--warehouse", url])
     out = capsys.readouterr().out
     assert code == 0
-    data = json.loads(out)                                  # exactly one JSON document
-    assert {"unified_id", "as_of", "identity", "identifiers", "customer", "purchases",
-            "scores", "top_categories", "top_brands", "recent_orders", "feedback",
-            "behaviour", "tags"} <= set(data)
-    assert data["unified_id"] == "M1"                       # W7 merged into M1 by phone
+    data = json.loads(out)  # exactly one JSON document
+    assert {
+        "unified_id",
+        "as_of",
+        "identity",
+        "identifiers",
+        "customer",
+        "purchases",
+        "scores",
+        "top_categories",
+        "top_brands",
+        "recent_orders",
+        "feedback",
+        "behaviour",
+        "tags",
+    } <= set(data)
+    assert data["unified_id"] == "M1"  # W7 merged into M1 by phone
     assert [r["customer_id"] for r in data["identity"]["records"]] == ["M1", "W7"]
     assert data["identity"]["records"][1]["link_value"] == "138****8000"
     assert data["purchases"]["orders"] == 2
-    assert data["purchases"]["spend"] == "20.00"            # exact decimal, as a string
+    assert data["purchases"]["spend"] == "20.00"  # exact decimal, as a string
     assert data["scores"]["status"].startswith("not computed yet")
     assert "1234" not in json.dumps(data["identifiers"]).replace("138****8000", "")
 
@@ -62,8 +96,17 @@ def test_terminal_view_shows_panels_and_masked_identifiers(url, capsys):
     code = main(["profile", "M1", "--as-of", "2024-04-01", "--warehouse", url])
     out = capsys.readouterr().out
     assert code == 0
-    for text in ("Customer M1", "Purchases", "Identity", "Identifiers", "Recent orders",
-                 "138****8000", "L* N*", "not computed yet", "omnichannel"):
+    for text in (
+        "Customer M1",
+        "Purchases",
+        "Identity",
+        "Identifiers",
+        "Recent orders",
+        "138****8000",
+        "L* N*",
+        "not computed yet",
+        "omnichannel",
+    ):
         assert text in out
     assert "13812348000" not in out
     assert "Li Na" not in out

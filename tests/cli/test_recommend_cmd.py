@@ -24,10 +24,15 @@ def a_buyer(url):
 
     con = connect(url)
     lines = con.table("order_lines")
-    buyer = (lines.filter((lines.quantity > 0) & lines.customer_id.notnull())
-             .group_by("customer_id")
-             .aggregate(n=lines.order_id.nunique()).order_by([ibis_desc("n"), "customer_id"])
-             .limit(1).to_pandas()["customer_id"].iloc[0])
+    buyer = (
+        lines.filter((lines.quantity > 0) & lines.customer_id.notnull())
+        .group_by("customer_id")
+        .aggregate(n=lines.order_id.nunique())
+        .order_by([ibis_desc("n"), "customer_id"])
+        .limit(1)
+        .to_pandas()["customer_id"]
+        .iloc[0]
+    )
     con.disconnect()
     return buyer
 
@@ -87,11 +92,14 @@ def test_basket_rules_by_level(url, capsys):
     assert "if the basket has" in printed
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["recommend", "X", "--k", "0"], "--k 0 is not a positive whole number"),
-    (["basket-rules", "--top", "-1"], "--top -1 is not a positive whole number"),
-    (["basket-rules", "--level", "brand"], "--level 'brand' is not product or category"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["recommend", "X", "--k", "0"], "--k 0 is not a positive whole number"),
+        (["basket-rules", "--top", "-1"], "--top -1 is not a positive whole number"),
+        (["basket-rules", "--level", "brand"], "--level 'brand' is not product or category"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(url, argv, message, capsys):
     assert main([*argv, "--warehouse", url]) == 2
     err = capsys.readouterr().err

@@ -15,8 +15,17 @@ from omnicrm.datagen.sales import cancel_minutes
 
 from .conftest import Frames
 
-LINE_COLUMNS = ["line_no", "member_no", "shop_code", "pos_channel", "sku", "qty", "price",
-                "disc", "promo_code"]
+LINE_COLUMNS = [
+    "line_no",
+    "member_no",
+    "shop_code",
+    "pos_channel",
+    "sku",
+    "qty",
+    "price",
+    "disc",
+    "promo_code",
+]
 
 
 def _cents(values: pd.Series) -> pd.Series:
@@ -31,7 +40,11 @@ def pairs(frames: Frames) -> pd.DataFrame:
     receipts = o[o["order_id"].str.startswith("CO")]
     joined = cancelled.add_prefix("o_").merge(
         receipts.assign(original=receipts["order_id"].str[1:]).add_prefix("c_"),
-        left_on="o_order_id", right_on="c_original", how="outer", indicator=True)
+        left_on="o_order_id",
+        right_on="c_original",
+        how="outer",
+        indicator=True,
+    )
     return joined
 
 
@@ -67,8 +80,11 @@ def test_receipt_lines_repeat_the_order_lines_and_net_to_zero(frames: Frames):
     receipt = lines[lines["receipt_no"].str.startswith("CO")]
     original = lines[lines["receipt_no"].isin(receipt["receipt_no"].str[1:])]
     assert len(receipt) == len(original) > 0
-    both = original.merge(receipt.assign(receipt_no=receipt["receipt_no"].str[1:]),
-                          on=["receipt_no", "line_no"], suffixes=("", "_c"))
+    both = original.merge(
+        receipt.assign(receipt_no=receipt["receipt_no"].str[1:]),
+        on=["receipt_no", "line_no"],
+        suffixes=("", "_c"),
+    )
     assert len(both) == len(receipt)
     for column in LINE_COLUMNS[1:]:
         assert both[column].fillna("").eq(both[f"{column}_c"].fillna("")).all(), column
@@ -79,8 +95,9 @@ def test_receipt_lines_repeat_the_order_lines_and_net_to_zero(frames: Frames):
     sign = np.where(lines["receipt_no"].str.startswith("C"), -1, 1)
     amount = pd.Series(sign * (gross - _cents(lines["disc"])), index=lines.index)
     pair = lines["receipt_no"].str.removeprefix("C")
-    cancelled = lines["receipt_no"].isin(original["receipt_no"]) | \
-        lines["receipt_no"].str.startswith("CO")
+    cancelled = lines["receipt_no"].isin(original["receipt_no"]) | lines[
+        "receipt_no"
+    ].str.startswith("CO")
     per_pair = amount[cancelled].groupby(pair[cancelled]).sum()
     assert len(per_pair) == original["receipt_no"].nunique()
     assert (per_pair == 0).all()

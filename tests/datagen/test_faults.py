@@ -13,16 +13,28 @@ import pytest
 from omnicrm.datagen.faults import FAULT_KINDS, INVALID_BYTES, FaultSpec, inject, inject_frame
 from omnicrm.datagen.writers import write_csv
 
-SPEC = FaultSpec(id="id", date="ts", bad_date="2025-02-30", price="price", quantity="qty",
-                 channel="channel", text="name")
+SPEC = FaultSpec(
+    id="id",
+    date="ts",
+    bad_date="2025-02-30",
+    price="price",
+    quantity="qty",
+    channel="channel",
+    text="name",
+)
 
 
 def _table(n: int) -> pa.Table:
-    return pa.table({
-        "id": [f"X{i}" for i in range(n)], "ts": ["2025-01-01"] * n,
-        "price": ["1.50"] * n, "qty": ["2.000"] * n, "channel": ["store"] * n,
-        "name": ["牛奶"] * n,
-    })
+    return pa.table(
+        {
+            "id": [f"X{i}" for i in range(n)],
+            "ts": ["2025-01-01"] * n,
+            "price": ["1.50"] * n,
+            "qty": ["2.000"] * n,
+            "channel": ["store"] * n,
+            "name": ["牛奶"] * n,
+        }
+    )
 
 
 def test_each_faulty_row_gets_exactly_one_fault_of_an_applicable_kind():
@@ -56,8 +68,9 @@ def test_rate_zero_changes_nothing():
 
 
 def test_bad_bytes_are_invalid_in_the_file_encoding(tmp_path):
-    table, _ = inject(_table(50), FaultSpec(text="name", duplicates=False), 0.2,
-                      np.random.default_rng(4))
+    table, _ = inject(
+        _table(50), FaultSpec(text="name", duplicates=False), 0.2, np.random.default_rng(4)
+    )
     utf8 = tmp_path / "u.csv"
     write_csv(utf8, table)
     gbk = tmp_path / "g.csv"
@@ -79,8 +92,9 @@ def test_bad_bytes_are_invalid_in_the_file_encoding(tmp_path):
 
 def test_excel_faults_touch_ids_prices_and_duplicates_only():
     frame = pd.DataFrame({"id": [f"P{i}" for i in range(400)], "price": ["3.50"] * 400})
-    out, counts = inject_frame(frame, FaultSpec(id="id", price="price", date="x"), 0.1,
-                               np.random.default_rng(5))
+    out, counts = inject_frame(
+        frame, FaultSpec(id="id", price="price", date="x"), 0.1, np.random.default_rng(5)
+    )
     assert set(counts) <= {"missing_id", "negative_price", "duplicate_row"}
     assert sum(counts.values()) == 40
     assert len(out) == 400 + counts.get("duplicate_row", 0)
@@ -108,8 +122,9 @@ def test_dirty_pos_export_really_contains_the_faults(dirty_retailer):
     raw = gzip.decompress(f.path.read_bytes())
     assert raw.count(INVALID_BYTES["utf-8"]) == f.faults["bad_encoding"]
     text = raw.decode("utf-8", errors="replace")
-    frame = pd.read_csv(pd.io.common.StringIO(text), sep=";", dtype=str,
-                        keep_default_na=False, na_values=[""])
+    frame = pd.read_csv(
+        pd.io.common.StringIO(text), sep=";", dtype=str, keep_default_na=False, na_values=[""]
+    )
     assert (frame["sale_time"].str.contains("/02/30")).sum() == f.faults["unparseable_date"]
     assert (frame["qty"] == "0").sum() == f.faults["zero_quantity"]
     assert frame["price"].str.startswith("-").sum() == f.faults["negative_price"]

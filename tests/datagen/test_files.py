@@ -20,17 +20,27 @@ from omnicrm.schema import get_table
 
 def test_money_is_formatted_exactly_from_integer_fen():
     cents = np.array([0, 1, 99, 100, -1, -12345, 10**15 + 7])
-    assert layouts.money(cents).to_pylist() == ["0.00", "0.01", "0.99", "1.00", "-0.01",
-                                                "-123.45", "10000000000000.07"]
+    assert layouts.money(cents).to_pylist() == [
+        "0.00",
+        "0.01",
+        "0.99",
+        "1.00",
+        "-0.01",
+        "-123.45",
+        "10000000000000.07",
+    ]
 
 
 def test_local_and_utc_timestamps():
     origin = date(2025, 3, 1)
     seconds = np.array([14 * 3600 + 5 * 60, 3 * 3600])
     assert layouts.timestamps(origin, seconds, layouts.POS_TIME_FORMAT).to_pylist() == [
-        "2025/03/01 14:05", "2025/03/01 03:00"]
-    utc = layouts.timestamps(origin, seconds, "%Y-%m-%dT%H:%M:%SZ",
-                             offset_minutes=-layouts.LOCAL_OFFSET_MINUTES)
+        "2025/03/01 14:05",
+        "2025/03/01 03:00",
+    ]
+    utc = layouts.timestamps(
+        origin, seconds, "%Y-%m-%dT%H:%M:%SZ", offset_minutes=-layouts.LOCAL_OFFSET_MINUTES
+    )
     assert utc.to_pylist() == ["2025-03-01T06:05:00Z", "2025-02-28T19:00:00Z"]
 
 
@@ -54,18 +64,31 @@ def test_csv_writer_gzips_reproducibly(tmp_path):
 
 
 def test_json_lines_round_trip_through_the_json_parser(tmp_path):
-    table = pa.table({"s": ['quote " back \\ slash', "中文", None, "line\nbreak"],
-                      "n": pa.array([1, None, 3, 4])})
+    table = pa.table(
+        {
+            "s": ['quote " back \\ slash', "中文", None, "line\nbreak"],
+            "n": pa.array([1, None, 3, 4]),
+        }
+    )
     assert write_jsonl(tmp_path / "x.jsonl", table) == 4
     rows = [json.loads(line) for line in (tmp_path / "x.jsonl").read_text().splitlines()]
-    assert rows == [{"s": 'quote " back \\ slash', "n": 1}, {"s": "中文", "n": None},
-                    {"s": None, "n": 3}, {"s": "line\nbreak", "n": 4}]
+    assert rows == [
+        {"s": 'quote " back \\ slash', "n": 1},
+        {"s": "中文", "n": None},
+        {"s": None, "n": 3},
+        {"s": "line\nbreak", "n": 4},
+    ]
     assert json_lines(table.slice(0, 0)) == b""
 
 
 def test_xlsx_is_byte_reproducible_with_typed_cells(tmp_path):
-    frame = pd.DataFrame({"编码": ["6901234567892", "6900000000017"], "价格": ["12.90", "-3.50"],
-                          "日期": [date(2024, 5, 1), date(2025, 1, 2)]})
+    frame = pd.DataFrame(
+        {
+            "编码": ["6901234567892", "6900000000017"],
+            "价格": ["12.90", "-3.50"],
+            "日期": [date(2024, 5, 1), date(2025, 1, 2)],
+        }
+    )
     write_xlsx(tmp_path / "a.xlsx", frame, sheet="商品", number_columns=("价格",))
     write_xlsx(tmp_path / "b.xlsx", frame, sheet="商品", number_columns=("价格",))
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()

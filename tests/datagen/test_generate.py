@@ -16,8 +16,16 @@ from omnicrm.schema import CHANNELS, ID_TYPES
 
 from .conftest import SMALL, Frames, sha_of_folder
 
-LOAD_ORDER = ["stores", "products", "customers", "identities", "orders", "order_lines",
-              "events", "feedback"]
+LOAD_ORDER = [
+    "stores",
+    "products",
+    "customers",
+    "identities",
+    "orders",
+    "order_lines",
+    "events",
+    "feedback",
+]
 
 
 def test_files_are_listed_in_load_order_with_their_mappings(small_retailer):
@@ -144,7 +152,8 @@ def test_orders_file_starts_with_a_byte_order_mark(small_retailer):
 
 
 def test_pos_export_is_semicolon_delimited_with_local_times_and_positive_return_quantities(
-        frames: Frames):
+    frames: Frames,
+):
     returns = frames.lines[frames.lines["receipt_no"].str.startswith("C")]
     assert len(returns) > 0
     assert (returns["qty"].astype(float) > 0).all()
@@ -152,16 +161,19 @@ def test_pos_export_is_semicolon_delimited_with_local_times_and_positive_return_
     assert "amount" not in frames.lines.columns
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"customers": 0}, r"--customers must be at least 1, got 0"),
-    ({"customers": -5}, r"--customers must be at least 1"),
-    ({"customers": 2.5}, r"--customers must be a whole number, got 2.5"),
-    ({"days": 27}, r"--days must be at least 28 .*got 27"),
-    ({"dirty": 0.6}, r"--dirty must be a fraction between 0 and 0.5 .*got 0.6"),
-    ({"dirty": -0.1}, r"--dirty must be a fraction"),
-    ({"seed": -1}, r"--seed must be >= 0"),
-    ({"end_date": date(2040, 1, 1)}, r"leaves the holiday calendar"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"customers": 0}, r"--customers must be at least 1, got 0"),
+        ({"customers": -5}, r"--customers must be at least 1"),
+        ({"customers": 2.5}, r"--customers must be a whole number, got 2.5"),
+        ({"days": 27}, r"--days must be at least 28 .*got 27"),
+        ({"dirty": 0.6}, r"--dirty must be a fraction between 0 and 0.5 .*got 0.6"),
+        ({"dirty": -0.1}, r"--dirty must be a fraction"),
+        ({"seed": -1}, r"--seed must be >= 0"),
+        ({"end_date": date(2040, 1, 1)}, r"leaves the holiday calendar"),
+    ],
+)
 def test_bad_arguments_are_refused_with_a_clear_message(tmp_path, kwargs, message):
     with pytest.raises(InputError, match=message):
         generate(tmp_path, **{"customers": 10, "days": 30, **kwargs})

@@ -15,15 +15,21 @@ from omnicrm.ingest import ingest_files
 def _load_all(con, retailer):
     results = {}
     for f in retailer.files:
-        results[f.table] = ingest_files(con, [f.path], table=f.table, mapping=f.mapping_path,
-                                        check_references=True)
+        results[f.table] = ingest_files(
+            con, [f.path], table=f.table, mapping=f.mapping_path, check_references=True
+        )
     return results
 
 
 @pytest.fixture(scope="module")
 def tiny_clean(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("clean"), customers=250, days=90, seed=21,
-                    end_date=date(2025, 12, 31))
+    return generate(
+        tmp_path_factory.mktemp("clean"),
+        customers=250,
+        days=90,
+        seed=21,
+        end_date=date(2025, 12, 31),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,17 +71,18 @@ def dirty_loaded(request, tmp_path_factory, dirty_retailer):
     outcome = {}
     for f in dirty_retailer.files:
         try:
-            outcome[f.table] = ingest_files(con, [f.path], table=f.table,
-                                            mapping=f.mapping_path,
-                                            check_references=request.param)
+            outcome[f.table] = ingest_files(
+                con, [f.path], table=f.table, mapping=f.mapping_path, check_references=request.param
+            )
         except Exception as exc:  # reported per table by the test below
             outcome[f.table] = exc
     yield request.param, outcome
     con.disconnect()
 
 
-@pytest.mark.parametrize("table", ["products", "customers", "identities", "orders",
-                                   "order_lines", "events", "feedback"])
+@pytest.mark.parametrize(
+    "table", ["products", "customers", "identities", "orders", "order_lines", "events", "feedback"]
+)
 def test_dirty_faults_are_quarantined_or_skipped(dirty_loaded, dirty_retailer, table):
     """Every invalid row is quarantined and every duplicate skipped. With reference checks,
     rows pointing at quarantined rows are quarantined too (a duplicate of such a row is then
@@ -112,8 +119,11 @@ def test_cancellation_receipts_load_as_returns_that_reverse_their_order(loaded_l
     assert (receipt["amount"] < 0).all()
     original = lines[lines["order_id"].isin(receipt["order_id"].str[1:])]
     assert not original["is_return"].any()
-    both = original.merge(receipt.assign(order_id=receipt["order_id"].str[1:]),
-                          on=["order_id", "line_number"], suffixes=("", "_c"))
+    both = original.merge(
+        receipt.assign(order_id=receipt["order_id"].str[1:]),
+        on=["order_id", "line_number"],
+        suffixes=("", "_c"),
+    )
     assert len(both) == len(receipt) == len(original)
     assert (both["product_id"] == both["product_id_c"]).all()
     assert (both["quantity_c"] == -both["quantity"]).all()

@@ -68,11 +68,13 @@ class TestCatalogue:
         assert (cat.cost_cents > 0).all()
         k = [s.subcategory for s in TAXONOMY].index("Infant formula")
         assert np.median(cat.price_cents[cat.sub == k]) > 10 * np.median(
-            cat.price_cents[cat.sub == [s.subcategory for s in TAXONOMY].index("Soft drinks")])
+            cat.price_cents[cat.sub == [s.subcategory for s in TAXONOMY].index("Soft drinks")]
+        )
 
     def test_popularity_is_zipf_within_a_subcategory(self, cat):
-        draws = cat.draw_in_sub(np.zeros(100_000, dtype=np.int64),
-                                np.random.default_rng(0).random(100_000))
+        draws = cat.draw_in_sub(
+            np.zeros(100_000, dtype=np.int64), np.random.default_rng(0).random(100_000)
+        )
         counts = np.bincount(draws, minlength=cat.sub_start[1])
         assert (cat.sub[draws] == 0).all()
         assert counts[0] > 1.8 * counts[1] > 1.8 * counts[4] / 1.8
@@ -86,8 +88,7 @@ class TestCatalogue:
                 assert (cat.sub[companion] == index[partner]).all()
 
     def test_round_price_and_ean13_examples(self):
-        assert round_price(np.array([0.3, 9.99, 55.2, 1234.4])).tolist() == [50, 1000, 5590,
-                                                                              123400]
+        assert round_price(np.array([0.3, 9.99, 55.2, 1234.4])).tolist() == [50, 1000, 5590, 123400]
         assert str(ean13(np.array([400638133393]))[0]) == "4006381333931"
 
 
@@ -95,8 +96,13 @@ class TestPurchaseProcess:
     def test_without_dropout_the_count_follows_the_rate(self):
         n = 4000
         rng = np.random.default_rng(1)
-        days = purchase_days(rng, arrival=np.zeros(n), rate=np.full(n, 0.1),
-                             dropout_p=np.zeros(n), traffic=np.ones(365))
+        days = purchase_days(
+            rng,
+            arrival=np.zeros(n),
+            rate=np.full(n, 0.1),
+            dropout_p=np.zeros(n),
+            traffic=np.ones(365),
+        )
         counts = np.bincount(days.person, minlength=n) - 1  # minus the first purchase
         assert counts.mean() == pytest.approx(36.5, rel=0.03)
         assert counts.var() == pytest.approx(36.5, rel=0.15)  # Poisson: variance = mean
@@ -104,8 +110,12 @@ class TestPurchaseProcess:
 
     def test_regular_shoppers_have_less_variable_gaps(self):
         n = 2000
-        kwargs = {"arrival": np.zeros(n), "rate": np.full(n, 0.2), "dropout_p": np.zeros(n),
-                  "traffic": np.ones(400)}
+        kwargs = {
+            "arrival": np.zeros(n),
+            "rate": np.full(n, 0.2),
+            "dropout_p": np.zeros(n),
+            "traffic": np.ones(400),
+        }
         cv = []
         for k in (1.0, 6.0):
             d = purchase_days(np.random.default_rng(2), regularity=np.full(n, k), **kwargs)
@@ -118,8 +128,13 @@ class TestPurchaseProcess:
     def test_dropout_happens_after_a_geometric_number_of_repeat_purchases(self):
         n = 5000
         rng = np.random.default_rng(3)
-        days = purchase_days(rng, arrival=np.zeros(n), rate=np.full(n, 1.0),
-                             dropout_p=np.full(n, 0.2), traffic=np.ones(200))
+        days = purchase_days(
+            rng,
+            arrival=np.zeros(n),
+            rate=np.full(n, 1.0),
+            dropout_p=np.full(n, 0.2),
+            traffic=np.ones(200),
+        )
         repeats = np.bincount(days.person, minlength=n) - 1
         assert repeats.mean() == pytest.approx(5.0, rel=0.05)  # 1 / p
         assert not np.isnan(days.dropout_day).any()
@@ -129,8 +144,13 @@ class TestPurchaseProcess:
     def test_traffic_shifts_purchases_towards_busy_days(self):
         n = 3000
         traffic = np.tile([1.0, 3.0], 100)
-        days = purchase_days(np.random.default_rng(4), arrival=np.zeros(n), rate=np.full(n, 0.05),
-                             dropout_p=np.zeros(n), traffic=traffic / traffic.mean())
+        days = purchase_days(
+            np.random.default_rng(4),
+            arrival=np.zeros(n),
+            rate=np.full(n, 0.05),
+            dropout_p=np.zeros(n),
+            traffic=traffic / traffic.mean(),
+        )
         repeat = np.floor(days.day[days.day > 0]).astype(int)
         busy = (repeat % 2 == 1).mean()
         assert busy == pytest.approx(0.75, abs=0.02)

@@ -20,8 +20,9 @@ def sales(frames: Frames) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def sale_lines(frames: Frames) -> pd.DataFrame:
-    products = frames.products.rename(columns={"商品编码": "sku", "子品类": "sub",
-                                               "部门": "department"})
+    products = frames.products.rename(
+        columns={"商品编码": "sku", "子品类": "sub", "部门": "department"}
+    )
     lines = frames.lines[~frames.lines["receipt_no"].str.startswith("C")]
     return lines.merge(products[["sku", "sub", "department"]], on="sku")
 
@@ -44,7 +45,7 @@ def test_double_eleven_spikes_digital_orders(sales, year):
 def test_spring_festival_rush_then_holiday_lull(sales):
     daily = sales.groupby(sales["ts"].dt.date).size()
     daily.index = pd.to_datetime(daily.index)
-    rush = daily["2026-02-03":"2026-02-16"].mean()      # 14 days before 17 Feb 2026
+    rush = daily["2026-02-03":"2026-02-16"].mean()  # 14 days before 17 Feb 2026
     holiday = daily["2026-02-17":"2026-02-23"].mean()
     ordinary = daily["2026-03-02":"2026-03-29"].mean()
     assert rush > 1.3 * ordinary > 1.3 * holiday
@@ -60,11 +61,11 @@ def test_dropped_out_customers_buy_nothing_after_their_dropout_date(frames: Fram
     assert (gone["purchases_next_90d"] == 0).all()
 
 
-@pytest.mark.parametrize(("subcategory", "cycle"), [("Rice", 30), ("Paper", 30),
-                                                    ("Laundry", 45)])
+@pytest.mark.parametrize(("subcategory", "cycle"), [("Rice", 30), ("Paper", 30), ("Laundry", 45)])
 def test_staple_repurchase_gaps_cluster_around_the_cycle(sale_lines, sales, subcategory, cycle):
     per_customer_gap = sales.groupby("customer_id")["ts"].agg(
-        lambda t: (t.max() - t.min()).days / max(len(t) - 1, 1))
+        lambda t: (t.max() - t.min()).days / max(len(t) - 1, 1)
+    )
     frequent = per_customer_gap[per_customer_gap < cycle / 2].index
     x = sale_lines[(sale_lines["sub"] == subcategory) & sale_lines["member_no"].isin(frequent)]
     x = x.assign(day=x["ts"].dt.normalize()).drop_duplicates(["member_no", "sku", "day"])
@@ -96,8 +97,15 @@ def _lift(baskets: pd.DataFrame, a: str, b: str) -> float:
     return both / (baskets[a].mean() * baskets[b].mean())
 
 
-@pytest.mark.parametrize(("a", "b"), [("Pasta", "Pasta sauce"), ("Diapers", "Baby wipes"),
-                                      ("Beer", "Chips"), ("Hot pot base", "Meat")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Pasta", "Pasta sauce"),
+        ("Diapers", "Baby wipes"),
+        ("Beer", "Chips"),
+        ("Hot pot base", "Meat"),
+    ],
+)
 def test_complementary_subcategories_have_lift_above_two(baskets, a, b):
     assert _lift(baskets, a, b) > 2.0
 
@@ -126,8 +134,10 @@ def test_truth_matches_the_observed_purchases(frames: Frames, sales):
 def test_truth_future_follows_the_rate(frames: Frames):
     alive = frames.truth[frames.truth["alive_at_end"] == True]  # noqa: E712
     fast = alive["record_rate_per_week"] > alive["record_rate_per_week"].median()
-    assert alive.loc[fast, "purchases_next_90d"].mean() > \
-        2 * alive.loc[~fast, "purchases_next_90d"].mean()
+    assert (
+        alive.loc[fast, "purchases_next_90d"].mean()
+        > 2 * alive.loc[~fast, "purchases_next_90d"].mean()
+    )
     assert (frames.truth["spend_next_365d"] >= frames.truth["spend_next_90d"]).all()
 
 
@@ -176,12 +186,16 @@ def test_records_of_one_person_share_identifiers_in_different_formats(frames: Fr
     ids = frames.identities.assign(person=lambda d: truth.loc[d["customer_id"], "person_id"].values)
     phones = ids[ids["id_type"] == "phone"]
     digits = phones["id_value"].str.replace(r"\D", "", regex=True).str[-11:]
-    assert phones["id_value"].nunique() > digits.nunique()    # formats vary
+    assert phones["id_value"].nunique() > digits.nunique()  # formats vary
     multi = truth.groupby("person_id").size()
     multi = multi[multi > 1].index
-    key = ids.assign(norm=np.where(ids["id_type"] == "phone",
-                                   ids["id_value"].str.replace(r"\D", "", regex=True).str[-11:],
-                                   ids["id_value"].str.lower()))
+    key = ids.assign(
+        norm=np.where(
+            ids["id_type"] == "phone",
+            ids["id_value"].str.replace(r"\D", "", regex=True).str[-11:],
+            ids["id_value"].str.lower(),
+        )
+    )
     shared = key.groupby(["person", "norm"])["customer_id"].nunique()
     linked = shared[shared > 1].index.get_level_values(0).unique()
     assert len(set(linked) & set(multi)) / len(multi) > 0.6
@@ -189,8 +203,17 @@ def test_records_of_one_person_share_identifiers_in_different_formats(frames: Fr
 
 def test_online_events_precede_online_orders(frames: Frames, sales):
     ev = frames.events
-    assert {"view", "search", "add_to_cart", "store_visit", "review", "sign_in", "share",
-            "like", "remove_from_cart"} <= set(ev["event_type"])
+    assert {
+        "view",
+        "search",
+        "add_to_cart",
+        "store_visit",
+        "review",
+        "sign_in",
+        "share",
+        "like",
+        "remove_from_cart",
+    } <= set(ev["event_type"])
     carts = ev[ev["event_type"] == "add_to_cart"].dropna(subset=["customer_id"])
     digital_buyers = set(sales.loc[sales["channel"].isin(DIGITAL), "customer_id"].dropna())
     assert carts["customer_id"].isin(digital_buyers).mean() > 0.95

@@ -61,16 +61,22 @@ def files(tmp_path):
 
 def start(mode: str, url: str, *paths) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-c", RUNNER, mode, url, *map(str, paths)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", RUNNER, mode, url, *map(str, paths)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def wait_mid_file(proc: subprocess.Popen) -> int:
     for line in proc.stdout:
         if line.startswith("mid-file"):
             return int(line.split()[1])
-    raise AssertionError("the load finished without reaching the middle of big.csv: "
-                         + proc.stderr.read())
+    raise AssertionError(
+        "the load finished without reaching the middle of big.csv: " + proc.stderr.read()
+    )
 
 
 def check_nothing_of_big_then_reload(url: str, small, big) -> None:

@@ -22,12 +22,15 @@ def read_all(path, **kwargs):
     return src, data, lines, rejects
 
 
-@pytest.mark.parametrize(("text", "delimiter"), [
-    ("a,b,c\n1,2,3\n", ","),
-    ("a;b;c\n1;2,5;3\n", ";"),
-    ("a\tb\tc\n1\t2\t3\n", "\t"),
-    ("a|b|c\n1|2|3\n", "|"),
-])
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1;2,5;3\n", ";"),
+        ("a\tb\tc\n1\t2\t3\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+    ],
+)
 def test_delimiter_is_sniffed(write, text, delimiter):
     src, data, _, _ = read_all(write("f.csv", text))
     assert src.delimiter == delimiter
@@ -76,8 +79,9 @@ def test_gzip_csv_is_decompressed_on_the_fly(tmp_path):
 
 
 def test_header_row_skips_title_lines(write):
-    src, _data, lines, _ = read_all(write("f.csv", "Sales export\nMay 2024\nid,qty\n1,2\n"),
-                                   header_row=3)
+    src, _data, lines, _ = read_all(
+        write("f.csv", "Sales export\nMay 2024\nid,qty\n1,2\n"), header_row=3
+    )
     assert src.columns == ["id", "qty"]
     assert lines == [4]
 
@@ -102,8 +106,10 @@ def test_misencoded_row_is_rejected_naming_the_column_and_the_rest_loads(write):
     assert len(data["id"]) == 31
     assert lines[-1] == 33
     assert [r.line for r in rejects] == [32]
-    assert rejects[0].reason == ("name: text is not valid UTF-8 (mis-encoded; set [source] "
-                                 "encoding if the whole file is GBK)")
+    assert rejects[0].reason == (
+        "name: text is not valid UTF-8 (mis-encoded; set [source] "
+        "encoding if the whole file is GBK)"
+    )
     assert '"id": "99"' in rejects[0].raw
 
 
@@ -111,15 +117,19 @@ def test_explicit_wrong_encoding_that_fails_everywhere_is_an_error(write):
     rows = "".join(f"{i},鲜牛奶\n" for i in range(40))
     path = write("f.csv", "id,name\n" + rows, encoding="gbk")
     src = CsvSource(path, encoding="utf-8")
-    with pytest.raises(InputError, match=r"40 of 40 lines are not valid utf-8 text; set "
-                                         r"\[source\] encoding"):
+    with pytest.raises(
+        InputError,
+        match=r"40 of 40 lines are not valid utf-8 text; set "
+        r"\[source\] encoding",
+    ):
         list(src.batches())
 
 
 def test_many_small_chunks_give_the_same_rows_and_lines(write, monkeypatch):
     monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 64)
-    text = "id,note\n" + "".join(f'{i},"n\n{i}"\n' if i % 7 == 0 else f"{i},n{i}\n"
-                                 for i in range(200))
+    text = "id,note\n" + "".join(
+        f'{i},"n\n{i}"\n' if i % 7 == 0 else f"{i},n{i}\n" for i in range(200)
+    )
     _, data, lines, _ = read_all(write("f.csv", text))
     assert data["id"] == [str(i) for i in range(200)]
     expected, line = [], 2
@@ -133,15 +143,18 @@ def test_unclosed_quote_is_reported(write, monkeypatch):
     monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 16)
     monkeypatch.setattr(csv_reader, "MAX_RECORD_BYTES", 64)
     path = write("f.csv", 'id,note\n1,"never closed\n' + "2,x\n" * 50)
-    with pytest.raises(InputError, match=r'a double quote \(\"\) is probably not closed'):
+    with pytest.raises(InputError, match=r"a double quote \(\"\) is probably not closed"):
         list(CsvSource(path).batches())
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("", "has no header line at line 1"),
-    ("a,a\n1,2\n", r"repeats \['a'\]"),
-    ("a,,b\n1,2,3\n", "has an empty column name"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "has no header line at line 1"),
+        ("a,a\n1,2\n", r"repeats \['a'\]"),
+        ("a,,b\n1,2,3\n", "has an empty column name"),
+    ],
+)
 def test_bad_headers_are_clear_errors(write, text, match):
     with pytest.raises(InputError, match=match):
         CsvSource(write("f.csv", text))

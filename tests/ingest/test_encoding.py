@@ -39,9 +39,10 @@ def test_bom_is_not_part_of_the_text():
 
 def test_text_that_no_encoding_reads_is_an_error_naming_file_and_encodings():
     junk = bytes(range(128, 256)) * 20 + b"\n"
-    junk = b"".join(junk[i:i + 7] + b"\n" for i in range(0, len(junk), 7))
-    with pytest.raises(InputError,
-                       match=r"cannot read f\.csv.*utf-8.*gb18030.*\[source\] encoding"):
+    junk = b"".join(junk[i : i + 7] + b"\n" for i in range(0, len(junk), 7))
+    with pytest.raises(
+        InputError, match=r"cannot read f\.csv.*utf-8.*gb18030.*\[source\] encoding"
+    ):
         detect_encoding(junk, path="f.csv")
 
 

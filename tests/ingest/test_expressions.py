@@ -19,9 +19,14 @@ def dec(*values):
 
 def test_line_amount_is_exact_and_rounded_half_away_from_zero():
     expr = Expression.parse("quantity * unit_price - discount_amount", target="amount")
-    out = expr.evaluate({"quantity": dec("0.333", "-2", "1"),
-                         "unit_price": dec("12.99", "3.35", "0.005"),
-                         "discount_amount": dec("0", "0", "0")}, MONEY)
+    out = expr.evaluate(
+        {
+            "quantity": dec("0.333", "-2", "1"),
+            "unit_price": dec("12.99", "3.35", "0.005"),
+            "discount_amount": dec("0", "0", "0"),
+        },
+        MONEY,
+    )
     # 0.333 * 12.99 = 4.32567 -> 4.33 ; -6.70 ; 0.005 -> 0.01 (half away from zero)
     assert out.to_pylist() == [Decimal("4.33"), Decimal("-6.70"), Decimal("0.01")]
 
@@ -35,7 +40,9 @@ def test_numbers_parentheses_unary_minus_and_division():
 def test_division_by_zero_and_missing_operands_give_empty_values():
     expr = Expression.parse("a / b", target="x")
     assert expr.evaluate({"a": dec("1", None), "b": dec("0", "2")}, MONEY).to_pylist() == [
-        None, None]
+        None,
+        None,
+    ]
 
 
 def test_integer_columns_and_integer_results():
@@ -48,16 +55,19 @@ def test_names_are_listed_in_reading_order():
     assert Expression.parse("c * (a - b)", target="x").names == ("c", "a", "b")
 
 
-@pytest.mark.parametrize(("text", "match"), [
-    ("a ** 2", r"only \+ - \* / are allowed"),
-    ("abs(a)", "call is not allowed"),
-    ("a.b", "attribute is not allowed"),
-    ("'x' + a", "'x' is not a number"),
-    ("a +", "is not a valid formula"),
-    ("a if b else c", "ifexp is not allowed"),
-    ("", "give the formula as text"),
-    ("__import__('os')", "call is not allowed"),
-])
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("a ** 2", r"only \+ - \* / are allowed"),
+        ("abs(a)", "call is not allowed"),
+        ("a.b", "attribute is not allowed"),
+        ("'x' + a", "'x' is not a number"),
+        ("a +", "is not a valid formula"),
+        ("a if b else c", "ifexp is not allowed"),
+        ("", "give the formula as text"),
+        ("__import__('os')", "call is not allowed"),
+    ],
+)
 def test_anything_but_arithmetic_is_refused(text, match):
     with pytest.raises(InputError, match=match):
         Expression.parse(text, target="amount")

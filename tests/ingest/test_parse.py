@@ -29,10 +29,17 @@ def test_arrow_types_match_the_warehouse_schema_of_every_contract_table():
 
 
 def test_money_is_exact_and_extra_decimals_are_refused_not_rounded():
-    values, failed = parse(["12.50", "3", "-0.5", ".25", "+4", "1.230", "1.234", "abc", None],
-                           "money")
-    assert values[:6] == [Decimal("12.50"), Decimal("3.00"), Decimal("-0.50"), Decimal("0.25"),
-                          Decimal("4.00"), Decimal("1.23")]
+    values, failed = parse(
+        ["12.50", "3", "-0.5", ".25", "+4", "1.230", "1.234", "abc", None], "money"
+    )
+    assert values[:6] == [
+        Decimal("12.50"),
+        Decimal("3.00"),
+        Decimal("-0.50"),
+        Decimal("0.25"),
+        Decimal("4.00"),
+        Decimal("1.23"),
+    ]
     assert values[6:] == [None, None, None]
     assert failed == [False] * 6 + [True, True, False]
 
@@ -54,24 +61,36 @@ def test_quantities_keep_three_decimals_for_weighed_goods():
 
 def test_integers():
     assert parse(["7", "+8", "-9", "1.5", "x", None], "integer") == (
-        [7, 8, -9, None, None, None], [False, False, False, True, True, False])
+        [7, 8, -9, None, None, None],
+        [False, False, False, True, True, False],
+    )
 
 
 def test_booleans_accept_common_spellings_in_english_and_chinese():
-    values, failed = parse(["true", "FALSE", "Y", "no", "1", "0", "是", "否", "maybe"],
-                           "boolean")
+    values, failed = parse(["true", "FALSE", "Y", "no", "1", "0", "是", "否", "maybe"], "boolean")
     assert values == [True, False, True, False, True, False, True, False, None]
     assert failed[-1] is True
 
 
 def test_iso_timestamps_with_offsets_fractions_and_naive_values_land_in_utc():
-    values, failed = parse([
-        "2024-05-01T08:00:00+08:00", "2024-05-01 08:00:00Z", "2024-05-01 08:00",
-        "2024-05-01", "2024-05-01T08:00:00.25-0130", "2024-02-30 10:00:00", "1/5/2024", None,
-    ], "timestamp")
+    values, failed = parse(
+        [
+            "2024-05-01T08:00:00+08:00",
+            "2024-05-01 08:00:00Z",
+            "2024-05-01 08:00",
+            "2024-05-01",
+            "2024-05-01T08:00:00.25-0130",
+            "2024-02-30 10:00:00",
+            "1/5/2024",
+            None,
+        ],
+        "timestamp",
+    )
     assert values[:5] == [
-        dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC), dt.datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
-        dt.datetime(2024, 5, 1, 8, 0, tzinfo=UTC), dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
+        dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
+        dt.datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+        dt.datetime(2024, 5, 1, 8, 0, tzinfo=UTC),
+        dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
         dt.datetime(2024, 5, 1, 9, 30, 0, 250000, tzinfo=UTC),
     ]
     assert failed == [False] * 5 + [True, True, False]
@@ -83,10 +102,16 @@ def test_naive_timestamps_take_the_given_timezone():
 
 
 def test_timestamp_format_and_timezone_convert_to_utc():
-    values, failed = parse(["2024/05/01 08:00", "2024/5/1 8:05", "2024/02/30 10:00", "x"],
-                           "timestamp", fmt="%Y/%m/%d %H:%M", timezone="Asia/Shanghai")
-    assert values[:2] == [dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
-                          dt.datetime(2024, 5, 1, 0, 5, tzinfo=UTC)]
+    values, failed = parse(
+        ["2024/05/01 08:00", "2024/5/1 8:05", "2024/02/30 10:00", "x"],
+        "timestamp",
+        fmt="%Y/%m/%d %H:%M",
+        timezone="Asia/Shanghai",
+    )
+    assert values[:2] == [
+        dt.datetime(2024, 5, 1, 0, 0, tzinfo=UTC),
+        dt.datetime(2024, 5, 1, 0, 5, tzinfo=UTC),
+    ]
     assert failed == [False, False, True, True]
 
 
@@ -97,13 +122,16 @@ def test_timestamp_format_with_offset():
 
 def test_unknown_timezone_is_an_input_error():
     with pytest.raises(InputError, match="'Mars/Olympus' is not a known IANA time zone"):
-        parse(["2024-05-01 08:00:00"], "timestamp", fmt="%Y-%m-%d %H:%M:%S",
-              timezone="Mars/Olympus")
+        parse(
+            ["2024-05-01 08:00:00"], "timestamp", fmt="%Y-%m-%d %H:%M:%S", timezone="Mars/Olympus"
+        )
 
 
 def test_dates_are_strict():
     assert parse(["2024-05-01", "2024-05-01 10:00:00", "2023-02-29", "May 1"], "date") == (
-        [dt.date(2024, 5, 1), dt.date(2024, 5, 1), None, None], [False, False, True, True])
+        [dt.date(2024, 5, 1), dt.date(2024, 5, 1), None, None],
+        [False, False, True, True],
+    )
     assert parse(["01/05/2024"], "date", fmt="%d/%m/%Y") == ([dt.date(2024, 5, 1)], [False])
 
 
@@ -112,9 +140,12 @@ def test_strings_pass_through():
 
 
 def test_daylight_saving_gaps_and_overlaps_resolve_predictably():
-    values, failed = parse(["2024-03-10 02:30:00", "2024-11-03 01:30:00"], "timestamp",
-                           timezone="America/New_York")
+    values, failed = parse(
+        ["2024-03-10 02:30:00", "2024-11-03 01:30:00"], "timestamp", timezone="America/New_York"
+    )
     # a time skipped by the clock change moves to its end; a repeated time takes the first
-    assert values == [dt.datetime(2024, 3, 10, 7, 0, tzinfo=UTC),
-                      dt.datetime(2024, 11, 3, 5, 30, tzinfo=UTC)]
+    assert values == [
+        dt.datetime(2024, 3, 10, 7, 0, tzinfo=UTC),
+        dt.datetime(2024, 11, 3, 5, 30, tzinfo=UTC),
+    ]
     assert failed == [False, False]

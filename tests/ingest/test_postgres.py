@@ -14,12 +14,19 @@ from omnicrm.warehouse import connect
 
 from .conftest import ORDER_LINES_HEADER, rows
 
-LINES = ORDER_LINES_HEADER + "\n" + "\n".join([
-    "O1,1,2024-05-01 10:00:00,P1,2,3.50,7.00",
-    "O1,2,2024-05-01 10:00:00,P2,0,1.00,0",
-    "C2,1,2024-05-02T10:00:00+08:00,鲜牛奶,-1,3.5,-3.5",
-    "O1,1,2024-05-01 10:00:00,P9,5,1,5",
-]) + "\n"
+LINES = (
+    ORDER_LINES_HEADER
+    + "\n"
+    + "\n".join(
+        [
+            "O1,1,2024-05-01 10:00:00,P1,2,3.50,7.00",
+            "O1,2,2024-05-01 10:00:00,P2,0,1.00,0",
+            "C2,1,2024-05-02T10:00:00+08:00,鲜牛奶,-1,3.5,-3.5",
+            "O1,1,2024-05-01 10:00:00,P9,5,1,5",
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture
@@ -79,8 +86,9 @@ def test_postgres_failure_mid_file_rolls_back_everything_of_the_file(pg, tmp_pat
 
 
 @pytest.mark.postgres
-def test_postgres_failure_inside_the_commit_rolls_back_rows_and_quarantine(pg, tmp_path,
-                                                                           monkeypatch):
+def test_postgres_failure_inside_the_commit_rolls_back_rows_and_quarantine(
+    pg, tmp_path, monkeypatch
+):
     path = tmp_path / "lines.csv"
     path.write_text(LINES, encoding="utf-8")
     from omnicrm.ingest import load

@@ -17,11 +17,14 @@ from .conftest import rows
 GOOD_IDS = st.sampled_from([f"P{i}" for i in range(8)])
 CELLS = {
     "product_id": st.one_of(GOOD_IDS, st.just(""), st.just("  ")),
-    "name": st.one_of(st.sampled_from(["Milk", "鲜牛奶", 'say "hi"', "a,b", "line\nbreak"]),
-                      st.just("")),
+    "name": st.one_of(
+        st.sampled_from(["Milk", "鲜牛奶", 'say "hi"', "a,b", "line\nbreak"]), st.just("")
+    ),
     "category": st.sampled_from(["Dairy", "饮料", ""]),
-    "unit_price": st.one_of(st.sampled_from(["3.50", "0", "12", "-1", "1.234", "abc", ""]),
-                            st.decimals(min_value=0, max_value=10**6, places=2).map(str)),
+    "unit_price": st.one_of(
+        st.sampled_from(["3.50", "0", "12", "-1", "1.234", "abc", ""]),
+        st.decimals(min_value=0, max_value=10**6, places=2).map(str),
+    ),
     "launch_date": st.sampled_from(["2024-01-31", "2024-02-30", "", "31/01/2024"]),
 }
 ROW = st.fixed_dictionaries(CELLS)
@@ -44,12 +47,16 @@ def render(records: list[tuple[dict, str]], delimiter: str) -> str:
     return out.getvalue()
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(records=st.lists(st.tuples(ROW, EXTRA), max_size=25),
-       delimiter=st.sampled_from([",", ";", "\t"]))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(st.tuples(ROW, EXTRA), max_size=25),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
 def test_read_equals_loaded_plus_quarantined_plus_duplicates_and_reingest_is_idempotent(
-        tmp_path, records, delimiter):
+    tmp_path, records, delimiter
+):
     # a valid launch date must exist somewhere, or the whole column is a mapping error
     records = [({**CELLS_OK, "launch_date": "2024-01-01"}, ""), *records]
     path = tmp_path / f"{uuid.uuid4().hex}.csv"
@@ -74,5 +81,10 @@ def test_read_equals_loaded_plus_quarantined_plus_duplicates_and_reingest_is_ide
     con.disconnect()
 
 
-CELLS_OK = {"product_id": "P0", "name": "Milk", "category": "Dairy", "unit_price": "1.00",
-            "launch_date": "2024-01-01"}
+CELLS_OK = {
+    "product_id": "P0",
+    "name": "Milk",
+    "category": "Dairy",
+    "unit_price": "1.00",
+    "launch_date": "2024-01-01",
+}

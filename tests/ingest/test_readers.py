@@ -27,18 +27,32 @@ def read_all(path, options=None):
     return src, data, lines, rejects
 
 
-@pytest.mark.parametrize(("name", "fmt"), [
-    ("a.csv", "csv"), ("a.CSV", "csv"), ("a.txt", "csv"), ("a.tsv", "tsv"),
-    ("a.csv.gz", "csv"), ("a.tsv.gz", "tsv"), ("a.parquet", "parquet"), ("a.jsonl", "jsonl"),
-    ("a.ndjson", "jsonl"), ("a.json", "jsonl"), ("a.xlsx", "xlsx"),
-])
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("a.csv", "csv"),
+        ("a.CSV", "csv"),
+        ("a.txt", "csv"),
+        ("a.tsv", "tsv"),
+        ("a.csv.gz", "csv"),
+        ("a.tsv.gz", "tsv"),
+        ("a.parquet", "parquet"),
+        ("a.jsonl", "jsonl"),
+        ("a.ndjson", "jsonl"),
+        ("a.json", "jsonl"),
+        ("a.xlsx", "xlsx"),
+    ],
+)
 def test_format_comes_from_the_extension(name, fmt):
     assert detect_format(Path(name)) == fmt
 
 
 def test_unsupported_extension_lists_the_supported_ones():
-    with pytest.raises(InputError, match=r"unsupported file type 'a\.xls': use one of \.csv, "
-                                         r"\.tsv.*\.xlsx"):
+    with pytest.raises(
+        InputError,
+        match=r"unsupported file type 'a\.xls': use one of \.csv, "
+        r"\.tsv.*\.xlsx",
+    ):
         detect_format(Path("a.xls"))
 
 
@@ -55,15 +69,22 @@ def test_format_can_be_forced_for_odd_extensions(write):
 
 def test_parquet_values_become_text_and_rows_number_from_one(tmp_path):
     path = tmp_path / "p.parquet"
-    pq.write_table(pa.table({
-        "id": ["P1", "P2"],
-        "price": pa.array([Decimal("3.50"), None], pa.decimal128(18, 2)),
-        "qty": [2, 3],
-        "active": [True, False],
-        "ts": pa.array([dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.UTC)] * 2,
-                       pa.timestamp("us", tz="UTC")),
-        "day": pa.array([dt.date(2024, 5, 1)] * 2),
-    }), path)
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["P1", "P2"],
+                "price": pa.array([Decimal("3.50"), None], pa.decimal128(18, 2)),
+                "qty": [2, 3],
+                "active": [True, False],
+                "ts": pa.array(
+                    [dt.datetime(2024, 5, 1, 8, 30, tzinfo=dt.UTC)] * 2,
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "day": pa.array([dt.date(2024, 5, 1)] * 2),
+            }
+        ),
+        path,
+    )
     _, data, lines, _ = read_all(path)
     assert data["price"] == ["3.50", None]
     assert data["qty"] == ["2", "3"]
@@ -74,19 +95,23 @@ def test_parquet_values_become_text_and_rows_number_from_one(tmp_path):
 
 
 def test_jsonl_lines_are_numbered_and_bad_lines_rejected(write):
-    text = ('{"id": "P1", "price": 3.5, "tags": ["a"]}\n'
-            "\n"
-            '{"id": "P2", "price": "4.10"}\n'
-            "{not json}\n"
-            '[1, 2]\n'
-            '{"id": "P3", "price": 12.99}\n')
+    text = (
+        '{"id": "P1", "price": 3.5, "tags": ["a"]}\n'
+        "\n"
+        '{"id": "P2", "price": "4.10"}\n'
+        "{not json}\n"
+        "[1, 2]\n"
+        '{"id": "P3", "price": 12.99}\n'
+    )
     _, data, lines, rejects = read_all(write("p.jsonl", text))
     assert data["id"] == ["P1", "P2", "P3"]
     assert data["price"] == ["3.5", "4.10", "12.99"]
     assert data["tags"] == ['["a"]', None, None]
     assert lines == [1, 3, 6]
     assert [(r.line, r.reason.split(" (")[0]) for r in rejects] == [
-        (4, "line: not valid JSON"), (5, "line: not a JSON object")]
+        (4, "line: not valid JSON"),
+        (5, "line: not a JSON object"),
+    ]
 
 
 def test_clean_jsonl_is_parsed_by_pyarrow(write):
@@ -112,12 +137,15 @@ def _xlsx(path, rows, sheet="Sheet1"):
 
 
 def test_xlsx_cells_become_text_with_sheet_row_numbers(tmp_path):
-    path = _xlsx(tmp_path / "s.xlsx", [
-        ["product_id", "名称", "price", "launched", "active"],
-        ["P1", "鲜牛奶", 3.5, dt.datetime(2024, 5, 1, 8, 30), True],
-        [None, None, None, None, None],
-        ["P2", "酸奶", 12, dt.date(2024, 1, 2), False],
-    ])
+    path = _xlsx(
+        tmp_path / "s.xlsx",
+        [
+            ["product_id", "名称", "price", "launched", "active"],
+            ["P1", "鲜牛奶", 3.5, dt.datetime(2024, 5, 1, 8, 30), True],
+            [None, None, None, None, None],
+            ["P2", "酸奶", 12, dt.date(2024, 1, 2), False],
+        ],
+    )
     src, data, lines, _ = read_all(path)
     assert src.columns == ["product_id", "名称", "price", "launched", "active"]
     assert data["名称"] == ["鲜牛奶", "酸奶"]
@@ -144,5 +172,7 @@ def test_misencoded_jsonl_line_is_rejected_naming_the_key(write):
     assert data == {"id": ["P1"], "name": ["牛奶"]}
     assert lines == [1]
     assert [(r.line, r.reason.split(" (")[0]) for r in rejects] == [
-        (2, "name: text is not valid UTF-8"), (3, "line: not valid JSON")]
+        (2, "name: text is not valid UTF-8"),
+        (3, "line: not valid JSON"),
+    ]
     assert '"id": "P2"' in rejects[0].raw

@@ -12,8 +12,16 @@ from omnicrm.jobs.analyze import STEPS, AnalyzeSettings, default_as_of, run_anal
 from omnicrm.warehouse import connect
 
 WRITTEN = {
-    "customer_keys", "customer_scores", "cluster_profiles", "kpi_daily", "kpi_monthly",
-    "kpi_gaps", "cohorts", "segment_migration", "clv_holdout", "clv_tracking",
+    "customer_keys",
+    "customer_scores",
+    "cluster_profiles",
+    "kpi_daily",
+    "kpi_monthly",
+    "kpi_gaps",
+    "cohorts",
+    "segment_migration",
+    "clv_holdout",
+    "clv_tracking",
 }
 
 

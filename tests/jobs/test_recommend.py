@@ -36,8 +36,18 @@ def test_recommendations_table_grain_and_columns(written):
     assert steps == list(STEPS)
     recs = con.table("recommendations").to_pandas()
     assert result.rows["recommendations"] == len(recs)
-    assert list(recs.columns) == ["customer_id", "rank", "item_id", "item_name", "category",
-                                  "score", "reason", "cold_start", "model", "as_of"]
+    assert list(recs.columns) == [
+        "customer_id",
+        "rank",
+        "item_id",
+        "item_name",
+        "category",
+        "score",
+        "reason",
+        "cold_start",
+        "model",
+        "as_of",
+    ]
     assert not recs.duplicated(["customer_id", "rank"]).any()
     assert not recs.duplicated(["customer_id", "item_id"]).any()
     assert recs.groupby("customer_id").size().eq(5).all()
@@ -55,8 +65,9 @@ def test_every_buyer_and_member_is_covered_with_cold_start_flagged(written):
     cancelled = set(orders.order_id[orders.is_cancelled.fillna(False).astype(bool)])
     # a buyer bought something (a customer with only a return line, or whose only order was
     # cancelled, has nothing to go on)
-    bought = ((lines.order_ts < result.as_of) & (lines.quantity > 0)
-              & ~lines.order_id.isin(cancelled))
+    bought = (
+        (lines.order_ts < result.as_of) & (lines.quantity > 0) & ~lines.order_id.isin(cancelled)
+    )
     buyers = set(lines.loc[bought, "customer_id"].dropna())
     keys = con.table("customer_keys").to_pandas().set_index("customer_id")["unified_id"]
     unified_buyers = {keys.get(b, b) for b in buyers}
@@ -72,8 +83,10 @@ def test_reasons_people_understand(written):
     con, _, _ = written
     reasons = con.table("recommendations").to_pandas()["reason"]
     assert reasons.str.match(r"you buy this every ~\d+ days").any()
-    assert reasons.str.match(r"(often bought with|goes with) .+").any() or \
-        reasons.str.startswith("trending").any()
+    assert (
+        reasons.str.match(r"(often bought with|goes with) .+").any()
+        or reasons.str.startswith("trending").any()
+    )
 
 
 def test_basket_rules_at_product_and_category_level(written):
@@ -113,4 +126,3 @@ def test_bad_input(retailer_warehouse, warehouse):
 
 def test_settings_are_data():
     assert RecommendSettings(product_min_baskets=5).product_min_baskets == 5
-

@@ -30,12 +30,16 @@ def lines() -> pd.DataFrame:
     cid, day = cid[keep], np.floor(day[keep])
     hours = rng.integers(0, 24, day.size)
     ts = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(day * 24 + hours, unit="h")
-    frame = pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(day.size)],
-        "customer_id": [f"c{c:05d}" for c in cid],
-        "order_ts": ts, "quantity": 1.0, "amount": rng.gamma(3.0, 15.0, day.size).round(2),
-        "is_return": rng.random(day.size) < 0.03,
-    })
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(day.size)],
+            "customer_id": [f"c{c:05d}" for c in cid],
+            "order_ts": ts,
+            "quantity": 1.0,
+            "amount": rng.gamma(3.0, 15.0, day.size).round(2),
+            "is_return": rng.random(day.size) < 0.03,
+        }
+    )
     extra = frame.sample(400, random_state=1).assign(order_id=lambda f: f.order_id + "b")
     anonymous = frame.sample(200, random_state=2).assign(customer_id=None)
     return pd.concat([frame, extra, anonymous], ignore_index=True)
@@ -44,20 +48,33 @@ def lines() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def reference(lines):
     """The diagnostics computed customer by customer with the pandas functions."""
-    bought = lines[lines.customer_id.notna() & ~lines.is_return & (lines.quantity > 0)
-                   & (lines.order_ts < AS_OF)]
+    bought = lines[
+        lines.customer_id.notna()
+        & ~lines.is_return
+        & (lines.quantity > 0)
+        & (lines.order_ts < AS_OF)
+    ]
     first = bought.order_ts.min()
     last_day = (AS_OF - dt.timedelta(days=1)).date()
     cal_end = last_day - dt.timedelta(days=holdout_days(first.to_pydatetime(), AS_OF))
     summary = calibration_holdout_summary(
-        bought, customer_id_col="customer_id", datetime_col="order_ts",
-        calibration_period_end=cal_end, observation_period_end=last_day)
+        bought,
+        customer_id_col="customer_id",
+        datetime_col="order_ts",
+        calibration_period_end=cal_end,
+        observation_period_end=last_day,
+    )
     model = BetaGeoModel().fit(summary)
     holdout = conditional_expectations(model, summary)
     ids = set(summary.customer_id)
     tracking = repeat_purchase_tracking(
-        model, bought[bought.customer_id.isin(ids)], customer_id_col="customer_id",
-        datetime_col="order_ts", start=first.date(), end=last_day)
+        model,
+        bought[bought.customer_id.isin(ids)],
+        customer_id_col="customer_id",
+        datetime_col="order_ts",
+        start=first.date(),
+        end=last_day,
+    )
     return model, holdout, tracking, cal_end
 
 
@@ -85,5 +102,6 @@ def test_tracking_table_equals_the_customer_level_computation(diagnostics, refer
     assert tracking.period_start.tolist() == expected.period_start.tolist()
     assert tracking.actual.tolist() == expected.actual.tolist()
     assert tracking.actual_cumulative.iloc[-1] > 1000
-    np.testing.assert_allclose(tracking.expected_cumulative, expected.expected_cumulative,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        tracking.expected_cumulative, expected.expected_cumulative, rtol=1e-6
+    )

@@ -136,9 +136,7 @@ def test_unknown_member_and_bad_carts_are_refused(factory, rules):
         price(factory, rules, CartInput([item("1", qty="0")]))
 
 
-def test_a_quote_counts_the_points_already_earned_today_against_the_daily_cap(
-    shop, factory, rules
-):
+def test_a_quote_counts_the_points_already_earned_today_against_the_daily_cap(shop, factory, rules):
     import dataclasses
 
     capped = dataclasses.replace(rules, earning=dataclasses.replace(rules.earning, cap_per_day=150))

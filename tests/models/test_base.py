@@ -70,13 +70,19 @@ def test_loading_another_model_class_is_refused(tmp_path):
         Other.load(path)
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ("not json", "is not valid JSON"),
-    ('{"a": 1}', "is not an omnicrm model file"),
-    ('{"format": "omnicrm-model", "version": 99, "class": "Shift"}', "has version 99"),
-    ('{"format": "omnicrm-model", "version": 1, "class": "Shift", "settings": {}, '
-     '"fitted": {"offset_": 1.0}}', r"lacks fitted values \['history_'\]"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not valid JSON"),
+        ('{"a": 1}', "is not an omnicrm model file"),
+        ('{"format": "omnicrm-model", "version": 99, "class": "Shift"}', "has version 99"),
+        (
+            '{"format": "omnicrm-model", "version": 1, "class": "Shift", "settings": {}, '
+            '"fitted": {"offset_": 1.0}}',
+            r"lacks fitted values \['history_'\]",
+        ),
+    ],
+)
 def test_bad_model_files_are_explained(tmp_path, content, message):
     path = tmp_path / "m.json"
     path.write_text(content)

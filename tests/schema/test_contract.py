@@ -13,7 +13,13 @@ from omnicrm.schema.docs import render_markdown
 ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_TABLES = {
-    "customers", "identities", "products", "stores", "orders", "order_lines", "events",
+    "customers",
+    "identities",
+    "products",
+    "stores",
+    "orders",
+    "order_lines",
+    "events",
     "feedback",
 }
 

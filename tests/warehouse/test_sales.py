@@ -10,16 +10,20 @@ from omnicrm.errors import InputError
 from omnicrm.warehouse import connect
 from omnicrm.warehouse.sales import sold_lines, without_cancelled
 
-LINES = pd.DataFrame({
-    "order_id": ["O1", "O1", "O2", "O2", "CO2", "CO2", "O3"],
-    "line_number": [1, 2, 1, 2, 1, 2, 1],
-    "amount": [10.0, 5.0, 20.0, 8.0, -20.0, -8.0, 7.0],
-})
-ORDERS = pd.DataFrame({
-    # O2 was cancelled: the order and its cancellation receipt CO2 both carry the flag
-    "order_id": ["O1", "O2", "CO2", "O3"],
-    "is_cancelled": [False, True, True, None],
-})
+LINES = pd.DataFrame(
+    {
+        "order_id": ["O1", "O1", "O2", "O2", "CO2", "CO2", "O3"],
+        "line_number": [1, 2, 1, 2, 1, 2, 1],
+        "amount": [10.0, 5.0, 20.0, 8.0, -20.0, -8.0, 7.0],
+    }
+)
+ORDERS = pd.DataFrame(
+    {
+        # O2 was cancelled: the order and its cancellation receipt CO2 both carry the flag
+        "order_id": ["O1", "O2", "CO2", "O3"],
+        "is_cancelled": [False, True, True, None],
+    }
+)
 
 
 def _ids(table) -> list[tuple[str, int]]:

@@ -16,11 +16,23 @@ from omnicrm.warehouse.staging import (
     drop_staging_table,
 )
 
-SCHEMA = pa.schema([("id", pa.string()), ("amount", pa.decimal128(18, 2)),
-                    ("ts", pa.timestamp("us", tz="UTC")), ("flag", pa.bool_())])
-DATA = pa.table({"id": ["a", "名"], "amount": [Decimal("1.50"), None],
-                 "ts": [dt.datetime(2024, 5, 1, tzinfo=dt.UTC), None], "flag": [True, None]},
-                schema=SCHEMA)
+SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("amount", pa.decimal128(18, 2)),
+        ("ts", pa.timestamp("us", tz="UTC")),
+        ("flag", pa.bool_()),
+    ]
+)
+DATA = pa.table(
+    {
+        "id": ["a", "名"],
+        "amount": [Decimal("1.50"), None],
+        "ts": [dt.datetime(2024, 5, 1, tzinfo=dt.UTC), None],
+        "flag": [True, None],
+    },
+    schema=SCHEMA,
+)
 
 
 def roundtrip(con):

@@ -66,8 +66,10 @@ class Webhook:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InputError(f"webhook URL {self.url!r} must start with http:// or https:// "
-                             "and name a host (--webhook or OMNICRM_ALERT_WEBHOOK)")
+            raise InputError(
+                f"webhook URL {self.url!r} must start with http:// or https:// "
+                "and name a host (--webhook or OMNICRM_ALERT_WEBHOOK)"
+            )
         if self.max_attempts < 1:
             raise InputError(f"max_attempts={self.max_attempts!r} must be >= 1")
         if self.timeout <= 0 or self.backoff < 0 or self.max_backoff < 0:
@@ -94,8 +96,13 @@ class DeliveryReport:
     attempts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "delivered": self.delivered, "failed": self.failed,
-                "pending_left": self.pending_left, "attempts": self.attempts}
+        return {
+            "target": self.target,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "pending_left": self.pending_left,
+            "attempts": self.attempts,
+        }
 
 
 class _ExhaustedError(Exception):
@@ -145,12 +152,21 @@ def alert_payload(alert: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def post_alert(client: httpx.Client, hook: Webhook, payload: Mapping[str, Any], *,
-               sleep: Callable[[float], None] = time.sleep) -> tuple[int, int]:
+def post_alert(
+    client: httpx.Client,
+    hook: Webhook,
+    payload: Mapping[str, Any],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[int, int]:
     """POST one alert with retries; return ``(http_status, attempts)`` of the success."""
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json", "Idempotency-Key": payload["alert_id"],
-               "User-Agent": f"omnicrm/{__version__}", **hook.headers}
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": payload["alert_id"],
+        "User-Agent": f"omnicrm/{__version__}",
+        **hook.headers,
+    }
     reason = ""
     for attempt in range(1, hook.max_attempts + 1):
         retry_after = None
@@ -170,9 +186,13 @@ def post_alert(client: httpx.Client, hook: Webhook, payload: Mapping[str, Any], 
     raise _ExhaustedError(reason, hook.max_attempts)
 
 
-def deliver_pending(con: BaseBackend, hook: Webhook, *,
-                    sleep: Callable[[float], None] = time.sleep,
-                    client: httpx.Client | None = None) -> DeliveryReport:
+def deliver_pending(
+    con: BaseBackend,
+    hook: Webhook,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    client: httpx.Client | None = None,
+) -> DeliveryReport:
     """Send every stored alert not yet delivered to ``hook.url``; record receipts."""
     pending = pending_alerts(con, hook.url)
     report = DeliveryReport(target=hook.url)
@@ -188,13 +208,20 @@ def deliver_pending(con: BaseBackend, hook: Webhook, *,
                 continue
             except _ExhaustedError as exc:
                 report.failed[alert["alert_id"]] = (
-                    f"gave up after {exc.attempts} attempts ({exc.reason})")
+                    f"gave up after {exc.attempts} attempts ({exc.reason})"
+                )
                 report.attempts += exc.attempts
                 report.pending_left = len(pending) - i - 1
                 break
             report.attempts += attempts
-            record_delivery(con, alert["alert_id"], hook.url, attempts=attempts,
-                            http_status=status, at=dt.datetime.now(dt.UTC))
+            record_delivery(
+                con,
+                alert["alert_id"],
+                hook.url,
+                attempts=attempts,
+                http_status=status,
+                at=dt.datetime.now(dt.UTC),
+            )
             report.delivered.append(alert["alert_id"])
     finally:
         if own:

@@ -36,9 +36,14 @@ from omnicrm.errors import InputError
 ALERT_METRICS: tuple[str, ...] = ("revenue", "orders", "active_customers")
 
 
-def daily_kpis(lines: ibis.Table, *, as_of: dt.date | dt.datetime | str,
-               metrics: Sequence[str] = ALERT_METRICS, by_store: bool = True,
-               start: dt.date | str | None = None) -> pd.DataFrame:
+def daily_kpis(
+    lines: ibis.Table,
+    *,
+    as_of: dt.date | dt.datetime | str,
+    metrics: Sequence[str] = ALERT_METRICS,
+    by_store: bool = True,
+    start: dt.date | str | None = None,
+) -> pd.DataFrame:
     """``metric, scope, ds, value`` per day: overall (scope ``all``) and per store.
 
     ``start`` drops earlier days (a shorter history is faster to model; keep at least eight
@@ -48,7 +53,7 @@ def daily_kpis(lines: ibis.Table, *, as_of: dt.date | dt.datetime | str,
     if unknown:
         raise InputError(f"metrics {unknown} cannot be alerted on; choose from {ALERT_METRICS}")
     frames = []
-    for by in ([None, "store_id"] if by_store else [None]):
+    for by in [None, "store_id"] if by_store else [None]:
         t = kpi_table(lines, as_of=as_of, grain="day", by=by, include_partial=False)
         t = t.filter(t.metric.isin(list(metrics)))
         if start is not None:
@@ -57,7 +62,12 @@ def daily_kpis(lines: ibis.Table, *, as_of: dt.date | dt.datetime | str,
     k = pd.concat(frames, ignore_index=True)
     scope = k["dimension_value"].astype(str)
     k["scope"] = scope.where(k["dimension"] == "all", "store=" + scope)
-    out = pd.DataFrame({"metric": k["metric"], "scope": k["scope"],
-                        "ds": pd.to_datetime(k["period_start"]),
-                        "value": k["value"].astype("float64").fillna(0.0)})
+    out = pd.DataFrame(
+        {
+            "metric": k["metric"],
+            "scope": k["scope"],
+            "ds": pd.to_datetime(k["period_start"]),
+            "value": k["value"].astype("float64").fillna(0.0),
+        }
+    )
     return out.sort_values(["metric", "scope", "ds"], kind="stable").reset_index(drop=True)

@@ -54,9 +54,15 @@ class AlertRun:
     summary: dict[str, Any]
 
 
-def run_alerts(con: BaseBackend, *, as_of: dt.date | str | None = None, check_days: int = 1,
-               currency: str = "yuan", by_store: bool = True,
-               history_days: int = HISTORY_DAYS) -> AlertRun:
+def run_alerts(
+    con: BaseBackend,
+    *,
+    as_of: dt.date | str | None = None,
+    check_days: int = 1,
+    currency: str = "yuan",
+    by_store: bool = True,
+    history_days: int = HISTORY_DAYS,
+) -> AlertRun:
     """Check the ``check_days`` days before ``as_of`` and store the new alerts."""
     day = default_as_of(con) if as_of is None else parse_as_of(as_of).date()
     if not isinstance(check_days, int) or check_days < 1:
@@ -68,11 +74,13 @@ def run_alerts(con: BaseBackend, *, as_of: dt.date | str | None = None, check_da
     new = store_alerts(con, found)
     first = day - dt.timedelta(days=check_days)
     summary = {
-        "as_of": day.isoformat(), "checked_from": first.isoformat(),
+        "as_of": day.isoformat(),
+        "checked_from": first.isoformat(),
         "checked_to": (day - dt.timedelta(days=1)).isoformat(),
         "metrics": list(ALERT_METRICS),
         "series_checked": int(kpis.groupby(["metric", "scope"]).ngroups),
-        "alerts": len(found), "new": new,
+        "alerts": len(found),
+        "new": new,
         "critical": int((found["severity"] == "critical").sum()) if len(found) else 0,
         "messages": found["message"].tolist() if len(found) else [],
     }

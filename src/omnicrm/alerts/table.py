@@ -37,16 +37,30 @@ ALERTS = Table(
     key=("alert_id",),
     description="KPI values outside their forecast intervals, with an explanation.",
     columns=(
-        Column("alert_id", "string", required=True,
-               description="Stable id: hash of metric, scope, day and severity."),
+        Column(
+            "alert_id",
+            "string",
+            required=True,
+            description="Stable id: hash of metric, scope, day and severity.",
+        ),
         Column("created_at", "timestamp", required=True, description="When it was computed."),
         Column("metric", "string", required=True, description="KPI (revenue, orders, …)."),
         Column("scope", "string", required=True, description="'all' or 'store=<store_id>'."),
         Column("ds", "date", required=True, description="Day checked (UTC)."),
-        Column("severity", "string", required=True, checks=(OneOf(("warning", "critical")),),
-               description="warning: outside the 80% interval; critical: outside 95%."),
-        Column("direction", "string", required=True, checks=(OneOf(("above", "below")),),
-               description="Above or below the expected value."),
+        Column(
+            "severity",
+            "string",
+            required=True,
+            checks=(OneOf(("warning", "critical")),),
+            description="warning: outside the 80% interval; critical: outside 95%.",
+        ),
+        Column(
+            "direction",
+            "string",
+            required=True,
+            checks=(OneOf(("above", "below")),),
+            description="Above or below the expected value.",
+        ),
         Column("actual", "quantity", required=True, description="Observed value."),
         Column("expected", "quantity", required=True, description="Forecast value."),
         Column("lo_warning", "quantity", description="Lower bound of the warning interval."),
@@ -64,8 +78,13 @@ ALERT_DELIVERIES = Table(
     key=("alert_id", "target"),
     description="Delivery receipts; an alert without one is pending.",
     columns=(
-        Column("alert_id", "string", required=True, references="alerts.alert_id",
-               description="Alert delivered."),
+        Column(
+            "alert_id",
+            "string",
+            required=True,
+            references="alerts.alert_id",
+            description="Alert delivered.",
+        ),
         Column("target", "string", required=True, description="Webhook URL."),
         Column("delivered_at", "timestamp", required=True, description="When it was accepted."),
         Column("attempts", "integer", required=True, description="HTTP attempts it took."),
@@ -76,8 +95,7 @@ ALERT_DELIVERIES = Table(
 ALERT_FIELDS = [c.name for c in ALERTS.columns if c.name != "created_at"]
 
 
-def store_alerts(con: BaseBackend, alerts: pd.DataFrame,
-                 now: dt.datetime | None = None) -> int:
+def store_alerts(con: BaseBackend, alerts: pd.DataFrame, now: dt.datetime | None = None) -> int:
     """Insert the alerts whose id is not stored yet; return how many were new."""
     table = ensure_table(con, ALERTS)
     if alerts.empty:
@@ -110,11 +128,28 @@ def pending_alerts(con: BaseBackend, target: str | None = None) -> pd.DataFrame:
     return a[a["delivered_at"].isna()].reset_index(drop=True)
 
 
-def record_delivery(con: BaseBackend, alert_id: str, target: str, *, attempts: int,
-                    http_status: int, at: dt.datetime | None = None) -> None:
+def record_delivery(
+    con: BaseBackend,
+    alert_id: str,
+    target: str,
+    *,
+    attempts: int,
+    http_status: int,
+    at: dt.datetime | None = None,
+) -> None:
     """Append a delivery receipt."""
     ensure_table(con, ALERT_DELIVERIES)
-    con.insert(ALERT_DELIVERIES.name, pd.DataFrame([{
-        "alert_id": alert_id, "target": target,
-        "delivered_at": pd.Timestamp(at or dt.datetime.now(dt.UTC)),
-        "attempts": attempts, "http_status": http_status}]))
+    con.insert(
+        ALERT_DELIVERIES.name,
+        pd.DataFrame(
+            [
+                {
+                    "alert_id": alert_id,
+                    "target": target,
+                    "delivered_at": pd.Timestamp(at or dt.datetime.now(dt.UTC)),
+                    "attempts": attempts,
+                    "http_status": http_status,
+                }
+            ]
+        ),
+    )

@@ -80,7 +80,13 @@ __all__ = [
 _UTC = dt.Timestamp(timezone="UTC")
 
 KEY_COLUMNS = (
-    "customer_id", "unified_id", "component_size", "hops", "linked_to", "link_type", "link_hash",
+    "customer_id",
+    "unified_id",
+    "component_size",
+    "hops",
+    "linked_to",
+    "link_type",
+    "link_hash",
 )
 """Columns of ``customer_keys`` (one row per source customer record)."""
 
@@ -112,33 +118,46 @@ def identifier_links(
     _require(customers, "customers", ("customer_id",))
     parts = []
     if identities is not None:
-        parts.append(identities.select(
-            customer_id=identities.customer_id.strip(),
-            id_type=identities.id_type.strip(),
-            id_value=normalize_identifier(identities.id_type.strip(), identities.id_value, rules),
-            source=identities.source.cast("string") if "source" in identities.columns
-            else ibis.null("string"),
-            first_seen_ts=identities.first_seen_ts.cast(_UTC)
-            if "first_seen_ts" in identities.columns else ibis.null(_UTC),
-        ))
+        parts.append(
+            identities.select(
+                customer_id=identities.customer_id.strip(),
+                id_type=identities.id_type.strip(),
+                id_value=normalize_identifier(
+                    identities.id_type.strip(), identities.id_value, rules
+                ),
+                source=identities.source.cast("string")
+                if "source" in identities.columns
+                else ibis.null("string"),
+                first_seen_ts=identities.first_seen_ts.cast(_UTC)
+                if "first_seen_ts" in identities.columns
+                else ibis.null(_UTC),
+            )
+        )
     if customers is not None:
-        signup = (customers.signup_ts.cast(_UTC) if "signup_ts" in customers.columns
-                  else ibis.null(_UTC))
+        signup = (
+            customers.signup_ts.cast(_UTC) if "signup_ts" in customers.columns else ibis.null(_UTC)
+        )
         for column in ("phone", "email"):
             if column in customers.columns:
-                parts.append(customers.select(
-                    customer_id=customers.customer_id.strip(),
-                    id_type=ibis.literal(column),
-                    id_value=normalize(customers[column], rules.rule(column).normalizer,
-                                       fold_gmail=rules.fold_gmail),
-                    source=ibis.literal("customers"),
-                    first_seen_ts=signup,
-                ))
+                parts.append(
+                    customers.select(
+                        customer_id=customers.customer_id.strip(),
+                        id_type=ibis.literal(column),
+                        id_value=normalize(
+                            customers[column],
+                            rules.rule(column).normalizer,
+                            fold_gmail=rules.fold_gmail,
+                        ),
+                        source=ibis.literal("customers"),
+                        first_seen_ts=signup,
+                    )
+                )
     if not parts:
         raise InputError("identity resolution needs a customers or an identities table")
     links = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    links = links.filter(links.customer_id.notnull() & (links.customer_id != "")
-                         & links.id_value.notnull())
+    links = links.filter(
+        links.customer_id.notnull() & (links.customer_id != "") & links.id_value.notnull()
+    )
     return links.group_by("customer_id", "id_type", "id_value").aggregate(
         source=links.source.min(), first_seen_ts=links.first_seen_ts.min()
     )
@@ -290,11 +309,15 @@ def resolve_identities(
     keys = hash_column(graph.keys, "link_value", key=secret, output="link_hash")
     supernodes = hash_column(graph.supernodes, "id_value", key=secret, output="id_hash")
     examples = [
-        {"id_type": row["id_type"], "id_masked": mask_identifier(row["id_type"], row["id_value"]),
-         "n_records": int(row["n_records"]), "max_records": int(row["max_records"])}
-        for row in graph.supernodes.order_by(
-            ibis.desc("n_records"), "id_type", "id_value"
-        ).to_pyarrow().to_pylist()
+        {
+            "id_type": row["id_type"],
+            "id_masked": mask_identifier(row["id_type"], row["id_value"]),
+            "n_records": int(row["n_records"]),
+            "max_records": int(row["max_records"]),
+        }
+        for row in graph.supernodes.order_by(ibis.desc("n_records"), "id_type", "id_value")
+        .to_pyarrow()
+        .to_pylist()
     ]
     return IdentityResolution(
         keys=keys.select(*KEY_COLUMNS),
@@ -328,8 +351,9 @@ def _resolve_graph(
 ) -> IdentityGraph:
     links = scratch.materialize(links)
     degree = links.group_by("id_type", "id_value").aggregate(n_records=links.customer_id.nunique())
-    limit = _per_type(degree.id_type, rules, lambda name: rules.threshold(name),
-                      rules.max_records_per_identifier)
+    limit = _per_type(
+        degree.id_type, rules, lambda name: rules.threshold(name), rules.max_records_per_identifier
+    )
     degree = degree.mutate(max_records=limit)
     supernodes = scratch.materialize(degree.filter(degree.n_records > degree.max_records))
     linking = degree.filter((degree.n_records >= 2) & (degree.n_records <= degree.max_records))
@@ -347,14 +371,18 @@ def _resolve_graph(
     labels, iterations = _propagate(scratch, nodes.distinct(), edges, rules.max_iterations)
     tree = _evidence_tree(scratch, labels, edges, rules)
     sizes = labels.group_by("label").aggregate(component_size=labels.customer_id.count())
-    keys = tree.join(labels, "customer_id").join(sizes, "label").select(
-        "customer_id",
-        unified_id="label",
-        component_size="component_size",
-        hops="hops",
-        linked_to="linked_to",
-        link_type="link_type",
-        link_value="link_value",
+    keys = (
+        tree.join(labels, "customer_id")
+        .join(sizes, "label")
+        .select(
+            "customer_id",
+            unified_id="label",
+            component_size="component_size",
+            hops="hops",
+            linked_to="linked_to",
+            link_type="link_type",
+            link_value="link_value",
+        )
     )
     return IdentityGraph(keys=keys, supernodes=supernodes, iterations=iterations, scratch=scratch)
 
@@ -389,9 +417,11 @@ def _propagate(
             )
         )
         old = labels.select(customer_id_old="customer_id", label_old="label")
-        changed = _count(jumped.join(old, jumped.customer_id == old.customer_id_old).filter(
-            lambda t: t.label != t.label_old
-        ))
+        changed = _count(
+            jumped.join(old, jumped.customer_id == old.customer_id_old).filter(
+                lambda t: t.label != t.label_old
+            )
+        )
         scratch.drop(labels)
         labels = jumped
         if changed == 0:
@@ -411,20 +441,27 @@ def _evidence_tree(
     parent = edges.view().select(parent="customer_id", p_type="id_type", p_value="id_value")
     pairs = child.join(
         parent,
-        (child.id_type == parent.p_type) & (child.id_value == parent.p_value)
+        (child.id_type == parent.p_type)
+        & (child.id_value == parent.p_value)
         & (child.child != parent.parent),
     ).select("child", "parent", "id_type", "id_value")
-    pairs = scratch.materialize(pairs.mutate(
-        rank=_per_type(pairs.id_type, rules, lambda name: rules.rule(name).rank, FALLBACK_RANK)
-    ))
+    pairs = scratch.materialize(
+        pairs.mutate(
+            rank=_per_type(pairs.id_type, rules, lambda name: rules.rule(name).rank, FALLBACK_RANK)
+        )
+    )
     roots = labels.filter(labels.customer_id == labels.label)
-    levels = [scratch.materialize(roots.select(
-        customer_id="customer_id",
-        hops=ibis.literal(0, "int64"),
-        linked_to=ibis.null("string"),
-        link_type=ibis.null("string"),
-        link_value=ibis.null("string"),
-    ))]
+    levels = [
+        scratch.materialize(
+            roots.select(
+                customer_id="customer_id",
+                hops=ibis.literal(0, "int64"),
+                linked_to=ibis.null("string"),
+                link_type=ibis.null("string"),
+                link_value=ibis.null("string"),
+            )
+        )
+    ]
     while True:
         front = levels[-1].select(front_id="customer_id")
         seen = ibis.union(*(lv.select(seen_id="customer_id") for lv in levels), distinct=False)
@@ -432,13 +469,15 @@ def _evidence_tree(
         cand = cand.anti_join(seen, cand.child == seen.seen_id)
         order = [cand.rank, cand.parent, cand.id_type, cand.id_value]
         cand = cand.mutate(rn=ibis.row_number().over(group_by=cand.child, order_by=order))
-        new = scratch.materialize(cand.filter(cand.rn == 0).select(
-            customer_id="child",
-            hops=ibis.literal(len(levels), "int64"),
-            linked_to="parent",
-            link_type="id_type",
-            link_value="id_value",
-        ))
+        new = scratch.materialize(
+            cand.filter(cand.rn == 0).select(
+                customer_id="child",
+                hops=ibis.literal(len(levels), "int64"),
+                linked_to="parent",
+                link_type="id_type",
+                link_value="id_value",
+            )
+        )
         if _count(new) == 0:
             scratch.drop(new)
             scratch.drop(pairs)
@@ -531,9 +570,12 @@ def link_path(keys: ir.Table, customer_id: str) -> list[dict[str, Any]]:
     [('C', 'phone', 'B'), ('B', 'email', 'A')]
     """
     mine = keys.filter(keys.customer_id == customer_id).select("unified_id")
-    rows = keys.semi_join(mine, "unified_id").select(
-        "customer_id", "linked_to", "link_type", "hops"
-    ).to_pyarrow().to_pylist()
+    rows = (
+        keys.semi_join(mine, "unified_id")
+        .select("customer_id", "linked_to", "link_type", "hops")
+        .to_pyarrow()
+        .to_pylist()
+    )
     by_id = {r["customer_id"]: r for r in rows}
     path, current = [], by_id.get(customer_id)
     while current is not None and current["linked_to"] is not None:

@@ -88,8 +88,10 @@ def load_identity_rules(path: str | Path | None = None, **overrides: Any) -> Ide
     >>> rules.threshold("phone"), rules.threshold("app_device"), rules.rule("phone").normalizer
     (3, 4, 'phone')
     """
-    text = resources.files("omnicrm.analytics").joinpath("config", _DEFAULT_RULES).read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("omnicrm.analytics")
+        .joinpath("config", _DEFAULT_RULES)
+        .read_text(encoding="utf-8")
     )
     data = tomllib.loads(text)
     origin = "built-in identity.toml"
@@ -141,8 +143,9 @@ def _validate(data: dict[str, Any], origin: str) -> IdentityRules:
                 f"{origin} [id_types.{id_type}]: normalizer = {normalizer!r} is unknown; "
                 f"use one of {', '.join(sorted(NORMALIZERS))}"
             )
-        rank = _int_setting(settings.get("rank", FALLBACK_RANK), f"[id_types.{id_type}] rank",
-                            0, origin)
+        rank = _int_setting(
+            settings.get("rank", FALLBACK_RANK), f"[id_types.{id_type}] rank", 0, origin
+        )
         max_records = settings.get("max_records")
         if max_records is not None:
             _int_setting(max_records, f"[id_types.{id_type}] max_records", 2, origin)
@@ -158,8 +161,6 @@ def _validate(data: dict[str, Any], origin: str) -> IdentityRules:
         max_iterations=_int_setting(data.get("max_iterations", 30), "max_iterations", 1, origin),
         fold_gmail=fold,
     )
-
-
 
 
 def normalize_identifier(

@@ -79,7 +79,7 @@ def resolve_key(key: str | bytes | None = None, *, demo: bool | None = None) -> 
     text = key.decode("utf-8") if isinstance(key, bytes) else config.pii_key(key)
     how = (
         "set the environment variable OMNICRM_PII_KEY to a random secret, e.g. the output of "
-        "python -c \"import secrets; print(secrets.token_hex(32))\", and keep it: hashes made "
+        'python -c "import secrets; print(secrets.token_hex(32))", and keep it: hashes made '
         "with another key will not match"
     )
     if text == config.DEMO_PII_KEY and not config.demo_mode(demo):
@@ -233,9 +233,7 @@ def hmac_hex(values: Iterable[str | None], key: bytes) -> list[str | None]:
     ]
 
 
-def hash_column(
-    table: ir.Table, column: str, *, key: bytes, output: str | None = None
-) -> ir.Table:
+def hash_column(table: ir.Table, column: str, *, key: bytes, output: str | None = None) -> ir.Table:
     """Add ``output`` (default ``<column>_hash``): the HMAC-SHA256 of ``column``.
 
     The distinct non-null values are fetched once as Arrow, hashed in Python and joined back

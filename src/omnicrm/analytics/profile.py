@@ -51,8 +51,7 @@ from omnicrm.warehouse.sales import sold_lines
 NOT_COMPUTED = "not computed yet — run omnicrm analyze"
 """What the ``scores`` section says before ``customer_scores`` exists."""
 
-__all__ = ["NOT_COMPUTED", "ProfileRules", "customer_profile", "load_profile_rules",
-           "profile_json"]
+__all__ = ["NOT_COMPUTED", "ProfileRules", "customer_profile", "load_profile_rules", "profile_json"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,8 +123,9 @@ def _as_of(value: date | datetime | str | None) -> datetime:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise InputError(f"as_of {value!r} is not a date: write it as YYYY-MM-DD or "
-                             "YYYY-MM-DDTHH:MM") from None
+            raise InputError(
+                f"as_of {value!r} is not a date: write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+            ) from None
     if not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -172,21 +172,30 @@ def _component(con, tables, customer_id) -> tuple[str, list[dict[str, Any]], str
 def _hint(con, tables, customer_id: str) -> str:
     sources = [n for n in ("customer_keys", "customers", "order_lines") if n in tables]
     if not sources:
-        return ("; the warehouse has no customers yet: load data with 'omnicrm ingest' or "
-                "'omnicrm demo'")
+        return (
+            "; the warehouse has no customers yet: load data with 'omnicrm ingest' or "
+            "'omnicrm demo'"
+        )
     t = con.table(sources[0])
     for k in range(len(customer_id) - 1, 0, -1):  # longest shared prefix first
         prefix = customer_id[:k].lower()
-        found = _rows(t.filter(t.customer_id.lower().startswith(prefix))
-                      .select("customer_id").distinct().order_by("customer_id").limit(500))
+        found = _rows(
+            t.filter(t.customer_id.lower().startswith(prefix))
+            .select("customer_id")
+            .distinct()
+            .order_by("customer_id")
+            .limit(500)
+        )
         if found:
             candidates = [r["customer_id"] for r in found]
             close = difflib.get_close_matches(customer_id, candidates, n=3, cutoff=0.5)
             if close:
                 return f"; did you mean {', '.join(repr(c) for c in close)}?"
             return f"; ids in {sources[0]} look like {', '.join(map(repr, candidates[:3]))}"
-    sample = [r["customer_id"] for r in _rows(
-        t.select("customer_id").distinct().order_by("customer_id").limit(3))]
+    sample = [
+        r["customer_id"]
+        for r in _rows(t.select("customer_id").distinct().order_by("customer_id").limit(3))
+    ]
     return f"; ids in {sources[0]} look like {', '.join(map(repr, sample))}"
 
 
@@ -200,7 +209,8 @@ def _identifiers(con, tables, records) -> list[dict[str, Any]]:
     mine = identifier_links(
         customers.filter(customers.customer_id.isin(ids)) if customers is not None else None,
         identities.filter(identities.customer_id.isin(ids)) if identities is not None else None,
-        rules)
+        rules,
+    )
     rows = _rows(mine.order_by("id_type", "id_value", "customer_id"))
     held: dict[tuple[str, str], list[str]] = {}
     for r in rows:
@@ -211,13 +221,20 @@ def _identifiers(con, tables, records) -> list[dict[str, Any]]:
         link = parent[r["customer_id"]]
         r["link_value"] = None
         if link["linked_to"] is not None:
-            both = [v for (t, v), who in held.items() if t == link["link_type"]
-                    and r["customer_id"] in who and link["linked_to"] in who]
+            both = [
+                v
+                for (t, v), who in held.items()
+                if t == link["link_type"] and r["customer_id"] in who and link["linked_to"] in who
+            ]
             r["link_value"] = mask_identifier(link["link_type"], min(both)) if both else None
     return [
-        {"type": t, "value": mask_identifier(t, v), "records": who,
-         "held_by_records": shared.get((t, v), len(who)),
-         "used_for_linking": 2 <= shared.get((t, v), len(who)) <= rules.threshold(t)}
+        {
+            "type": t,
+            "value": mask_identifier(t, v),
+            "records": who,
+            "held_by_records": shared.get((t, v), len(who)),
+            "used_for_linking": 2 <= shared.get((t, v), len(who)) <= rules.threshold(t),
+        }
         for (t, v), who in held.items()
     ]
 
@@ -225,8 +242,10 @@ def _identifiers(con, tables, records) -> list[dict[str, Any]]:
 def _holders(links, held) -> dict[tuple[str, str], int]:
     if not held:
         return {}
-    wanted = ibis.memtable({"w_type": [k[0] for k in held], "w_value": [k[1] for k in held]},
-                           schema={"w_type": "string", "w_value": "string"})
+    wanted = ibis.memtable(
+        {"w_type": [k[0] for k in held], "w_value": [k[1] for k in held]},
+        schema={"w_type": "string", "w_value": "string"},
+    )
     hit = links.join(wanted, (links.id_type == wanted.w_type) & (links.id_value == wanted.w_value))
     counts = hit.group_by("id_type", "id_value").aggregate(n=hit.customer_id.nunique())
     return {(r["id_type"], r["id_value"]): int(r["n"]) for r in _rows(counts)}
@@ -242,8 +261,18 @@ def _master(con, tables, ids) -> dict[str, Any]:
         for key, value in rows.get(cid, {}).items():
             if merged.get(key) is None and value not in (None, ""):
                 merged[key] = value
-    out = {k: merged.get(k) for k in ("gender", "city", "region", "signup_ts", "signup_channel",
-                                        "is_member", "member_tier")}
+    out = {
+        k: merged.get(k)
+        for k in (
+            "gender",
+            "city",
+            "region",
+            "signup_ts",
+            "signup_channel",
+            "is_member",
+            "member_tier",
+        )
+    }
     out["name"] = mask_name(merged.get("name"))
     birth = merged.get("birth_date")
     out["birthday"] = f"{birth.month:02d}-{birth.day:02d}" if birth else None
@@ -259,9 +288,13 @@ def _orders(con, tables, ids, cutoff) -> list[dict[str, Any]]:
     purchase = ~lines.is_return.fill_null(False) & (lines.quantity > 0)
     promo_spend = ibis.ifelse(purchase & lines.promotion_id.notnull(), lines.amount, 0)
     per_order = lines.group_by("order_id").aggregate(
-        order_ts=lines.order_ts.min(), store_id=lines.store_id.min(),
-        channel=lines.channel.min(), lines=lines.count(), returns=(~purchase).sum(),
-        purchases=purchase.sum(), amount=lines.amount.sum(),
+        order_ts=lines.order_ts.min(),
+        store_id=lines.store_id.min(),
+        channel=lines.channel.min(),
+        lines=lines.count(),
+        returns=(~purchase).sum(),
+        purchases=purchase.sum(),
+        amount=lines.amount.sum(),
         purchase_amount=ibis.ifelse(purchase, lines.amount, 0).sum(),
         promo_amount=promo_spend.sum(),
     )
@@ -303,8 +336,11 @@ def _scores(con, tables, unified, ids) -> dict[str, Any]:
     t = con.table("customer_scores")
     rows = _rows(t.filter(t.customer_id.isin([unified, *ids])))
     rows.sort(key=lambda r: (r["customer_id"] != unified, r["customer_id"]))
-    return {"status": "computed", **rows[0]} if rows else {
-        "status": "no score: no purchase before the scoring date"}
+    return (
+        {"status": "computed", **rows[0]}
+        if rows
+        else {"status": "no score: no purchase before the scoring date"}
+    )
 
 
 def _assortment(con, tables, ids, cutoff, rules) -> dict[str, Any]:
@@ -312,19 +348,26 @@ def _assortment(con, tables, ids, cutoff, rules) -> dict[str, Any]:
     if not {"order_lines", "products"} <= tables:
         return out
     t, p = sold_lines(con), con.table("products")
-    lines = t.filter(t.customer_id.isin(ids) & (t.order_ts < ibis.timestamp(cutoff))
-                     & ~t.is_return.fill_null(False) & (t.quantity > 0))
+    lines = t.filter(
+        t.customer_id.isin(ids)
+        & (t.order_ts < ibis.timestamp(cutoff))
+        & ~t.is_return.fill_null(False)
+        & (t.quantity > 0)
+    )
     joined = lines.join(p, "product_id")
     for key, column in (("top_categories", "category"), ("top_brands", "brand")):
         known = joined.filter(joined[column].notnull())
         spend = known.group_by(column).aggregate(
-            spend=known.amount.sum(), orders=known.order_id.nunique())
+            spend=known.amount.sum(), orders=known.order_id.nunique()
+        )
         top = spend.order_by(ibis.desc("spend"), column).limit(rules.top_n)
-        out[key] = [{"name": r[column], "spend": r["spend"], "orders": int(r["orders"])}
-                    for r in _rows(top)]
+        out[key] = [
+            {"name": r[column], "spend": r["spend"], "orders": int(r["orders"])} for r in _rows(top)
+        ]
     dept = joined.mutate(d=joined.department.fill_null(joined.category))
-    out["department_spend"] = {r["d"]: r["spend"] for r in _rows(
-        dept.group_by("d").aggregate(spend=dept.amount.sum()))}
+    out["department_spend"] = {
+        r["d"]: r["spend"] for r in _rows(dept.group_by("d").aggregate(spend=dept.amount.sum()))
+    }
     return out
 
 
@@ -335,32 +378,56 @@ def _recent(con, tables, orders, rules) -> list[dict[str, Any]]:
     if "stores" in tables and recent:
         s = con.table("stores")
         wanted = sorted({o["store_id"] for o in recent if o["store_id"]})
-        names = {r["store_id"]: r["name"] for r in _rows(
-            s.filter(s.store_id.isin(wanted)).select("store_id", "name"))}
-    return [{"order_id": o["order_id"], "order_ts": o["order_ts"], "store_id": o["store_id"],
-             "store": names.get(o["store_id"]), "channel": o["channel"],
-             "lines": int(o["lines"]), "amount": o["amount"],
-             "is_return": bool(o["returns"]) and not o["purchases"]} for o in recent]
+        names = {
+            r["store_id"]: r["name"]
+            for r in _rows(s.filter(s.store_id.isin(wanted)).select("store_id", "name"))
+        }
+    return [
+        {
+            "order_id": o["order_id"],
+            "order_ts": o["order_ts"],
+            "store_id": o["store_id"],
+            "store": names.get(o["store_id"]),
+            "channel": o["channel"],
+            "lines": int(o["lines"]),
+            "amount": o["amount"],
+            "is_return": bool(o["returns"]) and not o["purchases"],
+        }
+        for o in recent
+    ]
 
 
 def _feedback(con, tables, ids, cutoff) -> dict[str, Any]:
     if "feedback" not in tables:
         return {"responses": 0}
     f = con.table("feedback")
-    rows = _rows(f.filter(f.customer_id.isin(ids) & (f.response_ts < ibis.timestamp(cutoff)))
-                 .order_by(ibis.desc("response_ts"), "feedback_id"))
+    rows = _rows(
+        f.filter(f.customer_id.isin(ids) & (f.response_ts < ibis.timestamp(cutoff))).order_by(
+            ibis.desc("response_ts"), "feedback_id"
+        )
+    )
     nps = [r["nps"] for r in rows if r["nps"] is not None]
     csat = [r["csat"] for r in rows if r["csat"] is not None]
     return {
         "responses": len(rows),
         "nps_avg": sum(nps) / len(nps) if nps else None,
         "nps_latest": nps[0] if nps else None,
-        "nps_group": None if not nps else ("promoter" if nps[0] >= 9 else
-                                           "passive" if nps[0] >= 7 else "detractor"),
+        "nps_group": None
+        if not nps
+        else ("promoter" if nps[0] >= 9 else "passive" if nps[0] >= 7 else "detractor"),
         "csat_avg": sum(csat) / len(csat) if csat else None,
-        "comments": [{"response_ts": r["response_ts"], "nps": r["nps"], "csat": r["csat"],
-                      "channel": r["channel"], "language": r["language"],
-                      "comment": r["comment"]} for r in rows if r["comment"]][:5],
+        "comments": [
+            {
+                "response_ts": r["response_ts"],
+                "nps": r["nps"],
+                "csat": r["csat"],
+                "channel": r["channel"],
+                "language": r["language"],
+                "comment": r["comment"],
+            }
+            for r in rows
+            if r["comment"]
+        ][:5],
     }
 
 
@@ -369,25 +436,33 @@ def _behaviour(con, tables, ids, cutoff) -> dict[str, Any]:
         return {"events": 0}
     e = con.table("events")
     mine = e.filter(e.customer_id.isin(ids) & (e.event_ts < ibis.timestamp(cutoff)))
-    by_type = {r["event_type"]: int(r["n"]) for r in _rows(
-        mine.group_by("event_type").aggregate(n=mine.count()))}
+    by_type = {
+        r["event_type"]: int(r["n"])
+        for r in _rows(mine.group_by("event_type").aggregate(n=mine.count()))
+    }
     visits = mine.filter(mine.event_type == "store_visit")
     zoned = visits.filter(visits.zone.notnull())
     zones = zoned.group_by("zone").aggregate(
-        visits=zoned.count(), dwell_seconds=zoned.dwell_seconds.sum())
+        visits=zoned.count(), dwell_seconds=zoned.dwell_seconds.sum()
+    )
     online = mine.filter(~mine.channel.isin(PHYSICAL_CHANNELS) & (mine.event_type != "store_visit"))
     queried = mine.filter(mine.search_query.notnull())
-    searches = queried.group_by("search_query").aggregate(n=queried.count()).order_by(
-        ibis.desc("n"), "search_query").limit(5)
+    searches = (
+        queried.group_by("search_query")
+        .aggregate(n=queried.count())
+        .order_by(ibis.desc("n"), "search_query")
+        .limit(5)
+    )
     last = _rows(mine.aggregate(last=mine.event_ts.max()))[0]["last"]
     return {
         "events": sum(by_type.values()),
         "by_type": by_type,
         "last_seen": last,
         "store_visits": by_type.get("store_visit", 0),
-        "dwell_by_zone": {r["zone"]: {"visits": int(r["visits"]),
-                                      "dwell_seconds": int(r["dwell_seconds"] or 0)}
-                          for r in _rows(zones.order_by(ibis.desc("dwell_seconds"), "zone"))},
+        "dwell_by_zone": {
+            r["zone"]: {"visits": int(r["visits"]), "dwell_seconds": int(r["dwell_seconds"] or 0)}
+            for r in _rows(zones.order_by(ibis.desc("dwell_seconds"), "zone"))
+        },
         "online_events": int(online.count().to_pyarrow().as_py()),
         "top_searches": [r["search_query"] for r in _rows(searches)],
     }
@@ -401,6 +476,7 @@ def profile_json(profile: dict[str, Any]) -> str:
     >>> profile_json({"spend": Decimal("12.30"), "at": datetime(2024, 5, 1, tzinfo=UTC)})
     '{"spend": "12.30", "at": "2024-05-01T00:00:00+00:00"}'
     """
+
     def default(value: Any) -> Any:
         if isinstance(value, Decimal):
             return str(value)

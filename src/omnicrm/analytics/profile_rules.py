@@ -51,8 +51,11 @@ def load_profile_rules(path: str | Path | None = None, **overrides: Any) -> Prof
     >>> rules.timezone, rules.day_parts["evening"], rules.tags[0]["name"]
     ('Asia/Shanghai', (17, 22), 'weekend shopper')
     """
-    text = resources.files("omnicrm.analytics").joinpath("config", "profile.toml").read_text(
-        encoding="utf-8")
+    text = (
+        resources.files("omnicrm.analytics")
+        .joinpath("config", "profile.toml")
+        .read_text(encoding="utf-8")
+    )
     data, origin = tomllib.loads(text), "built-in profile.toml"
     if path is not None:
         origin = str(path)
@@ -64,23 +67,36 @@ def load_profile_rules(path: str | Path | None = None, **overrides: Any) -> Prof
     data.update(overrides)
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
-        raise InputError(f"{origin}: unknown setting(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(sorted(_TOP_KEYS))}")
+        raise InputError(
+            f"{origin}: unknown setting(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(_TOP_KEYS))}"
+        )
     try:
         ZoneInfo(str(data["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{origin}: timezone = {data['timezone']!r} is not a time zone; use an "
-                         "IANA name such as 'Asia/Shanghai' or 'UTC'") from None
+        raise InputError(
+            f"{origin}: timezone = {data['timezone']!r} is not a time zone; use an "
+            "IANA name such as 'Asia/Shanghai' or 'UTC'"
+        ) from None
     parts = {}
     for name, span in data.get("day_parts", {}).items():
-        if (not isinstance(span, list) or len(span) != 2
-                or not all(isinstance(h, int) and 0 <= h <= 24 for h in span)):
-            raise InputError(f"{origin}: day_parts.{name} = {span!r} must be [start, end] hours "
-                             "between 0 and 24")
+        if (
+            not isinstance(span, list)
+            or len(span) != 2
+            or not all(isinstance(h, int) and 0 <= h <= 24 for h in span)
+        ):
+            raise InputError(
+                f"{origin}: day_parts.{name} = {span!r} must be [start, end] hours between 0 and 24"
+            )
         parts[name] = (span[0], span[1])
     tags = tuple(_check_tag(t, parts, origin) for t in data.get("tags", []))
-    return ProfileRules(timezone=str(data["timezone"]), recent_orders=int(data["recent_orders"]),
-                        top_n=int(data["top_n"]), day_parts=parts, tags=tags)
+    return ProfileRules(
+        timezone=str(data["timezone"]),
+        recent_orders=int(data["recent_orders"]),
+        top_n=int(data["top_n"]),
+        day_parts=parts,
+        tags=tags,
+    )
 
 
 def _check_tag(tag: dict[str, Any], parts: dict[str, Any], origin: str) -> dict[str, Any]:
@@ -88,16 +104,19 @@ def _check_tag(tag: dict[str, Any], parts: dict[str, Any], origin: str) -> dict[
     where = f"{origin}: tag {name!r}"
     unknown = sorted(set(tag) - _TAG_KEYS)
     if unknown:
-        raise InputError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                         f"allowed: {', '.join(sorted(_TAG_KEYS))}")
+        raise InputError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_TAG_KEYS))}"
+        )
     if tag.get("metric") not in METRICS:
-        raise InputError(f"{where}: metric = {tag.get('metric')!r} is unknown; use one of "
-                         f"{', '.join(METRICS)}")
+        raise InputError(
+            f"{where}: metric = {tag.get('metric')!r} is unknown; use one of {', '.join(METRICS)}"
+        )
     if "min" not in tag and "max" not in tag:
         raise InputError(f"{where}: give a min or a max for the metric")
     if tag["metric"] == "day_part_share" and tag.get("day_part") not in parts:
-        raise InputError(f"{where}: day_part = {tag.get('day_part')!r} is not one of "
-                         f"{', '.join(parts)}")
+        raise InputError(
+            f"{where}: day_part = {tag.get('day_part')!r} is not one of {', '.join(parts)}"
+        )
     if tag["metric"] == "department_share" and not tag.get("departments"):
         raise InputError(f"{where}: department_share needs a list of departments")
     return {"min_orders": 0, "reason": "", **tag}
@@ -122,7 +141,7 @@ def day_part(hour: int, rules: ProfileRules) -> str:
 class TagContext:
     """What tag metrics are computed from: one customer's orders and profile sections."""
 
-    orders: list[dict[str, Any]]   # one row per order: order_ts, channel, lines, returns, ...
+    orders: list[dict[str, Any]]  # one row per order: order_ts, channel, lines, returns, ...
     profile: dict[str, Any]
     rules: ProfileRules
 
@@ -138,16 +157,17 @@ def _share(part: Any, whole: Any) -> float | None:
 
 def _day_part_share(ctx: TagContext, tag: dict[str, Any]) -> float | None:
     tz = ZoneInfo(ctx.rules.timezone)
-    hits = sum(day_part(o["order_ts"].astimezone(tz).hour, ctx.rules) == tag["day_part"]
-               for o in ctx.bought)
+    hits = sum(
+        day_part(o["order_ts"].astimezone(tz).hour, ctx.rules) == tag["day_part"]
+        for o in ctx.bought
+    )
     return _share(hits, len(ctx.bought))
 
 
 def _department_share(ctx: TagContext, tag: dict[str, Any]) -> float | None:
     wanted = {d.lower() for d in tag["departments"]}
     spend = ctx.profile["department_spend"]
-    return _share(sum(v for k, v in spend.items() if str(k).lower() in wanted),
-                  sum(spend.values()))
+    return _share(sum(v for k, v in spend.items() if str(k).lower() in wanted), sum(spend.values()))
 
 
 METRICS: dict[str, Callable[[TagContext, dict[str, Any]], float | None]] = {
@@ -155,12 +175,15 @@ METRICS: dict[str, Callable[[TagContext, dict[str, Any]], float | None]] = {
     "day_part_share": _day_part_share,
     "promo_share": lambda ctx, tag: _share(
         sum(o["promo_amount"] for o in ctx.bought),
-        sum((o["purchase_amount"] for o in ctx.bought), Decimal(0))),
+        sum((o["purchase_amount"] for o in ctx.bought), Decimal(0)),
+    ),
     "return_share": lambda ctx, tag: _share(
-        sum(o["returns"] for o in ctx.orders), sum(o["lines"] for o in ctx.orders)),
+        sum(o["returns"] for o in ctx.orders), sum(o["lines"] for o in ctx.orders)
+    ),
     "department_share": _department_share,
     "online_share": lambda ctx, tag: _share(
-        sum(o["channel"] not in PHYSICAL_CHANNELS for o in ctx.bought), len(ctx.bought)),
+        sum(o["channel"] not in PHYSICAL_CHANNELS for o in ctx.bought), len(ctx.bought)
+    ),
     "channels": lambda ctx, tag: len(ctx.profile["purchases"]["channels"]),
     "orders": lambda ctx, tag: len(ctx.bought),
     "nps_avg": lambda ctx, tag: ctx.profile["feedback"].get("nps_avg"),
@@ -180,6 +203,7 @@ def evaluate_tags(
         value = METRICS[tag["metric"]](ctx, tag)
         if value is None or not tag.get("min", -inf) <= value <= tag.get("max", inf):
             continue
-        out.append({"tag": tag["name"], "reason": tag["reason"].format(value=value),
-                    "value": value})
+        out.append(
+            {"tag": tag["name"], "reason": tag["reason"].format(value=value), "value": value}
+        )
     return out

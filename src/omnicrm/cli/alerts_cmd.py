@@ -23,13 +23,23 @@ from omnicrm.warehouse import connect
 
 WEBHOOK_ENV = "OMNICRM_ALERT_WEBHOOK"
 
-AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="Check the days before this date (YYYY-MM-DD; default: after the last "
-    "order).", show_default=False)]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Check the days before this date (YYYY-MM-DD; default: after the last order).",
+        show_default=False,
+    ),
+]
 DaysOption = Annotated[int, typer.Option("--days", help="Days to check.", min=1)]
-WebhookOption = Annotated[str | None, typer.Option(
-    "--webhook", help=f"URL to POST alerts to (default: ${WEBHOOK_ENV}; none: do not send).",
-    show_default=False)]
+WebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook",
+        help=f"URL to POST alerts to (default: ${WEBHOOK_ENV}; none: do not send).",
+        show_default=False,
+    ),
+]
 UnitOption = Annotated[str, typer.Option("--currency", help="Money unit in messages.")]
 
 
@@ -56,9 +66,11 @@ def alerts(
         print(json.dumps(out, indent=2, sort_keys=True, default=str))
         return
     console = Console()
-    console.print(f"[bold]Alerts[/] {run.summary['checked_from']} – {run.summary['checked_to']}"
-                  f" · {run.summary['series_checked']} KPI series · {len(run.alerts)} alerts "
-                  f"({run.summary['new']} new)")
+    console.print(
+        f"[bold]Alerts[/] {run.summary['checked_from']} – {run.summary['checked_to']}"
+        f" · {run.summary['series_checked']} KPI series · {len(run.alerts)} alerts "
+        f"({run.summary['new']} new)"
+    )
     t = Table(show_header=True, title_justify="left")
     t.add_column("severity")
     t.add_column("alert")
@@ -68,8 +80,10 @@ def alerts(
     if len(run.alerts):
         console.print(t)
     if report is not None:
-        console.print(f"delivered {len(report.delivered)} to {report.target}; "
-                      f"failed {len(report.failed)}; left pending {report.pending_left}")
+        console.print(
+            f"delivered {len(report.delivered)} to {report.target}; "
+            f"failed {len(report.failed)}; left pending {report.pending_left}"
+        )
         for alert_id, reason in report.failed.items():
             console.print(f"[red]not delivered[/] {alert_id}: {reason}")
     elif url is None:

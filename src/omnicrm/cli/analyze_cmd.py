@@ -17,14 +17,23 @@ from omnicrm.warehouse import connect
 
 
 def analyze(
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Use only data before this date (YYYY-MM-DD); default: after the "
-        "last order.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Use only data before this date (YYYY-MM-DD); default: after the last order.",
+        ),
+    ] = None,
     warehouse: WarehouseOption = None,
-    models: Annotated[bool, typer.Option(
-        "--models/--no-models", help="Fit the CLV and churn models (p_alive, clv_12m, "
-        "churn_prob, reasons). --no-models is a quicker refresh of segments and KPIs: "
-        "customer_scores then has no model columns.")] = True,
+    models: Annotated[
+        bool,
+        typer.Option(
+            "--models/--no-models",
+            help="Fit the CLV and churn models (p_alive, clv_12m, "
+            "churn_prob, reasons). --no-models is a quicker refresh of segments and KPIs: "
+            "customer_scores then has no model columns.",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Score customers and compute KPIs, cohorts and migration into the warehouse.
@@ -34,8 +43,13 @@ def analyze(
     """
     con = connect(warehouse)
     console = Console(stderr=as_json)
-    progress = Progress(TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=console)
+    progress = Progress(
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
     with progress:
         task = progress.add_task("analyzing", total=len(STEPS))
         seen: list[str] = []
@@ -46,8 +60,9 @@ def analyze(
             seen.append(name)
             progress.update(task, description=name)
 
-        result = run_analyze(con, as_of=as_of, on_step=on_step,
-                             settings=AnalyzeSettings(churn=models))
+        result = run_analyze(
+            con, as_of=as_of, on_step=on_step, settings=AnalyzeSettings(churn=models)
+        )
         progress.update(task, completed=len(STEPS), description="done")
     con.disconnect()
     if as_json:
@@ -76,5 +91,6 @@ def _print(console: Console, result: AnalyzeResult) -> None:
     console.print(table)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
-    console.print("next: [bold]omnicrm report --out report.html[/] or "
-                  "[bold]omnicrm profile CUSTOMER_ID[/]")
+    console.print(
+        "next: [bold]omnicrm report --out report.html[/] or [bold]omnicrm profile CUSTOMER_ID[/]"
+    )

@@ -30,8 +30,9 @@ def demo(
     customers: Annotated[int, typer.Option(help="Customers to generate.")] = 20_000,
     days: Annotated[int, typer.Option(help="Days of history to generate.")] = 730,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same retailer).")] = 42,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for data, warehouse and "
-                                      "report.")] = Path("demo-output"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for data, warehouse and report.")
+    ] = Path("demo-output"),
     lang: Annotated[str, typer.Option("--lang", help="Report language: en or zh.")] = "en",
 ) -> None:
     """Generate a synthetic retailer, ingest it, analyze it and write the HTML report, in one go.
@@ -63,10 +64,18 @@ def demo(
             def advance(p: IngestProgress, base: int = done_before) -> None:
                 progress.update(load, completed=base + p.bytes_done)
 
-            results.append((data_file, ingest_files(con, [data_file.path],
-                                                    table=data_file.table,
-                                                    mapping=data_file.mapping_path,
-                                                    progress=advance)))
+            results.append(
+                (
+                    data_file,
+                    ingest_files(
+                        con,
+                        [data_file.path],
+                        table=data_file.table,
+                        mapping=data_file.mapping_path,
+                        progress=advance,
+                    ),
+                )
+            )
             done_before += size
             progress.update(load, completed=done_before)
 
@@ -86,8 +95,10 @@ def demo(
         con.disconnect()
 
     _print_summary(console, results)
-    console.print(f"customers scored: {analysis.rows.get('customer_scores', 0):,} "
-                  f"(as of {analysis.as_of:%Y-%m-%d})")
+    console.print(
+        f"customers scored: {analysis.rows.get('customer_scores', 0):,} "
+        f"(as of {analysis.as_of:%Y-%m-%d})"
+    )
     console.print(
         f"\nreport: [bold]{report_path}[/]  warehouse: {warehouse_file}  "
         f"({time.perf_counter() - started:.0f} s)"
@@ -95,16 +106,32 @@ def demo(
 
 
 def _progress(console: Console) -> Progress:
-    return Progress(TextColumn("{task.description:<34}"), BarColumn(), TaskProgressColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description:<34}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _print_summary(console: Console, results: list) -> None:
     table = Table(title="Ingestion")
     for column in ("file", "table", "read", "loaded", "quarantined", "duplicates"):
-        table.add_column(column, no_wrap=column != "file", overflow="fold",
-                         justify="left" if column in ("file", "table") else "right")
+        table.add_column(
+            column,
+            no_wrap=column != "file",
+            overflow="fold",
+            justify="left" if column in ("file", "table") else "right",
+        )
     for data_file, result in results:
-        table.add_row(data_file.path.name, data_file.table, f"{result.read:,}",
-                      f"{result.loaded:,}", f"{result.quarantined:,}", f"{result.duplicates:,}")
+        table.add_row(
+            data_file.path.name,
+            data_file.table,
+            f"{result.read:,}",
+            f"{result.loaded:,}",
+            f"{result.quarantined:,}",
+            f"{result.duplicates:,}",
+        )
     console.print(table)

@@ -20,14 +20,21 @@ from omnicrm.models.forecast.pipeline import run_forecast
 from omnicrm.warehouse import connect
 
 HorizonOption = Annotated[int, typer.Option("--horizon", help="Periods to forecast.", min=1)]
-LevelOption = Annotated[str, typer.Option(
-    "--level", help="product-store, category, region or total.")]
-AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="Use order lines before this date (YYYY-MM-DD; default: all).",
-    show_default=False)]
+LevelOption = Annotated[
+    str, typer.Option("--level", help="product-store, category, region or total.")
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Use order lines before this date (YYYY-MM-DD; default: all).",
+        show_default=False,
+    ),
+]
 FreqOption = Annotated[str, typer.Option("--freq", help="D (days) or W (weeks).")]
-ModelsOption = Annotated[str, typer.Option(
-    "--models", help="Comma-separated candidate models, or auto.")]
+ModelsOption = Annotated[
+    str, typer.Option("--models", help="Comma-separated candidate models, or auto.")
+]
 WindowsOption = Annotated[int, typer.Option("--windows", help="Backtest windows.", min=1)]
 
 
@@ -47,8 +54,15 @@ def forecast(
         raise InputError("--models is empty: give model names or auto")
     con = connect(warehouse)
     try:
-        run = run_forecast(con, level=level, horizon=horizon, freq=freq, as_of=as_of,
-                           models=names, n_windows=windows)
+        run = run_forecast(
+            con,
+            level=level,
+            horizon=horizon,
+            freq=freq,
+            as_of=as_of,
+            models=names,
+            n_windows=windows,
+        )
     finally:
         con.disconnect()
     if as_json:
@@ -59,13 +73,15 @@ def forecast(
 
 def render(s: dict, console: Console) -> None:
     """Print a run summary: chosen models, backtest accuracy, data fixes."""
-    console.print(f"[bold]Forecast[/] {s['level']} · {s['series']} series · as of {s['as_of']} "
-                  f"· {s['horizon']} {'days' if s['freq'] == 'D' else 'weeks'} · "
-                  f"{s['rows_written']} rows written to [bold]forecasts[/] (run {s['run_id'][:8]})")
-    t = Table(title="Models (backtest accuracy on the series each one was tried on)",
-              title_justify="left")
-    for c in ("model", "chosen for", "series tried", "MASE", "vs seasonal naive", "WAPE",
-              "bias"):
+    console.print(
+        f"[bold]Forecast[/] {s['level']} · {s['series']} series · as of {s['as_of']} "
+        f"· {s['horizon']} {'days' if s['freq'] == 'D' else 'weeks'} · "
+        f"{s['rows_written']} rows written to [bold]forecasts[/] (run {s['run_id'][:8]})"
+    )
+    t = Table(
+        title="Models (backtest accuracy on the series each one was tried on)", title_justify="left"
+    )
+    for c in ("model", "chosen for", "series tried", "MASE", "vs seasonal naive", "WAPE", "bias"):
         t.add_column(c, justify="left" if c == "model" else "right")
     names = sorted(set(s["accuracy"]) | set(s["selected"]))
     for name in names:
@@ -74,12 +90,20 @@ def render(s: dict, console: Console) -> None:
         def f(x, pct=False):
             return "—" if x is None else (f"{x:+.1%}" if pct else f"{x:.3f}")
 
-        t.add_row(name, str(s["selected"].get(name, 0)), str(a.get("series", "—")),
-                  f(a.get("mase")), f(a.get("mase_ratio_to_seasonal_naive")), f(a.get("wape")),
-                  f(a.get("bias"), pct=True))
+        t.add_row(
+            name,
+            str(s["selected"].get(name, 0)),
+            str(a.get("series", "—")),
+            f(a.get("mase")),
+            f(a.get("mase_ratio_to_seasonal_naive")),
+            f(a.get("wape")),
+            f(a.get("bias"), pct=True),
+        )
     console.print(t)
     d = s["diagnostics"]
-    console.print(f"data fixes: {d['gaps_filled']} missing days filled with 0, "
-                  f"{d['negatives_clipped']} negative days clipped to 0, "
-                  f"{d['all_zero_series']} all-zero series (forecast 0), "
-                  f"{d['short_series']} series too short to backtest (rule-based model)")
+    console.print(
+        f"data fixes: {d['gaps_filled']} missing days filled with 0, "
+        f"{d['negatives_clipped']} negative days clipped to 0, "
+        f"{d['all_zero_series']} all-zero series (forecast 0), "
+        f"{d['short_series']} series too short to backtest (rule-based model)"
+    )

@@ -29,16 +29,32 @@ from omnicrm.warehouse import connect
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files to load (csv, tsv, csv.gz, "
-                                                     "parquet, jsonl, xlsx).",
-                                                show_default=False)],
-    table: Annotated[str, typer.Option("--table", "-t", help="Contract table to load into "
-                                       "(see docs/data-model.md).", show_default=False)],
-    mapping: Annotated[Path | None, typer.Option("--mapping", "-m", help="Column mapping "
-                                                 "(TOML, see docs/ingest.md).")] = None,
-    check_references: Annotated[bool, typer.Option(
-        "--check-references", help="Also quarantine rows whose ids (e.g. product_id) are not "
-        "loaded yet.")] = False,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files to load (csv, tsv, csv.gz, parquet, jsonl, xlsx).", show_default=False
+        ),
+    ],
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            "-t",
+            help="Contract table to load into (see docs/data-model.md).",
+            show_default=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option("--mapping", "-m", help="Column mapping (TOML, see docs/ingest.md)."),
+    ] = None,
+    check_references: Annotated[
+        bool,
+        typer.Option(
+            "--check-references",
+            help="Also quarantine rows whose ids (e.g. product_id) are not loaded yet.",
+        ),
+    ] = False,
     warehouse: WarehouseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -66,8 +82,14 @@ def ingest(
                     tasks[p.file] = bar.add_task(Path(p.file).name, total=p.bytes_total)
                 bar.update(tasks[p.file], completed=p.bytes_done)
 
-            result = ingest_files(con, paths, table=table, mapping=mapping,
-                                  check_references=check_references, progress=on_progress)
+            result = ingest_files(
+                con,
+                paths,
+                table=table,
+                mapping=mapping,
+                check_references=check_references,
+                progress=on_progress,
+            )
     except (KeyboardInterrupt, Exception) as exc:  # DuckDB wraps Ctrl-C in a RuntimeError
         if not caused_by_interrupt(exc):
             raise
@@ -75,8 +97,11 @@ def ingest(
         console.print(
             "[yellow]interrupted: nothing was committed for the file in progress"
             + (f" ({pending[-1]})" if pending else "")
-            + (f"; already loaded: {', '.join(finished)}" if finished else "") + "[/]",
-            highlight=False, soft_wrap=True)
+            + (f"; already loaded: {', '.join(finished)}" if finished else "")
+            + "[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(130) from None
     finally:
         con.disconnect()
@@ -87,9 +112,16 @@ def ingest(
 
 
 def _progress_bar(console: Console, *, enabled: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), TimeRemainingColumn(), console=console,
-                    transient=True, disable=not enabled)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not enabled,
+    )
 
 
 def summary_table(result: IngestResult) -> Table:
@@ -99,12 +131,20 @@ def summary_table(result: IngestResult) -> Table:
     for name in ("read", "loaded", "quarantined", "duplicates"):
         out.add_column(name, justify="right")
     for f in result.files:
-        out.add_row(f.file, f"{f.read:,}", f"{f.loaded:,}", f"{f.quarantined:,}",
-                    f"{f.duplicates:,}")
+        out.add_row(
+            f.file, f"{f.read:,}", f"{f.loaded:,}", f"{f.quarantined:,}", f"{f.duplicates:,}"
+        )
     if len(result.files) > 1:
-        out.add_row("[bold]total", f"{result.read:,}", f"{result.loaded:,}",
-                    f"{result.quarantined:,}", f"{result.duplicates:,}")
+        out.add_row(
+            "[bold]total",
+            f"{result.read:,}",
+            f"{result.loaded:,}",
+            f"{result.quarantined:,}",
+            f"{result.duplicates:,}",
+        )
     if result.quarantined:
-        out.caption = (f"{result.quarantined:,} rows quarantined: see the quarantine table "
-                       f"(run_id = '{result.run_id}')")
+        out.caption = (
+            f"{result.quarantined:,} rows quarantined: see the quarantine table "
+            f"(run_id = '{result.run_id}')"
+        )
     return out

@@ -79,9 +79,11 @@ def _register() -> None:
     from omnicrm.cli import recommend_cmd
 
     app.command("recommend", help=recommend_cmd.recommend.__doc__.splitlines()[0])(
-        recommend_cmd.recommend)
+        recommend_cmd.recommend
+    )
     app.command("basket-rules", help=recommend_cmd.basket_rules.__doc__.splitlines()[0])(
-        recommend_cmd.basket_rules)
+        recommend_cmd.basket_rules
+    )
 
 
 @app.callback()
@@ -97,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="omnicrm")
     except OmnicrmError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                          soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         return 2
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted: nothing was committed for the file in progress[/]")

@@ -47,18 +47,35 @@ def _as_of(value: str | None) -> date | None:
 
 @app.command("evaluate")
 def evaluate(
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Split day: fit before it, judge from it to the data end "
-                        "(default: the latest day leaving --horizon-days to judge).",
-        show_default=False)] = None,
-    truth: Annotated[Path | None, typer.Option(
-        "--truth", help="Truth file (truth.csv of omnicrm datagen) for ground-truth metrics.",
-        show_default=False)] = None,
-    model: Annotated[list[str] | None, typer.Option(
-        "--model", "-m", help=f"Model to evaluate (repeatable): {', '.join(EVALUATORS)}.",
-        show_default=False)] = None,
-    horizon_days: Annotated[int, typer.Option(
-        "--horizon-days", help="Churn label window in days.")] = 90,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Split day: fit before it, judge from it to the data end "
+            "(default: the latest day leaving --horizon-days to judge).",
+            show_default=False,
+        ),
+    ] = None,
+    truth: Annotated[
+        Path | None,
+        typer.Option(
+            "--truth",
+            help="Truth file (truth.csv of omnicrm datagen) for ground-truth metrics.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help=f"Model to evaluate (repeatable): {', '.join(EVALUATORS)}.",
+            show_default=False,
+        ),
+    ] = None,
+    horizon_days: Annotated[
+        int, typer.Option("--horizon-days", help="Churn label window in days.")
+    ] = 90,
     warehouse: WarehouseOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -72,14 +89,19 @@ def evaluate(
     truth_frame = load_truth(truth) if truth is not None else None
     con = connect(warehouse)
     try:
-        ctx = EvaluationContext.create(ChurnTables.from_connection(con), as_of=split_day,
-                                       horizon_days=horizon_days, truth=truth_frame)
+        ctx = EvaluationContext.create(
+            ChurnTables.from_connection(con),
+            as_of=split_day,
+            horizon_days=horizon_days,
+            truth=truth_frame,
+        )
         cards = evaluate_models(ctx, model or None)
     finally:
         con.disconnect()
     if as_json:
-        print(json.dumps({name: card.to_dict() for name, card in cards.items()},
-                         ensure_ascii=False))
+        print(
+            json.dumps({name: card.to_dict() for name, card in cards.items()}, ensure_ascii=False)
+        )
         return
     console = Console()
     for card in cards.values():
@@ -116,7 +138,8 @@ def _render(card: ModelCard) -> Group:
         parts.append(truth)
     params = {k: v for k, v in card.parameters.items() if not isinstance(v, dict)}
     if params:
-        parts.append(Text("  parameters: " + "; ".join(f"{k} {_fmt(v)}"
-                                                     for k, v in params.items())))
+        parts.append(
+            Text("  parameters: " + "; ".join(f"{k} {_fmt(v)}" for k, v in params.items()))
+        )
     parts.append(Text(""))
     return Group(*parts)

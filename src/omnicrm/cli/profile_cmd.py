@@ -19,11 +19,17 @@ from omnicrm.analytics.profile import customer_profile, profile_json
 from omnicrm.cli.options import JsonOption, WarehouseOption
 from omnicrm.warehouse import connect
 
-CustomerArg = Annotated[str, typer.Argument(help="A source customer id or a unified id.",
-                                            show_default=False)]
-AsOfOption = Annotated[str | None, typer.Option(
-    "--as-of", help="Use only data before this date (YYYY-MM-DD; default: now).",
-    show_default=False)]
+CustomerArg = Annotated[
+    str, typer.Argument(help="A source customer id or a unified id.", show_default=False)
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Use only data before this date (YYYY-MM-DD; default: now).",
+        show_default=False,
+    ),
+]
 
 
 def profile(
@@ -78,56 +84,149 @@ def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
 def render(p: dict[str, Any], console: Console) -> None:
     """Print a profile as Rich panels and tables."""
     c, buy = p["customer"], p["purchases"]
-    head = {"name": c.get("name"), "gender": c.get("gender"), "city": c.get("city"),
-            "member tier": c.get("member_tier"), "birthday": c.get("birthday"),
-            "signed up": c.get("signup_ts"), "records merged": len(p["identity"]["records"])}
+    head = {
+        "name": c.get("name"),
+        "gender": c.get("gender"),
+        "city": c.get("city"),
+        "member tier": c.get("member_tier"),
+        "birthday": c.get("birthday"),
+        "signed up": c.get("signup_ts"),
+        "records merged": len(p["identity"]["records"]),
+    }
     tags = ", ".join(f"[bold]{t['tag']}[/] ({t['reason']})" for t in p["tags"]) or "none"
-    console.print(Panel(f"Tags: {tags}", title=f"Customer {p['unified_id']} "
-                        f"(as of {_fmt(p['as_of'])} UTC)", expand=True))
+    console.print(
+        Panel(
+            f"Tags: {tags}",
+            title=f"Customer {p['unified_id']} (as of {_fmt(p['as_of'])} UTC)",
+            expand=True,
+        )
+    )
     scores = {k: v for k, v in p["scores"].items() if k not in ("customer_id", "as_of")}
-    console.print(Columns([
-        _kv("Customer", head),
-        _kv("Purchases", {
-            "orders": buy["orders"], "returns": buy["return_orders"], "spend": buy["spend"],
-            "avg order": buy["avg_order_value"], "first": buy["first_purchase"],
-            "last": buy["last_purchase"], "channel": buy["preferred_channel"],
-            "store": buy["preferred_store"], "time of day": buy["preferred_time_of_day"]}),
-        _kv("Scores", scores),
-    ], equal=True, expand=True))
-    console.print(_table(
-        f"Identity ({p['identity']['resolved_by']})",
-        ["record", "hops", "linked to", "through", "identifier"],
-        [[r["customer_id"], r["hops"], r["linked_to"], r["link_type"], r.get("link_value")]
-         for r in p["identity"]["records"]]))
-    console.print(_table(
-        "Identifiers", ["type", "value", "records", "used for linking"],
-        [[i["type"], i["value"], ", ".join(i["records"]),
-          "yes" if i["used_for_linking"] else f"no (held by {i['held_by_records']} records)"
-          if i["held_by_records"] > 1 else "—"] for i in p["identifiers"]]))
-    console.print(Columns([
-        _table("Top categories", ["category", "spend", "orders"],
-               [[x["name"], x["spend"], x["orders"]] for x in p["top_categories"]]),
-        _table("Top brands", ["brand", "spend", "orders"],
-               [[x["name"], x["spend"], x["orders"]] for x in p["top_brands"]]),
-    ], equal=True, expand=True))
-    console.print(_table(
-        "Recent orders", ["order", "time", "store", "channel", "lines", "amount"],
-        [[o["order_id"] + (" (return)" if o["is_return"] else ""), o["order_ts"],
-          o["store"] or o["store_id"], o["channel"], o["lines"], o["amount"]]
-         for o in p["recent_orders"]]))
+    console.print(
+        Columns(
+            [
+                _kv("Customer", head),
+                _kv(
+                    "Purchases",
+                    {
+                        "orders": buy["orders"],
+                        "returns": buy["return_orders"],
+                        "spend": buy["spend"],
+                        "avg order": buy["avg_order_value"],
+                        "first": buy["first_purchase"],
+                        "last": buy["last_purchase"],
+                        "channel": buy["preferred_channel"],
+                        "store": buy["preferred_store"],
+                        "time of day": buy["preferred_time_of_day"],
+                    },
+                ),
+                _kv("Scores", scores),
+            ],
+            equal=True,
+            expand=True,
+        )
+    )
+    console.print(
+        _table(
+            f"Identity ({p['identity']['resolved_by']})",
+            ["record", "hops", "linked to", "through", "identifier"],
+            [
+                [r["customer_id"], r["hops"], r["linked_to"], r["link_type"], r.get("link_value")]
+                for r in p["identity"]["records"]
+            ],
+        )
+    )
+    console.print(
+        _table(
+            "Identifiers",
+            ["type", "value", "records", "used for linking"],
+            [
+                [
+                    i["type"],
+                    i["value"],
+                    ", ".join(i["records"]),
+                    "yes"
+                    if i["used_for_linking"]
+                    else f"no (held by {i['held_by_records']} records)"
+                    if i["held_by_records"] > 1
+                    else "—",
+                ]
+                for i in p["identifiers"]
+            ],
+        )
+    )
+    console.print(
+        Columns(
+            [
+                _table(
+                    "Top categories",
+                    ["category", "spend", "orders"],
+                    [[x["name"], x["spend"], x["orders"]] for x in p["top_categories"]],
+                ),
+                _table(
+                    "Top brands",
+                    ["brand", "spend", "orders"],
+                    [[x["name"], x["spend"], x["orders"]] for x in p["top_brands"]],
+                ),
+            ],
+            equal=True,
+            expand=True,
+        )
+    )
+    console.print(
+        _table(
+            "Recent orders",
+            ["order", "time", "store", "channel", "lines", "amount"],
+            [
+                [
+                    o["order_id"] + (" (return)" if o["is_return"] else ""),
+                    o["order_ts"],
+                    o["store"] or o["store_id"],
+                    o["channel"],
+                    o["lines"],
+                    o["amount"],
+                ]
+                for o in p["recent_orders"]
+            ],
+        )
+    )
     fb, be = p["feedback"], p["behaviour"]
-    console.print(Columns([
-        _kv("Feedback", {"responses": fb["responses"], "NPS avg": fb.get("nps_avg"),
-                         "NPS latest": fb.get("nps_latest"), "group": fb.get("nps_group"),
-                         "CSAT avg": fb.get("csat_avg")}),
-        _kv("Behaviour", {"events": be["events"], "store visits": be.get("store_visits"),
-                          "online events": be.get("online_events"),
-                          "last seen": be.get("last_seen"),
-                          "top searches": ", ".join(be.get("top_searches", [])) or None,
-                          **{f"dwell {zone}": f"{d['dwell_seconds'] // 60} min "
-                             f"({d['visits']} visits)"
-                             for zone, d in be.get("dwell_by_zone", {}).items()}}),
-    ], equal=True, expand=True))
+    console.print(
+        Columns(
+            [
+                _kv(
+                    "Feedback",
+                    {
+                        "responses": fb["responses"],
+                        "NPS avg": fb.get("nps_avg"),
+                        "NPS latest": fb.get("nps_latest"),
+                        "group": fb.get("nps_group"),
+                        "CSAT avg": fb.get("csat_avg"),
+                    },
+                ),
+                _kv(
+                    "Behaviour",
+                    {
+                        "events": be["events"],
+                        "store visits": be.get("store_visits"),
+                        "online events": be.get("online_events"),
+                        "last seen": be.get("last_seen"),
+                        "top searches": ", ".join(be.get("top_searches", [])) or None,
+                        **{
+                            f"dwell {zone}": f"{d['dwell_seconds'] // 60} min "
+                            f"({d['visits']} visits)"
+                            for zone, d in be.get("dwell_by_zone", {}).items()
+                        },
+                    },
+                ),
+            ],
+            equal=True,
+            expand=True,
+        )
+    )
     for comment in fb.get("comments", []):
-        console.print(f"  [dim]{_fmt(comment['response_ts'])}[/] NPS {_fmt(comment['nps'])}: "
-                      f"{comment['comment']}", highlight=False)
+        console.print(
+            f"  [dim]{_fmt(comment['response_ts'])}[/] NPS {_fmt(comment['nps'])}: "
+            f"{comment['comment']}",
+            highlight=False,
+        )

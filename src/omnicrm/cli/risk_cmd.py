@@ -16,10 +16,13 @@ from omnicrm.warehouse import connect
 
 
 def risk_list_cmd(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV file to write (UTF-8 "
-                                             "with BOM, opens in Excel).")] = None,
-    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the first N "
-                                            "customers.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="CSV file to write (UTF-8 with BOM, opens in Excel)."),
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, help="Only the first N customers.")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Export the churn risk list (customers by value at risk) to CSV.
@@ -29,12 +32,13 @@ def risk_list_cmd(
     """
     con = connect(warehouse, read_only=True)
     if "customer_scores" not in con.list_tables():
-        raise InputError("the warehouse has no customer_scores table: run 'omnicrm analyze' "
-                         "first")
+        raise InputError("the warehouse has no customer_scores table: run 'omnicrm analyze' first")
     scores = con.table("customer_scores")
     if "churn_prob" not in scores.columns:
-        raise InputError("customer_scores has no churn columns: run 'omnicrm analyze' again "
-                         "(churn and CLV scoring were off)")
+        raise InputError(
+            "customer_scores has no churn columns: run 'omnicrm analyze' again "
+            "(churn and CLV scoring were off)"
+        )
     risk = risk_list(scores.execute(), top=top)
     console = Console()
     if out is not None:
@@ -42,11 +46,22 @@ def risk_list_cmd(
         console.print(f"{len(risk):,} customers written to [bold]{out}[/]")
         return
     table = Table(title="Customers by value at risk")
-    for column in ("rank", "customer_id", "clv_12m", "churn_prob", "value_at_risk",
-                   "churn_reasons"):
+    for column in (
+        "rank",
+        "customer_id",
+        "clv_12m",
+        "churn_prob",
+        "value_at_risk",
+        "churn_reasons",
+    ):
         table.add_column(column, justify="right" if column != "churn_reasons" else "left")
     for row in risk.head(top or 20).itertuples(index=False):
-        table.add_row(str(row.rank), str(row.customer_id), f"{row.clv_12m:,.2f}",
-                      f"{row.churn_prob:.0%}", f"{row.value_at_risk:,.2f}",
-                      str(row.churn_reasons or ""))
+        table.add_row(
+            str(row.rank),
+            str(row.customer_id),
+            f"{row.clv_12m:,.2f}",
+            f"{row.churn_prob:.0%}",
+            f"{row.value_at_risk:,.2f}",
+            str(row.churn_reasons or ""),
+        )
     console.print(table)

@@ -76,16 +76,23 @@ def _fix_launch(cat: Catalogue, product: np.ndarray, day: np.ndarray) -> np.ndar
     return product
 
 
-def _staples(rng: np.random.Generator, pop: Population, cat: Catalogue, orders: OrderFrame,
-             by_person: np.ndarray, b: Behaviour) -> tuple[np.ndarray, np.ndarray]:
+def _staples(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    orders: OrderFrame,
+    by_person: np.ndarray,
+    b: Behaviour,
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (order index, product) of every staple purchase."""
     cycles = np.array([s.cycle_days for s in TAXONOMY], dtype=float)
     n_sub = len(TAXONOMY)
     count = rng.poisson(b.staples_mean, pop.n_persons)
     person = np.repeat(np.arange(pop.n_persons), count)
     sub = draw_rows(pop.sub_sampler(cycles > 0), person, rng.random(len(person)), n_sub)
-    product = _fix_launch(cat, cat.draw_in_sub(sub, rng.random(len(person))),
-                          pop.arrival_day[person])
+    product = _fix_launch(
+        cat, cat.draw_in_sub(sub, rng.random(len(person))), pop.arrival_day[person]
+    )
     cycle = cycles[sub] * np.exp(rng.normal(0, b.staple_cycle_sigma, len(person)))
     first_due = pop.arrival_day[person] + rng.random(len(person)) * cycle
 
@@ -96,7 +103,7 @@ def _staples(rng: np.random.Generator, pop: Population, cat: Catalogue, orders: 
     horizon = last_day[person] - first_due
     n_due = np.where(horizon > 0, np.ceil(horizon / cycle * 1.6).astype(np.int64) + 2, 0)
     due_of = np.repeat(np.arange(len(person)), n_due)
-    cv2 = b.staple_gap_cv ** 2
+    cv2 = b.staple_gap_cv**2
     gaps = rng.gamma(1 / cv2, cv2, len(due_of)) * cycle[due_of]
     csum = np.cumsum(gaps)
     seg_first = np.concatenate([[0], np.cumsum(n_due)[:-1]])
@@ -109,14 +116,23 @@ def _staples(rng: np.random.Generator, pop: Population, cat: Catalogue, orders: 
     pos = np.searchsorted(keys, person[due_of] * stride + due_min, side="left")
     pos = pos.clip(0, len(keys) - 1)
     wait = b.staple_wait_cycles * cycle[due_of] * MINUTES_PER_DAY
-    ok = (o_person[pos] == person[due_of]) & (o_minute[pos] - due_min <= wait) & (
-        o_minute[pos] >= due_min)
+    ok = (
+        (o_person[pos] == person[due_of])
+        & (o_minute[pos] - due_min <= wait)
+        & (o_minute[pos] >= due_min)
+    )
     return by_person[pos[ok]], product[due_of[ok]]
 
 
-def _affinity_lines(rng: np.random.Generator, pop: Population, cat: Catalogue,
-                    orders: OrderFrame, n_lines: np.ndarray, doy: np.ndarray,
-                    b: Behaviour) -> tuple[np.ndarray, np.ndarray]:
+def _affinity_lines(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    orders: OrderFrame,
+    n_lines: np.ndarray,
+    doy: np.ndarray,
+    b: Behaviour,
+) -> tuple[np.ndarray, np.ndarray]:
     n_sub = len(TAXONOMY)
     order = np.repeat(np.arange(len(n_lines)), n_lines)
     person = orders.person[order]
@@ -143,8 +159,13 @@ def _affinity_lines(rng: np.random.Generator, pop: Population, cat: Catalogue,
     return order, product
 
 
-def _complements(rng: np.random.Generator, cat: Catalogue, order: np.ndarray,
-                 product: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _complements(
+    rng: np.random.Generator,
+    cat: Catalogue,
+    order: np.ndarray,
+    product: np.ndarray,
+    day: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     index = {s.subcategory: k for k, s in enumerate(TAXONOMY)}
     sub = cat.sub[product]
     out_order, out_product = [], []
@@ -161,9 +182,15 @@ def _complements(rng: np.random.Generator, cat: Catalogue, order: np.ndarray,
     return np.concatenate(out_order), np.concatenate(out_product)
 
 
-def draw_lines(rng: np.random.Generator, pop: Population, cat: Catalogue, orders: OrderFrame,
-               profile: DayProfile, doy: np.ndarray,
-               behaviour: Behaviour = DEFAULT_BEHAVIOUR) -> Lines:
+def draw_lines(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    orders: OrderFrame,
+    profile: DayProfile,
+    doy: np.ndarray,
+    behaviour: Behaviour = DEFAULT_BEHAVIOUR,
+) -> Lines:
     """Draw the lines of every order.
 
     Parameters
@@ -231,8 +258,11 @@ def draw_lines(rng: np.random.Generator, pop: Population, cat: Catalogue, orders
         basis_points[k] = round(promo.pct * 10_000)
     general = profile.promo[day]
     member = np.where(orders.member[order], profile.member_promo[day], -1)
-    promo = np.where(eligible[general, dept] & (general >= 0), general,
-                     np.where(eligible[member, dept] & (member >= 0), member, -1))
+    promo = np.where(
+        eligible[general, dept] & (general >= 0),
+        general,
+        np.where(eligible[member, dept] & (member >= 0), member, -1),
+    )
     promo[rng.random(len(promo)) >= b.promo_uptake] = -1
     discount = np.where(promo >= 0, split_round(gross * basis_points[promo], 10_000), 0)
     return Lines(order, product, qty, price, discount, promo)

@@ -83,8 +83,11 @@ def round_price(yuan: np.ndarray) -> np.ndarray:
     >>> round_price(np.array([13.93, 4.46, 128.7])).tolist()
     [1390, 450, 12900]
     """
-    cents = np.where(yuan >= 100, np.round(yuan) * 100,
-                     np.where(yuan >= 10, np.round(yuan * 10) * 10, np.round(yuan * 2) * 50))
+    cents = np.where(
+        yuan >= 100,
+        np.round(yuan) * 100,
+        np.where(yuan >= 10, np.round(yuan * 10) * 10, np.round(yuan * 2) * 50),
+    )
     cents = np.where((yuan >= 10) & (yuan < 100), np.maximum(cents // 100 * 100 + 90, 1090), cents)
     return np.maximum(cents, 50).astype(np.int64)
 
@@ -131,8 +134,10 @@ def make_catalogue(rng: np.random.Generator, launch_window: tuple[int, int]) -> 
         for j in range(counts[k]):
             size = spec.sizes[sz[j]]
             unit = "/kg" if spec.weighed else ""
-            names.append(f"{spec.brands[b[j]]} {VARIANTS[va[j]]}{spec.items[it[j]]}"
-                         f"{' ' + size if size else ''}{unit}")
+            names.append(
+                f"{spec.brands[b[j]]} {VARIANTS[va[j]]}{spec.items[it[j]]}"
+                f"{' ' + size if size else ''}{unit}"
+            )
             brands.append(spec.brands[b[j]])
         medians[sl], sigmas[sl] = spec.median_price, spec.price_sigma
         margin_lo[sl], margin_hi[sl] = MARGIN_BY_DEPARTMENT[spec.department]
@@ -158,11 +163,18 @@ def make_catalogue(rng: np.random.Generator, launch_window: tuple[int, int]) -> 
             u = rng.random(anchors.sum())
             companion[p][anchors] = np.searchsorted(within_cdf, p + u, side="right")
     return Catalogue(
-        product_id=product_id, name=np.array(names, dtype=object), brand=np.array(brands,
-                                                                                    dtype=object),
-        sub=sub, price_cents=price, cost_cents=cost, launch_day=launch,
-        weighed=np.array([TAXONOMY[k].weighed for k in sub]), sub_start=sub_start,
-        within_cdf=within_cdf, sub_share=sub_share, companion=companion,
+        product_id=product_id,
+        name=np.array(names, dtype=object),
+        brand=np.array(brands, dtype=object),
+        sub=sub,
+        price_cents=price,
+        cost_cents=cost,
+        launch_day=launch,
+        weighed=np.array([TAXONOMY[k].weighed for k in sub]),
+        sub_start=sub_start,
+        within_cdf=within_cdf,
+        sub_share=sub_share,
+        companion=companion,
     )
 
 

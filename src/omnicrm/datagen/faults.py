@@ -34,9 +34,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-FAULT_KINDS: tuple[str, ...] = ("unparseable_date", "missing_id", "duplicate_row",
-                                "negative_price", "zero_quantity", "unknown_channel",
-                                "bad_encoding")
+FAULT_KINDS: tuple[str, ...] = (
+    "unparseable_date",
+    "missing_id",
+    "duplicate_row",
+    "negative_price",
+    "zero_quantity",
+    "unknown_channel",
+    "bad_encoding",
+)
 """Every kind of fault ``--dirty`` injects."""
 
 SENTINEL = "~~omnicrm-bad-bytes~~"
@@ -67,15 +73,21 @@ class FaultSpec:
 
     def kinds(self) -> list[str]:
         """The fault kinds that apply to this layout, in :data:`FAULT_KINDS` order."""
-        present = {"unparseable_date": self.date, "missing_id": self.id,
-                   "duplicate_row": "" if self.duplicates else None,
-                   "negative_price": self.price, "zero_quantity": self.quantity,
-                   "unknown_channel": self.channel, "bad_encoding": self.text}
+        present = {
+            "unparseable_date": self.date,
+            "missing_id": self.id,
+            "duplicate_row": "" if self.duplicates else None,
+            "negative_price": self.price,
+            "zero_quantity": self.quantity,
+            "unknown_channel": self.channel,
+            "bad_encoding": self.text,
+        }
         return [k for k in FAULT_KINDS if present[k] is not None]
 
 
-def _choose(n_rows: int, kinds: list[str], rate: float,
-            rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _choose(
+    n_rows: int, kinds: list[str], rate: float, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     n_faults = min(round(rate * n_rows), n_rows)
     rows = rng.choice(n_rows, n_faults, replace=False)
     kind = rng.integers(0, len(kinds), n_faults)
@@ -92,8 +104,9 @@ def _replace(table: pa.Table, column: str, rows: np.ndarray, values: list[str]) 
     return table.set_column(table.schema.get_field_index(column), column, new)
 
 
-def inject(table: pa.Table, spec: FaultSpec, rate: float,
-           rng: np.random.Generator) -> tuple[pa.Table, dict[str, int]]:
+def inject(
+    table: pa.Table, spec: FaultSpec, rate: float, rng: np.random.Generator
+) -> tuple[pa.Table, dict[str, int]]:
     """Inject faults into ``rate`` of the rows of a text table.
 
     Parameters
@@ -118,9 +131,11 @@ def inject(table: pa.Table, spec: FaultSpec, rate: float,
             col = table.column(spec.id).combine_chunks()
             mask = np.zeros(table.num_rows, dtype=bool)
             mask[rows] = True
-            table = table.set_column(table.schema.get_field_index(spec.id), spec.id,
-                                     pc.if_else(pa.array(mask), pa.nulls(len(col), col.type),
-                                                col))
+            table = table.set_column(
+                table.schema.get_field_index(spec.id),
+                spec.id,
+                pc.if_else(pa.array(mask), pa.nulls(len(col), col.type), col),
+            )
         elif kind == "negative_price":
             old = table.column(spec.price).take(pa.array(rows)).to_pylist()
             table = _replace(table, spec.price, rows, [f"-{v}" for v in old])
@@ -138,8 +153,9 @@ def inject(table: pa.Table, spec: FaultSpec, rate: float,
     return table, {k: len(v) for k, v in picked.items() if len(v)}
 
 
-def inject_frame(frame: pd.DataFrame, spec: FaultSpec, rate: float,
-                 rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, int]]:
+def inject_frame(
+    frame: pd.DataFrame, spec: FaultSpec, rate: float, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """:func:`inject` for a typed frame (Excel): ids, prices and duplicates only."""
     kinds = [k for k in spec.kinds() if k in ("missing_id", "negative_price", "duplicate_row")]
     picked = _choose(len(frame), kinds, rate, rng)

@@ -27,32 +27,63 @@ LOCAL_OFFSET_MINUTES = 8 * 60
 """Asia/Shanghai is UTC+08:00 all year (no daylight saving since 1991)."""
 
 CUSTOMER_HEADERS: dict[str, str] = {
-    "customer_id": "会员编号", "name": "姓名", "phone": "手机号", "email": "邮箱",
-    "gender": "性别", "birth_date": "出生日期", "city": "城市", "region": "省份",
-    "signup_ts": "注册时间", "signup_channel": "注册渠道", "is_member": "是否会员",
+    "customer_id": "会员编号",
+    "name": "姓名",
+    "phone": "手机号",
+    "email": "邮箱",
+    "gender": "性别",
+    "birth_date": "出生日期",
+    "city": "城市",
+    "region": "省份",
+    "signup_ts": "注册时间",
+    "signup_channel": "注册渠道",
+    "is_member": "是否会员",
     "member_tier": "会员等级",
 }
 GENDER_LABELS = {"F": "女", "M": "男", "U": "未知"}
-SIGNUP_LABELS = {"store": "门店", "online": "线上", "app": "APP", "mini_program": "小程序",
-                 "unmanned": "无人店"}
+SIGNUP_LABELS = {
+    "store": "门店",
+    "online": "线上",
+    "app": "APP",
+    "mini_program": "小程序",
+    "unmanned": "无人店",
+}
 MEMBER_LABELS = {True: "是", False: "否"}
 TIER_LABELS = {"silver": "银卡", "gold": "金卡", "diamond": "钻石卡"}
 
 PRODUCT_HEADERS: dict[str, str] = {
-    "product_id": "商品编码", "name": "商品名称", "department": "部门", "category": "品类",
-    "subcategory": "子品类", "brand": "品牌", "unit_price": "零售价", "unit_cost": "成本价",
+    "product_id": "商品编码",
+    "name": "商品名称",
+    "department": "部门",
+    "category": "品类",
+    "subcategory": "子品类",
+    "brand": "品牌",
+    "unit_price": "零售价",
+    "unit_cost": "成本价",
     "launch_date": "上市日期",
 }
 PRODUCT_SHEET = "商品主数据"
 
 POS_HEADERS: dict[str, str] = {
-    "order_id": "receipt_no", "line_number": "line_no", "order_ts": "sale_time",
-    "customer_id": "member_no", "store_id": "shop_code", "channel": "pos_channel",
-    "product_id": "sku", "quantity": "qty", "unit_price": "price",
-    "discount_amount": "disc", "promotion_id": "promo_code",
+    "order_id": "receipt_no",
+    "line_number": "line_no",
+    "order_ts": "sale_time",
+    "customer_id": "member_no",
+    "store_id": "shop_code",
+    "channel": "pos_channel",
+    "product_id": "sku",
+    "quantity": "qty",
+    "unit_price": "price",
+    "discount_amount": "disc",
+    "promotion_id": "promo_code",
 }
-POS_CHANNEL_CODES = {"store": "POS", "unmanned": "UNM", "online": "WEB", "app": "APP",
-                     "mini_program": "MP"}
+POS_CHANNEL_CODES = {
+    "store": "POS",
+    "unmanned": "UNM",
+    "online": "WEB",
+    "app": "APP",
+    "mini_program": "MP",
+}
 POS_TIME_FORMAT = "%Y/%m/%d %H:%M"
 CUSTOMER_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 CUSTOMER_DATE_FORMAT = "%Y/%m/%d"
@@ -73,16 +104,14 @@ def _decimal(units: np.ndarray, scale: int) -> pa.Array:
     words = np.empty(2 * len(units), dtype=np.int64)
     words[0::2] = units
     words[1::2] = np.where(units < 0, -1, 0)
-    arr = pa.Array.from_buffers(pa.decimal128(18, scale), len(units),
-                                [None, pa.py_buffer(words)])
+    arr = pa.Array.from_buffers(pa.decimal128(18, scale), len(units), [None, pa.py_buffer(words)])
     return arr.cast(pa.string())
 
 
 _FIELDS = {"Y": (0, 4), "m": (5, 7), "d": (8, 10), "H": (11, 13), "M": (14, 16), "S": (17, 19)}
 
 
-def timestamps(origin: date, seconds: np.ndarray, fmt: str, *,
-               offset_minutes: int = 0) -> pa.Array:
+def timestamps(origin: date, seconds: np.ndarray, fmt: str, *, offset_minutes: int = 0) -> pa.Array:
     """Format seconds since local midnight of ``origin`` as text in a time zone.
 
     ``offset_minutes`` is the zone's offset from local (Asia/Shanghai) time: 0 keeps local
@@ -113,13 +142,15 @@ def dates(origin: date, days: np.ndarray) -> pa.Array:
 
 def prefixed_ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Ids like ``R000001234``: a prefix and a zero-padded number."""
-    digits = pc.utf8_lpad(pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string()),
-                          width=width, padding="0")
+    digits = pc.utf8_lpad(
+        pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string()), width=width, padding="0"
+    )
     return pc.binary_join_element_wise(pa.scalar(prefix), digits, "")
 
 
-def take_labels(labels: list[str] | np.ndarray, codes: np.ndarray,
-                missing: np.ndarray | None = None) -> pa.Array:
+def take_labels(
+    labels: list[str] | np.ndarray, codes: np.ndarray, missing: np.ndarray | None = None
+) -> pa.Array:
     """Text of integer ``codes`` in ``labels``; null where ``missing`` (or the code < 0)."""
     dictionary = pa.array(list(labels), pa.string())
     codes = np.asarray(codes, dtype=np.int64)

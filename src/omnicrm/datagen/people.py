@@ -32,32 +32,116 @@ from omnicrm.datagen.params import (
 from omnicrm.datagen.stores import CITIES
 
 SURNAMES: tuple[tuple[str, str], ...] = (
-    ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
-    ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"), ("孙", "sun"),
-    ("马", "ma"), ("朱", "zhu"), ("胡", "hu"), ("郭", "guo"), ("何", "he"), ("林", "lin"),
-    ("高", "gao"), ("罗", "luo"), ("郑", "zheng"), ("梁", "liang"), ("谢", "xie"), ("宋", "song"),
-    ("唐", "tang"), ("许", "xu"), ("邓", "deng"), ("冯", "feng"), ("韩", "han"), ("曹", "cao"),
+    ("王", "wang"),
+    ("李", "li"),
+    ("张", "zhang"),
+    ("刘", "liu"),
+    ("陈", "chen"),
+    ("杨", "yang"),
+    ("黄", "huang"),
+    ("赵", "zhao"),
+    ("吴", "wu"),
+    ("周", "zhou"),
+    ("徐", "xu"),
+    ("孙", "sun"),
+    ("马", "ma"),
+    ("朱", "zhu"),
+    ("胡", "hu"),
+    ("郭", "guo"),
+    ("何", "he"),
+    ("林", "lin"),
+    ("高", "gao"),
+    ("罗", "luo"),
+    ("郑", "zheng"),
+    ("梁", "liang"),
+    ("谢", "xie"),
+    ("宋", "song"),
+    ("唐", "tang"),
+    ("许", "xu"),
+    ("邓", "deng"),
+    ("冯", "feng"),
+    ("韩", "han"),
+    ("曹", "cao"),
 )
 """Common surnames with their pinyin (weights fall off with rank)."""
 
 GIVEN_F: tuple[tuple[str, str], ...] = (
-    ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("丽", "li"), ("艳", "yan"),
-    ("婷", "ting"), ("雪", "xue"), ("慧", "hui"), ("佳", "jia"), ("欣", "xin"), ("怡", "yi"),
-    ("梅", "mei"), ("琳", "lin"), ("颖", "ying"), ("倩", "qian"), ("萍", "ping"), ("玲", "ling"),
+    ("芳", "fang"),
+    ("娜", "na"),
+    ("敏", "min"),
+    ("静", "jing"),
+    ("丽", "li"),
+    ("艳", "yan"),
+    ("婷", "ting"),
+    ("雪", "xue"),
+    ("慧", "hui"),
+    ("佳", "jia"),
+    ("欣", "xin"),
+    ("怡", "yi"),
+    ("梅", "mei"),
+    ("琳", "lin"),
+    ("颖", "ying"),
+    ("倩", "qian"),
+    ("萍", "ping"),
+    ("玲", "ling"),
 )
 GIVEN_M: tuple[tuple[str, str], ...] = (
-    ("伟", "wei"), ("强", "qiang"), ("磊", "lei"), ("军", "jun"), ("洋", "yang"), ("勇", "yong"),
-    ("杰", "jie"), ("涛", "tao"), ("明", "ming"), ("超", "chao"), ("辉", "hui"), ("刚", "gang"),
-    ("鹏", "peng"), ("浩", "hao"), ("宇", "yu"), ("俊", "jun"), ("峰", "feng"), ("斌", "bin"),
+    ("伟", "wei"),
+    ("强", "qiang"),
+    ("磊", "lei"),
+    ("军", "jun"),
+    ("洋", "yang"),
+    ("勇", "yong"),
+    ("杰", "jie"),
+    ("涛", "tao"),
+    ("明", "ming"),
+    ("超", "chao"),
+    ("辉", "hui"),
+    ("刚", "gang"),
+    ("鹏", "peng"),
+    ("浩", "hao"),
+    ("宇", "yu"),
+    ("俊", "jun"),
+    ("峰", "feng"),
+    ("斌", "bin"),
 )
 """Given-name characters with pinyin, by gender."""
 
 EMAIL_DOMAINS: tuple[tuple[str, float], ...] = (
-    ("qq.com", 0.38), ("163.com", 0.22), ("126.com", 0.10), ("gmail.com", 0.08),
-    ("sina.com", 0.07), ("outlook.com", 0.08), ("foxmail.com", 0.07),
+    ("qq.com", 0.38),
+    ("163.com", 0.22),
+    ("126.com", 0.10),
+    ("gmail.com", 0.08),
+    ("sina.com", 0.07),
+    ("outlook.com", 0.08),
+    ("foxmail.com", 0.07),
 )
-PHONE_PREFIXES: tuple[int, ...] = (130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152,
-                                   155, 158, 159, 166, 177, 180, 183, 186, 187, 188, 189, 199)
+PHONE_PREFIXES: tuple[int, ...] = (
+    130,
+    131,
+    132,
+    133,
+    135,
+    136,
+    137,
+    138,
+    139,
+    150,
+    151,
+    152,
+    155,
+    158,
+    159,
+    166,
+    177,
+    180,
+    183,
+    186,
+    187,
+    188,
+    189,
+    199,
+)
 
 
 @dataclass
@@ -110,9 +194,16 @@ def row_cdf(weights: np.ndarray) -> np.ndarray:
     return (cdf + np.arange(len(weights))[:, None]).ravel()
 
 
-def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFrame,
-                    traffic: np.ndarray, *, burn_in: int, days: int,
-                    behaviour: Behaviour = DEFAULT_BEHAVIOUR) -> Population:
+def make_population(
+    rng: np.random.Generator,
+    n_records: int,
+    stores: pd.DataFrame,
+    traffic: np.ndarray,
+    *,
+    burn_in: int,
+    days: int,
+    behaviour: Behaviour = DEFAULT_BEHAVIOUR,
+) -> Population:
     """Draw persons until they hold exactly ``n_records`` customer records.
 
     Parameters
@@ -140,8 +231,9 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     city_names = list(CITIES)
     city = _pick(rng, n, np.array([CITIES[c][1] for c in city_names]))
     physical = stores[stores["format"] != "ecommerce"].reset_index()
-    unmanned_cities = {city_names.index(c) for c in physical.loc[physical.channel == "unmanned",
-                                                                 "city"]}
+    unmanned_cities = {
+        city_names.index(c) for c in physical.loc[physical.channel == "unmanned", "city"]
+    }
     channel_w[:, 1] *= np.isin(city, list(unmanned_cities))
     system_w = np.zeros((n, len(SYSTEMS)))
     for ch, sysno in enumerate(CHANNEL_SYSTEM):
@@ -173,9 +265,10 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     # arrival: existing customers during the burn-in, new ones during the window (growing)
     existing = rng.random(p) < b.existing_share
     t = np.arange(days)
-    acq = (1 + b.acquisition_growth * t / days) * traffic[burn_in:burn_in + days]
-    arrival = np.where(existing, rng.uniform(0, burn_in, p),
-                       burn_in + _pick(rng, p, acq) + rng.random(p))
+    acq = (1 + b.acquisition_growth * t / days) * traffic[burn_in : burn_in + days]
+    arrival = np.where(
+        existing, rng.uniform(0, burn_in, p), burn_in + _pick(rng, p, acq) + rng.random(p)
+    )
 
     rate = rng.gamma(b.rate_shape, b.rate_scale_per_week, p) / 7.0
     regularity = 1 + rng.gamma(b.regularity_shape, b.regularity_scale, p)
@@ -198,19 +291,28 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     g2 = rng.integers(0, len(GIVEN_F), p)
     two = rng.random(p) < 0.6
     given = [GIVEN_F if f else GIVEN_M for f in female]
-    name = np.array([SURNAMES[s][0] + gv[a][0] + (gv[c][0] if t2 else "")
-                     for s, gv, a, c, t2 in zip(sur, given, g1, g2, two, strict=True)],
-                    dtype=object)
-    pinyin = np.array([gv[a][1] + (gv[c][1] if t2 else "") + "." + SURNAMES[s][1]
-                       for s, gv, a, c, t2 in zip(sur, given, g1, g2, two, strict=True)],
-                      dtype=object)
+    name = np.array(
+        [
+            SURNAMES[s][0] + gv[a][0] + (gv[c][0] if t2 else "")
+            for s, gv, a, c, t2 in zip(sur, given, g1, g2, two, strict=True)
+        ],
+        dtype=object,
+    )
+    pinyin = np.array(
+        [
+            gv[a][1] + (gv[c][1] if t2 else "") + "." + SURNAMES[s][1]
+            for s, gv, a, c, t2 in zip(sur, given, g1, g2, two, strict=True)
+        ],
+        dtype=object,
+    )
     prefix = np.asarray(PHONE_PREFIXES)[rng.integers(0, len(PHONE_PREFIXES), p)]
     phone = (prefix * 10**8 + rng.choice(10**8, p, replace=False)).astype(str).astype(object)
     family = np.flatnonzero(rng.random(p) < b.family_phone_share)
     if len(family) and p > 1:
         phone[family] = phone[(family + 1 + rng.integers(0, p - 1, len(family))) % p]
-    domain = np.array([d for d, _ in EMAIL_DOMAINS])[_pick(rng, p,
-                                                           np.array([w for _, w in EMAIL_DOMAINS]))]
+    domain = np.array([d for d, _ in EMAIL_DOMAINS])[
+        _pick(rng, p, np.array([w for _, w in EMAIL_DOMAINS]))
+    ]
     digits = rng.integers(1, 999, p).astype(str)
     qq = rng.integers(10**7, 3 * 10**9, p).astype(str)
     local = np.where(domain == "qq.com", qq, np.char.add(pinyin.astype(str), digits))
@@ -223,11 +325,27 @@ def make_population(rng: np.random.Generator, n_records: int, stores: pd.DataFra
     person_record[rec_person, rec_system] = np.arange(len(rec_person))
     member = rng.random(len(rec_person)) < np.asarray(b.member_share_by_system)[rec_system]
     return Population(
-        n_persons=p, arrival_day=arrival, rate_per_day=rate, regularity=regularity,
-        dropout_p=dropout_p, satisfaction=z, channel_w=channel_w, home_store=home_store, city=city,
-        affinity=aff, gender=gender, birth_day=birth_day, name=name,
-        pinyin=pinyin, phone=phone, email=email, english=english, record_person=rec_person,
-        record_system=rec_system, record_member=member, person_record=person_record,
+        n_persons=p,
+        arrival_day=arrival,
+        rate_per_day=rate,
+        regularity=regularity,
+        dropout_p=dropout_p,
+        satisfaction=z,
+        channel_w=channel_w,
+        home_store=home_store,
+        city=city,
+        affinity=aff,
+        gender=gender,
+        birth_day=birth_day,
+        name=name,
+        pinyin=pinyin,
+        phone=phone,
+        email=email,
+        english=english,
+        record_person=rec_person,
+        record_system=rec_system,
+        record_member=member,
+        person_record=person_record,
     )
 
 

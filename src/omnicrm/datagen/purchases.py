@@ -39,8 +39,13 @@ class PurchaseDays:
     dropout_day: np.ndarray
 
 
-def _renewal_times(rng: np.random.Generator, rate: np.ndarray, shape: np.ndarray,
-                   span: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _renewal_times(
+    rng: np.random.Generator,
+    rate: np.ndarray,
+    shape: np.ndarray,
+    span: np.ndarray,
+    limit: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """The first ``limit`` event times in ``(0, span)`` of Gamma renewal processes.
 
     Gaps are Gamma(``shape``, mean ``1 / rate``). Returns (owner, time) sorted by owner, time.
@@ -72,9 +77,15 @@ def _renewal_times(rng: np.random.Generator, rate: np.ndarray, shape: np.ndarray
     return owner[order], t[order]
 
 
-def purchase_days(rng: np.random.Generator, *, arrival: np.ndarray, rate: np.ndarray,
-                  dropout_p: np.ndarray, traffic: np.ndarray,
-                  regularity: np.ndarray | None = None) -> PurchaseDays:
+def purchase_days(
+    rng: np.random.Generator,
+    *,
+    arrival: np.ndarray,
+    rate: np.ndarray,
+    dropout_p: np.ndarray,
+    traffic: np.ndarray,
+    regularity: np.ndarray | None = None,
+) -> PurchaseDays:
     """Simulate every person's purchase days over ``len(traffic)`` days.
 
     Parameters
@@ -119,5 +130,4 @@ def purchase_days(rng: np.random.Generator, *, arrival: np.ndarray, rate: np.nda
     all_person = np.concatenate([np.arange(len(arrival)), person])
     all_day = np.concatenate([arrival, day])
     order = np.lexsort((all_day, all_person))
-    return PurchaseDays(all_person[order], np.minimum(all_day[order], n_days - 1e-6),
-                        dropout_day)
+    return PurchaseDays(all_person[order], np.minimum(all_day[order], n_days - 1e-6), dropout_day)

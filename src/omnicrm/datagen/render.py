@@ -36,14 +36,19 @@ def products_table(sim: Simulation) -> pd.DataFrame:
     cat = sim.catalogue
     spec = [TAXONOMY[k] for k in cat.sub]
     launch = pd.Timestamp(sim.origin) + pd.to_timedelta(cat.launch_day, unit="D")
-    frame = pd.DataFrame({
-        "product_id": cat.product_id.astype(object), "name": cat.name,
-        "department": [s.department for s in spec], "category": [s.category for s in spec],
-        "subcategory": [s.subcategory for s in spec], "brand": cat.brand,
-        "unit_price": np.asarray(lay.money(cat.price_cents).to_pylist(), dtype=object),
-        "unit_cost": np.asarray(lay.money(cat.cost_cents).to_pylist(), dtype=object),
-        "launch_date": launch.date,
-    })
+    frame = pd.DataFrame(
+        {
+            "product_id": cat.product_id.astype(object),
+            "name": cat.name,
+            "department": [s.department for s in spec],
+            "category": [s.category for s in spec],
+            "subcategory": [s.subcategory for s in spec],
+            "brand": cat.brand,
+            "unit_price": np.asarray(lay.money(cat.price_cents).to_pylist(), dtype=object),
+            "unit_cost": np.asarray(lay.money(cat.cost_cents).to_pylist(), dtype=object),
+            "launch_date": launch.date,
+        }
+    )
     return frame.rename(columns=lay.PRODUCT_HEADERS)
 
 
@@ -90,12 +95,17 @@ def customer_frame(sim: Simulation, rng: np.random.Generator) -> dict[str, np.nd
         "phone": np.where(has_phone, phone, None),
         "email": np.where(has_email, email, None),
         "gender": np.where(has_profile, pop.gender[person], None),
-        "birth_day": np.where(has_profile & (u[:, 5] < 0.8), pop.birth_day[person], -10**9),
-        "city": np.where(has_profile | (system == 0),
-                         np.asarray(city_names, dtype=object)[pop.city[person]], None),
-        "region": np.where(has_profile | (system == 0),
-                           np.asarray([CITIES[c][0] for c in city_names], dtype=object)[
-                               pop.city[person]], None),
+        "birth_day": np.where(has_profile & (u[:, 5] < 0.8), pop.birth_day[person], -(10**9)),
+        "city": np.where(
+            has_profile | (system == 0),
+            np.asarray(city_names, dtype=object)[pop.city[person]],
+            None,
+        ),
+        "region": np.where(
+            has_profile | (system == 0),
+            np.asarray([CITIES[c][0] for c in city_names], dtype=object)[pop.city[person]],
+            None,
+        ),
         "signup_minute": sim.record_signup,
         "signup_channel": first_channel,
         "is_member": pop.record_member,
@@ -106,10 +116,9 @@ def customer_frame(sim: Simulation, rng: np.random.Generator) -> dict[str, np.nd
 def customers_table(sim: Simulation, rng: np.random.Generator) -> pa.Table:
     """``customers.csv`` (GBK): Chinese headers and labels, local time with a format."""
     c = customer_frame(sim, rng)
-    no_birth = c["birth_day"] == -10**9
+    no_birth = c["birth_day"] == -(10**9)
     seconds = np.where(no_birth, 0, c["birth_day"]) * 86_400
-    birth = lay.mask_nulls(lay.timestamps(sim.origin, seconds, lay.CUSTOMER_DATE_FORMAT),
-                           no_birth)
+    birth = lay.mask_nulls(lay.timestamps(sim.origin, seconds, lay.CUSTOMER_DATE_FORMAT), no_birth)
     cols = {
         "customer_id": lay.text(c["customer_id"]),
         "name": lay.text(c["name"]),
@@ -120,12 +129,15 @@ def customers_table(sim: Simulation, rng: np.random.Generator) -> pa.Table:
         "city": lay.text(c["city"]),
         "region": lay.text(c["region"]),
         "signup_ts": lay.timestamps(sim.origin, c["signup_minute"] * 60, lay.CUSTOMER_TIME_FORMAT),
-        "signup_channel": lay.text(np.array([lay.SIGNUP_LABELS[x] for x in c["signup_channel"]],
-                                          dtype=object)),
-        "is_member": lay.text(np.array([lay.MEMBER_LABELS[bool(m)] for m in c["is_member"]],
-                                     dtype=object)),
-        "member_tier": lay.text(np.array([lay.TIER_LABELS.get(t) for t in c["member_tier"]],
-                                       dtype=object)),
+        "signup_channel": lay.text(
+            np.array([lay.SIGNUP_LABELS[x] for x in c["signup_channel"]], dtype=object)
+        ),
+        "is_member": lay.text(
+            np.array([lay.MEMBER_LABELS[bool(m)] for m in c["is_member"]], dtype=object)
+        ),
+        "member_tier": lay.text(
+            np.array([lay.TIER_LABELS.get(t) for t in c["member_tier"]], dtype=object)
+        ),
     }
     return pa.table({lay.CUSTOMER_HEADERS[k]: v for k, v in cols.items()})
 
@@ -147,17 +159,27 @@ def identities_table(sim: Simulation, rng: np.random.Generator) -> pa.Table:
     card = np.char.add("MC", np.char.zfill(rng.integers(0, 10**10, n).astype(str), 10))
     add((system == 0) & pop.record_member, "member_card", card)
     add((system == 0) & ~pop.record_member, "pos_customer", sim.record_id)
-    add(u[:, 0] < np.array([0.95, 0.8, 0.9, 0.6])[system], "phone",
-        _phone_styles(pop.phone[person], (system + 1) % 4))
+    add(
+        u[:, 0] < np.array([0.95, 0.8, 0.9, 0.6])[system],
+        "phone",
+        _phone_styles(pop.phone[person], (system + 1) % 4),
+    )
     has_email = pd.notna(pop.email[person])
-    add(has_email & (u[:, 1] < np.array([0.1, 0.95, 0.5, 0.05])[system]), "email",
-        _email_styles(pop.email[person], u[:, 2] < 0.3))
-    add(system == 1, "online_account",
-        np.char.add(pop.pinyin[person].astype(str), rng.integers(10, 9999, n).astype(str)))
+    add(
+        has_email & (u[:, 1] < np.array([0.1, 0.95, 0.5, 0.05])[system]),
+        "email",
+        _email_styles(pop.email[person], u[:, 2] < 0.3),
+    )
+    add(
+        system == 1,
+        "online_account",
+        np.char.add(pop.pinyin[person].astype(str), rng.integers(10, 9999, n).astype(str)),
+    )
     device = np.array([f"{x:032x}" for x in rng.integers(0, 2**62, n)], dtype=object)
     add(system == 2, "app_device", device)
-    unionid = np.array([f"oU{x:024x}" for x in rng.integers(0, 2**62, pop.n_persons)],
-                       dtype=object)[person]
+    unionid = np.array(
+        [f"oU{x:024x}" for x in rng.integers(0, 2**62, pop.n_persons)], dtype=object
+    )[person]
     openid = np.array([f"oW{x:026x}" for x in rng.integers(0, 2**62, n)], dtype=object)
     add(system == 3, "wechat_openid", openid)
     add(np.isin(system, [2, 3]) & (u[:, 3] < 0.7), "wechat_unionid", unionid)
@@ -166,14 +188,20 @@ def identities_table(sim: Simulation, rng: np.random.Generator) -> pa.Table:
     r = r[order]
     seen = sim.record_signup[r] + rng.integers(0, 3 * MINUTES_PER_DAY, len(r))
     seen = np.minimum(seen, sim.end_minute - 1)
-    return pa.table({
-        "customer_id": lay.text(sim.record_id[r]),
-        "id_type": lay.text(np.concatenate(rows["type"])[order]),
-        "id_value": lay.text(np.concatenate(rows["value"])[order]),
-        "source": lay.text(np.asarray(SYSTEMS, dtype=object)[system[r]]),
-        "first_seen_ts": lay.timestamps(sim.origin, seen * 60, "%Y-%m-%dT%H:%M:%SZ",
-                                      offset_minutes=-lay.LOCAL_OFFSET_MINUTES),
-    })
+    return pa.table(
+        {
+            "customer_id": lay.text(sim.record_id[r]),
+            "id_type": lay.text(np.concatenate(rows["type"])[order]),
+            "id_value": lay.text(np.concatenate(rows["value"])[order]),
+            "source": lay.text(np.asarray(SYSTEMS, dtype=object)[system[r]]),
+            "first_seen_ts": lay.timestamps(
+                sim.origin,
+                seen * 60,
+                "%Y-%m-%dT%H:%M:%SZ",
+                offset_minutes=-lay.LOCAL_OFFSET_MINUTES,
+            ),
+        }
+    )
 
 
 def window_orders(sim: Simulation) -> np.ndarray:
@@ -205,19 +233,21 @@ def orders_table(sim: Simulation) -> pa.Table:
     o = window_orders(sim)
     gross, disc, net = (x[o] for x in s.totals())
     ts = lay.timestamps(sim.origin, s.minute[o] * 60, "%Y-%m-%dT%H:%M:%S")
-    return pa.table({
-        "order_id": lay.take_text(sim.order_id, o),
-        "customer_id": _customer_ids(sim, s.record[o]),
-        "store_id": _store_ids(sim, s.store[o]),
-        "channel": lay.take_labels(list(CHANNEL_CODES), s.channel[o]),
-        "order_ts": pc.binary_join_element_wise(ts, pa.array(["+08:00"] * len(o)), ""),
-        "gross_amount": lay.money(gross),
-        "discount_amount": lay.money(disc),
-        "net_amount": lay.money(net),
-        "payment_method": lay.text(s.payment[o]),
-        "coupon_code": lay.text(s.coupon[o]),
-        "is_cancelled": lay.take_labels(["false", "true"], s.cancelled[o].astype(np.int64)),
-    })
+    return pa.table(
+        {
+            "order_id": lay.take_text(sim.order_id, o),
+            "customer_id": _customer_ids(sim, s.record[o]),
+            "store_id": _store_ids(sim, s.store[o]),
+            "channel": lay.take_labels(list(CHANNEL_CODES), s.channel[o]),
+            "order_ts": pc.binary_join_element_wise(ts, pa.array(["+08:00"] * len(o)), ""),
+            "gross_amount": lay.money(gross),
+            "discount_amount": lay.money(disc),
+            "net_amount": lay.money(net),
+            "payment_method": lay.text(s.payment[o]),
+            "coupon_code": lay.text(s.coupon[o]),
+            "is_cancelled": lay.take_labels(["false", "true"], s.cancelled[o].astype(np.int64)),
+        }
+    )
 
 
 def order_lines_table(sim: Simulation) -> pa.Table:
@@ -256,41 +286,60 @@ def events_table(sim: Simulation) -> pa.Table:
     """``events.jsonl``: contract names, UTC ISO-8601 timestamps."""
     e = sim.events
     order = np.lexsort((e.record, e.second))
-    return pa.table({
-        "event_id": lay.prefixed_ids("EV", np.arange(1, len(order) + 1), 10),
-        "customer_id": _customer_ids(sim, e.record[order]),
-        "event_type": lay.text(e.kind[order]),
-        "event_ts": lay.timestamps(sim.origin, e.second[order], "%Y-%m-%dT%H:%M:%SZ",
-                                 offset_minutes=-lay.LOCAL_OFFSET_MINUTES),
-        "channel": lay.take_labels(list(CHANNEL_CODES), e.channel[order]),
-        "store_id": _store_ids(sim, e.store[order]),
-        "product_id": _product_ids(sim, e.product[order]),
-        "zone": lay.text(e.zone[order]),
-        "dwell_seconds": pa.array(e.dwell[order], mask=e.dwell[order] < 0),
-        "search_query": lay.text(e.query[order]),
-        "rating": pa.array(e.rating[order], mask=e.rating[order] < 0),
-    })
+    return pa.table(
+        {
+            "event_id": lay.prefixed_ids("EV", np.arange(1, len(order) + 1), 10),
+            "customer_id": _customer_ids(sim, e.record[order]),
+            "event_type": lay.text(e.kind[order]),
+            "event_ts": lay.timestamps(
+                sim.origin,
+                e.second[order],
+                "%Y-%m-%dT%H:%M:%SZ",
+                offset_minutes=-lay.LOCAL_OFFSET_MINUTES,
+            ),
+            "channel": lay.take_labels(list(CHANNEL_CODES), e.channel[order]),
+            "store_id": _store_ids(sim, e.store[order]),
+            "product_id": _product_ids(sim, e.product[order]),
+            "zone": lay.text(e.zone[order]),
+            "dwell_seconds": pa.array(e.dwell[order], mask=e.dwell[order] < 0),
+            "search_query": lay.text(e.query[order]),
+            "rating": pa.array(e.rating[order], mask=e.rating[order] < 0),
+        }
+    )
 
 
 def feedback_table(sim: Simulation) -> pa.Table:
     """``feedback.csv``: contract names, UTC ISO-8601 timestamps."""
     f = sim.feedback
     order = np.argsort(f.second, kind="stable")
-    return pa.table({
-        "feedback_id": lay.prefixed_ids("FB", np.arange(1, len(order) + 1), 8),
-        "customer_id": _customer_ids(sim, f.record[order]),
-        "response_ts": lay.timestamps(sim.origin, f.second[order], "%Y-%m-%dT%H:%M:%SZ",
-                                    offset_minutes=-lay.LOCAL_OFFSET_MINUTES),
-        "channel": lay.take_labels(list(CHANNEL_CODES), f.channel[order]),
-        "store_id": _store_ids(sim, f.store[order]),
-        "order_id": lay.take_text(sim.order_id, f.order[order]),
-        "nps": pa.array(f.nps[order], mask=f.nps[order] < 0).cast(pa.string()),
-        "csat": pa.array(f.csat[order], mask=f.csat[order] < 0).cast(pa.string()),
-        "comment": lay.text(f.comment[order]),
-        "language": lay.text(f.language[order]),
-    })
+    return pa.table(
+        {
+            "feedback_id": lay.prefixed_ids("FB", np.arange(1, len(order) + 1), 8),
+            "customer_id": _customer_ids(sim, f.record[order]),
+            "response_ts": lay.timestamps(
+                sim.origin,
+                f.second[order],
+                "%Y-%m-%dT%H:%M:%SZ",
+                offset_minutes=-lay.LOCAL_OFFSET_MINUTES,
+            ),
+            "channel": lay.take_labels(list(CHANNEL_CODES), f.channel[order]),
+            "store_id": _store_ids(sim, f.store[order]),
+            "order_id": lay.take_text(sim.order_id, f.order[order]),
+            "nps": pa.array(f.nps[order], mask=f.nps[order] < 0).cast(pa.string()),
+            "csat": pa.array(f.csat[order], mask=f.csat[order] < 0).cast(pa.string()),
+            "comment": lay.text(f.comment[order]),
+            "language": lay.text(f.language[order]),
+        }
+    )
 
 
-__all__ = ["customers_table", "events_table", "feedback_table",
-           "identities_table", "order_lines_table", "orders_table", "products_table",
-           "stores_table"]
+__all__ = [
+    "customers_table",
+    "events_table",
+    "feedback_table",
+    "identities_table",
+    "order_lines_table",
+    "orders_table",
+    "products_table",
+    "stores_table",
+]

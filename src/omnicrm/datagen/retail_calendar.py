@@ -26,22 +26,50 @@ from omnicrm.errors import InputError
 
 LUNAR_DATES: dict[str, dict[int, date]] = {
     "spring_festival": {
-        2015: date(2015, 2, 19), 2016: date(2016, 2, 8), 2017: date(2017, 1, 28),
-        2018: date(2018, 2, 16), 2019: date(2019, 2, 5), 2020: date(2020, 1, 25),
-        2021: date(2021, 2, 12), 2022: date(2022, 2, 1), 2023: date(2023, 1, 22),
-        2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-        2027: date(2027, 2, 6), 2028: date(2028, 1, 26), 2029: date(2029, 2, 13),
-        2030: date(2030, 2, 3), 2031: date(2031, 1, 23), 2032: date(2032, 2, 11),
-        2033: date(2033, 1, 31), 2034: date(2034, 2, 19), 2035: date(2035, 2, 8),
+        2015: date(2015, 2, 19),
+        2016: date(2016, 2, 8),
+        2017: date(2017, 1, 28),
+        2018: date(2018, 2, 16),
+        2019: date(2019, 2, 5),
+        2020: date(2020, 1, 25),
+        2021: date(2021, 2, 12),
+        2022: date(2022, 2, 1),
+        2023: date(2023, 1, 22),
+        2024: date(2024, 2, 10),
+        2025: date(2025, 1, 29),
+        2026: date(2026, 2, 17),
+        2027: date(2027, 2, 6),
+        2028: date(2028, 1, 26),
+        2029: date(2029, 2, 13),
+        2030: date(2030, 2, 3),
+        2031: date(2031, 1, 23),
+        2032: date(2032, 2, 11),
+        2033: date(2033, 1, 31),
+        2034: date(2034, 2, 19),
+        2035: date(2035, 2, 8),
     },
     "mid_autumn": {
-        2015: date(2015, 9, 27), 2016: date(2016, 9, 15), 2017: date(2017, 10, 4),
-        2018: date(2018, 9, 24), 2019: date(2019, 9, 13), 2020: date(2020, 10, 1),
-        2021: date(2021, 9, 21), 2022: date(2022, 9, 10), 2023: date(2023, 9, 29),
-        2024: date(2024, 9, 17), 2025: date(2025, 10, 6), 2026: date(2026, 9, 25),
-        2027: date(2027, 9, 15), 2028: date(2028, 10, 3), 2029: date(2029, 9, 22),
-        2030: date(2030, 9, 12), 2031: date(2031, 10, 1), 2032: date(2032, 9, 19),
-        2033: date(2033, 9, 8), 2034: date(2034, 9, 27), 2035: date(2035, 9, 16),
+        2015: date(2015, 9, 27),
+        2016: date(2016, 9, 15),
+        2017: date(2017, 10, 4),
+        2018: date(2018, 9, 24),
+        2019: date(2019, 9, 13),
+        2020: date(2020, 10, 1),
+        2021: date(2021, 9, 21),
+        2022: date(2022, 9, 10),
+        2023: date(2023, 9, 29),
+        2024: date(2024, 9, 17),
+        2025: date(2025, 10, 6),
+        2026: date(2026, 9, 25),
+        2027: date(2027, 9, 15),
+        2028: date(2028, 10, 3),
+        2029: date(2029, 9, 22),
+        2030: date(2030, 9, 12),
+        2031: date(2031, 10, 1),
+        2032: date(2032, 9, 19),
+        2033: date(2033, 9, 8),
+        2034: date(2034, 9, 27),
+        2035: date(2035, 9, 16),
     },
 }
 """Dates of the lunisolar holidays (Gregorian), per year."""
@@ -78,17 +106,53 @@ class Festival:
 
 FESTIVALS: tuple[Festival, ...] = (
     Festival("NEWYEAR", "元旦 New Year", "01-01", -2, 0, 1.15),
-    Festival("NIANHUO", "年货节 New-year shopping", "spring_festival", -14, -1, 1.7, 1.1, 0.10,
-             ("Fresh", "Grocery", "Snacks", "Beverages")),
+    Festival(
+        "NIANHUO",
+        "年货节 New-year shopping",
+        "spring_festival",
+        -14,
+        -1,
+        1.7,
+        1.1,
+        0.10,
+        ("Fresh", "Grocery", "Snacks", "Beverages"),
+    ),
     Festival("SPRING", "春节 Spring Festival holiday", "spring_festival", 0, 6, 0.55, 0.6),
     Festival("WOMEN", "三八节 Women's day", "03-08", -2, 0, 1.1, 1.3, 0.15, ("Personal care",)),
     Festival("LABOUR", "五一 Labour day", "05-01", 0, 4, 1.25, 1.0, 0.05, ()),
-    Festival("618PRE", "618 pre-sale", "06-18", -17, -1, 1.1, 1.4, 0.08,
-             ("Electronics", "Personal care", "Baby")),
-    Festival("618", "618 shopping festival", "06-18", 0, 0, 1.8, 2.5, 0.20,
-             ("Electronics", "Personal care", "Baby", "Beverages")),
-    Festival("MIDAUTUMN", "中秋 Mid-Autumn", "mid_autumn", -10, 0, 1.3, 1.0, 0.10,
-             ("Bakery", "Snacks", "Fresh")),
+    Festival(
+        "618PRE",
+        "618 pre-sale",
+        "06-18",
+        -17,
+        -1,
+        1.1,
+        1.4,
+        0.08,
+        ("Electronics", "Personal care", "Baby"),
+    ),
+    Festival(
+        "618",
+        "618 shopping festival",
+        "06-18",
+        0,
+        0,
+        1.8,
+        2.5,
+        0.20,
+        ("Electronics", "Personal care", "Baby", "Beverages"),
+    ),
+    Festival(
+        "MIDAUTUMN",
+        "中秋 Mid-Autumn",
+        "mid_autumn",
+        -10,
+        0,
+        1.3,
+        1.0,
+        0.10,
+        ("Bakery", "Snacks", "Fresh"),
+    ),
     Festival("NATIONAL", "国庆黄金周 National Day golden week", "10-01", 0, 6, 1.35, 0.9, 0.05, ()),
     Festival("DOUBLE11PRE", "双十一 pre-sale", "11-11", -10, -1, 1.1, 1.5, 0.08, ()),
     Festival("DOUBLE11", "双十一 Double 11", "11-11", 0, 0, 2.2, 3.5, 0.20, ()),
@@ -218,16 +282,31 @@ def day_profile(first_day: date, n_days: int) -> DayProfile:
             online[lo:hi] *= fest.online_lift
             festival_days.setdefault(fest.code, []).extend(range(lo, hi))
             if fest.promo_pct > 0:
-                promotions.append(Promotion(f"P{year}-{fest.code}", fest.label, fest.promo_pct,
-                                            fest.promo_departments, False))
+                promotions.append(
+                    Promotion(
+                        f"P{year}-{fest.code}",
+                        fest.label,
+                        fest.promo_pct,
+                        fest.promo_departments,
+                        False,
+                    )
+                )
                 better = promo_pct[lo:hi] < fest.promo_pct
                 promo[lo:hi][better] = len(promotions) - 1
                 promo_pct[lo:hi][better] = fest.promo_pct
     member_promo = np.full(n_days, -1, dtype=np.int64)
     for weekly in WEEKLY_PROMOTIONS:
-        promotions.append(Promotion(f"P-{weekly.code}", weekly.label, weekly.pct,
-                                    weekly.departments, weekly.members_only))
+        promotions.append(
+            Promotion(
+                f"P-{weekly.code}",
+                weekly.label,
+                weekly.pct,
+                weekly.departments,
+                weekly.members_only,
+            )
+        )
         target = member_promo if weekly.members_only else promo
         target[weekday == weekly.weekday] = len(promotions) - 1
-    return DayProfile(first_day, traffic, online, promo, member_promo, tuple(promotions),
-                      festival_days)
+    return DayProfile(
+        first_day, traffic, online, promo, member_promo, tuple(promotions), festival_days
+    )

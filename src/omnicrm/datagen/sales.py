@@ -41,21 +41,34 @@ from omnicrm.datagen.retail_calendar import DayProfile
 from omnicrm.datagen.stores import BASKET_MEAN_BY_CHANNEL, BASKET_MEAN_BY_FORMAT, CITIES
 
 PAYMENT_MIX: dict[str, tuple[tuple[str, float], ...]] = {
-    "store": (("wechat_pay", 0.45), ("alipay", 0.30), ("card", 0.12), ("cash", 0.08),
-              ("prepaid_card", 0.05)),
+    "store": (
+        ("wechat_pay", 0.45),
+        ("alipay", 0.30),
+        ("card", 0.12),
+        ("cash", 0.08),
+        ("prepaid_card", 0.05),
+    ),
     "unmanned": (("wechat_pay", 0.6), ("alipay", 0.4)),
     "digital": (("alipay", 0.45), ("wechat_pay", 0.45), ("card", 0.10)),
 }
 """Payment methods and their shares by kind of outlet."""
 
-RETURN_PROPENSITY: dict[str, float] = {"Electronics": 3.0, "Personal care": 1.5, "Baby": 1.3,
-                                       "Fresh": 0.5, "Bakery": 0.3}
+RETURN_PROPENSITY: dict[str, float] = {
+    "Electronics": 3.0,
+    "Personal care": 1.5,
+    "Baby": 1.3,
+    "Fresh": 0.5,
+    "Bakery": 0.3,
+}
 """Relative chance that a line of a department is returned (1 when not listed)."""
 
 SALE, RETURN, CANCELLATION = 0, 1, 2
 """Kinds of order: a sale, a return receipt, a cancellation receipt (reverses a whole sale)."""
-DIGITAL = (CHANNEL_CODES.index("online"), CHANNEL_CODES.index("app"),
-           CHANNEL_CODES.index("mini_program"))
+DIGITAL = (
+    CHANNEL_CODES.index("online"),
+    CHANNEL_CODES.index("app"),
+    CHANNEL_CODES.index("mini_program"),
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +110,14 @@ def _pick_rows(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray) 
     return draw_rows(row_cdf(weights), rows, rng.random(len(rows)), weights.shape[1])
 
 
-def _store_of(rng: np.random.Generator, pop: Population, stores: pd.DataFrame,
-              person: np.ndarray, channel: np.ndarray, b: Behaviour) -> np.ndarray:
+def _store_of(
+    rng: np.random.Generator,
+    pop: Population,
+    stores: pd.DataFrame,
+    person: np.ndarray,
+    channel: np.ndarray,
+    b: Behaviour,
+) -> np.ndarray:
     city_names = list(CITIES)
     store_city = stores["city"].map({c: k for k, c in enumerate(city_names)}).fillna(-1)
     store_city = store_city.to_numpy().astype(np.int64)
@@ -112,8 +131,7 @@ def _store_of(rng: np.random.Generator, pop: Population, stores: pd.DataFrame,
     out[shop & home] = pop.home_store[person[shop & home]]
     other = np.flatnonzero(shop & ~home)
     travel = rng.random(len(other)) < 0.1
-    city = np.where(travel, rng.integers(0, len(city_names), len(other)),
-                    pop.city[person[other]])
+    city = np.where(travel, rng.integers(0, len(city_names), len(other)), pop.city[person[other]])
     out[other] = _pick_rows(rng, by_city, city)
     unmanned = stores.index[stores["channel"] == "unmanned"].to_numpy()
     unmanned_city = store_city[unmanned]
@@ -125,45 +143,63 @@ def _store_of(rng: np.random.Generator, pop: Population, stores: pd.DataFrame,
     return out
 
 
-def _minute_of_day(rng: np.random.Generator, stores: pd.DataFrame,
-                   store: np.ndarray) -> np.ndarray:
+def _minute_of_day(rng: np.random.Generator, stores: pd.DataFrame, store: np.ndarray) -> np.ndarray:
     fmt = stores["format"].to_numpy()[store]
-    group = np.select([fmt == "convenience", fmt == "unmanned", fmt == "ecommerce"],
-                      ["convenience", "unmanned", "digital"], "store")
+    group = np.select(
+        [fmt == "convenience", fmt == "unmanned", fmt == "ecommerce"],
+        ["convenience", "unmanned", "digital"],
+        "store",
+    )
     names = list(HOUR_PROFILE)
     row = pd.Categorical(group, categories=names).codes.astype(np.int64)
     hour = _pick_rows(rng, np.array([HOUR_PROFILE[k] for k in names]), row)
     return hour * 60 + rng.integers(0, 60, len(store))
 
 
-def _anonymous(rng: np.random.Generator, stores: pd.DataFrame, traffic: np.ndarray,
-               first_day: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _anonymous(
+    rng: np.random.Generator, stores: pd.DataFrame, traffic: np.ndarray, first_day: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Walk-in receipts: (store, minute) of ``n`` anonymous sales from ``first_day`` on."""
     physical = stores.index[stores["format"] != "ecommerce"].to_numpy()
     weight = np.sqrt(stores.loc[physical, "area_sqm"].to_numpy().astype(float))
-    store = physical[np.searchsorted(np.cumsum(weight) / weight.sum(), rng.random(n),
-                                     side="right").clip(0, len(physical) - 1)]
+    store = physical[
+        np.searchsorted(np.cumsum(weight) / weight.sum(), rng.random(n), side="right").clip(
+            0, len(physical) - 1
+        )
+    ]
     cdf = np.cumsum(traffic) / traffic.sum()
     day = first_day + np.searchsorted(cdf, rng.random(n), side="right").clip(0, len(cdf) - 1)
     return store, day * MINUTES_PER_DAY + _minute_of_day(rng, stores, store)
 
 
 def _draw_payment(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
-    kind = np.where(np.isin(channel, DIGITAL), "digital",
-                    np.where(channel == CHANNEL_CODES.index("unmanned"), "unmanned", "store"))
+    kind = np.where(
+        np.isin(channel, DIGITAL),
+        "digital",
+        np.where(channel == CHANNEL_CODES.index("unmanned"), "unmanned", "store"),
+    )
     out = np.empty(len(channel), dtype=object)
     for name, mix in PAYMENT_MIX.items():
         sel = np.flatnonzero(kind == name)
         cdf = np.cumsum([w for _, w in mix])
         labels = np.array([m for m, _ in mix], dtype=object)
-        out[sel] = labels[np.searchsorted(cdf / cdf[-1], rng.random(len(sel)),
-                                          side="right").clip(0, len(mix) - 1)]
+        out[sel] = labels[
+            np.searchsorted(cdf / cdf[-1], rng.random(len(sel)), side="right").clip(0, len(mix) - 1)
+        ]
     return out
 
 
-def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
-                   stores: pd.DataFrame, profile: DayProfile, doy: np.ndarray, *,
-                   window: tuple[int, int], behaviour: Behaviour = DEFAULT_BEHAVIOUR) -> Sales:
+def simulate_sales(
+    rng: np.random.Generator,
+    pop: Population,
+    cat: Catalogue,
+    stores: pd.DataFrame,
+    profile: DayProfile,
+    doy: np.ndarray,
+    *,
+    window: tuple[int, int],
+    behaviour: Behaviour = DEFAULT_BEHAVIOUR,
+) -> Sales:
     """Simulate every order and line of the span.
 
     Parameters
@@ -185,9 +221,14 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     Sales
     """
     b = behaviour
-    days = purchase_days(rng, arrival=pop.arrival_day, rate=pop.rate_per_day,
-                         dropout_p=pop.dropout_p, traffic=profile.traffic,
-                         regularity=pop.regularity)
+    days = purchase_days(
+        rng,
+        arrival=pop.arrival_day,
+        rate=pop.rate_per_day,
+        dropout_p=pop.dropout_p,
+        traffic=profile.traffic,
+        regularity=pop.regularity,
+    )
     person = days.person
     day = np.floor(days.day).astype(np.int64)
     weights = pop.channel_w[person].copy()
@@ -200,8 +241,11 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     lo, hi = window
     in_window = (day >= lo) & (day < hi)
     shop = np.isin(channel, [CHANNEL_CODES.index("store"), CHANNEL_CODES.index("unmanned")])
-    n_anon = round(b.anonymous_share_of_store / (1 - b.anonymous_share_of_store)
-                   * int((shop & in_window).sum()))
+    n_anon = round(
+        b.anonymous_share_of_store
+        / (1 - b.anonymous_share_of_store)
+        * int((shop & in_window).sum())
+    )
     a_store, a_minute = _anonymous(rng, stores, profile.traffic[lo:hi], lo, n_anon)
     a_channel = stores["channel"].map({c: k for k, c in enumerate(CHANNEL_CODES)})
     a_channel = a_channel.to_numpy()[a_store]
@@ -222,12 +266,15 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
     cancelled = np.isin(channel, DIGITAL) & (rng.random(n_sale) < b.cancel_share_digital)
     departments = [s.department for s in TAXONOMY]
     propensity = np.array([RETURN_PROPENSITY.get(d, 1.0) for d in departments])[
-        cat.sub[lines.product]]
-    returned = np.flatnonzero((rng.random(len(lines.order)) < b.return_line_share * propensity)
-                              & ~cancelled[lines.order])
+        cat.sub[lines.product]
+    ]
+    returned = np.flatnonzero(
+        (rng.random(len(lines.order)) < b.return_line_share * propensity) & ~cancelled[lines.order]
+    )
     origin, slot = np.unique(lines.order[returned], return_inverse=True)
-    r_minute = minute[origin] + rng.integers(1, b.return_max_days + 1, len(origin)) \
-        * MINUTES_PER_DAY
+    r_minute = (
+        minute[origin] + rng.integers(1, b.return_max_days + 1, len(origin)) * MINUTES_PER_DAY
+    )
 
     payment = _draw_payment(rng, channel)
     has_discount = np.bincount(lines.order, weights=lines.discount, minlength=n_sale) > 0
@@ -243,16 +290,16 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
 
     # receipts are appended after the sales: index n_sale + k for return k, then cancellations
     source = np.concatenate([np.arange(n_sale), origin, voided])
-    kind = np.concatenate([np.full(n_sale, SALE), np.full(len(origin), RETURN),
-                           np.full(len(voided), CANCELLATION)])
+    kind = np.concatenate(
+        [np.full(n_sale, SALE), np.full(len(origin), RETURN), np.full(len(voided), CANCELLATION)]
+    )
     all_minute = np.concatenate([minute, r_minute, c_minute])
     order = np.argsort(all_minute, kind="stable")  # a receipt of the same minute stays after
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     taken = np.concatenate([returned, c_lines])
     merged = Lines(
-        order=rank[np.concatenate([lines.order, n_sale + slot,
-                                   n_sale + len(origin) + c_slot])],
+        order=rank[np.concatenate([lines.order, n_sale + slot, n_sale + len(origin) + c_slot])],
         product=np.concatenate([lines.product, lines.product[taken]]),
         qty_milli=np.concatenate([lines.qty_milli, -lines.qty_milli[taken]]),
         price=np.concatenate([lines.price, lines.price[taken]]),
@@ -260,26 +307,40 @@ def simulate_sales(rng: np.random.Generator, pop: Population, cat: Catalogue,
         promo=np.concatenate([lines.promo, lines.promo[taken]]),
     )
     by_order = np.argsort(merged.order, kind="stable")
-    merged = Lines(*(getattr(merged, f)[by_order] for f in
-                     ("order", "product", "qty_milli", "price", "discount", "promo")))
+    merged = Lines(
+        *(
+            getattr(merged, f)[by_order]
+            for f in ("order", "product", "qty_milli", "price", "discount", "promo")
+        )
+    )
 
     def inherited(x: np.ndarray) -> np.ndarray:
         return x[source][order]
 
     reverses = np.full(len(order), -1)
-    reverses[n_sale + len(origin):] = rank[voided]
+    reverses[n_sale + len(origin) :] = rank[voided]
     return Sales(
-        minute=all_minute[order], person=inherited(person), record=inherited(record),
-        channel=inherited(channel), store=inherited(store), kind=kind[order],
+        minute=all_minute[order],
+        person=inherited(person),
+        record=inherited(record),
+        channel=inherited(channel),
+        store=inherited(store),
+        kind=kind[order],
         cancelled=(cancelled[source] & (kind != RETURN))[order],
-        reverses=reverses[order], payment=inherited(payment),
+        reverses=reverses[order],
+        payment=inherited(payment),
         coupon=np.where(kind == SALE, coupon[source], None)[order],
-        lines=merged, dropout_day=days.dropout_day,
+        lines=merged,
+        dropout_day=days.dropout_day,
     )
 
 
-def cancel_minutes(rng: np.random.Generator, minute: np.ndarray, bounds: np.ndarray,
-                   behaviour: Behaviour = DEFAULT_BEHAVIOUR) -> np.ndarray:
+def cancel_minutes(
+    rng: np.random.Generator,
+    minute: np.ndarray,
+    bounds: np.ndarray,
+    behaviour: Behaviour = DEFAULT_BEHAVIOUR,
+) -> np.ndarray:
     """Minute of the cancellation receipt of each cancelled order placed at ``minute``.
 
     The delay is 1 + an exponential number of minutes (mean ``cancel_delay_mean_minutes``),
@@ -294,7 +355,9 @@ def cancel_minutes(rng: np.random.Generator, minute: np.ndarray, bounds: np.ndar
     [41, 1439]
     """
     b = behaviour
-    delay = 1 + np.minimum(np.floor(rng.exponential(b.cancel_delay_mean_minutes, len(minute))),
-                           b.cancel_delay_max_minutes - 1).astype(np.int64)
+    delay = 1 + np.minimum(
+        np.floor(rng.exponential(b.cancel_delay_mean_minutes, len(minute))),
+        b.cancel_delay_max_minutes - 1,
+    ).astype(np.int64)
     limit = bounds[np.searchsorted(bounds, minute, side="right").clip(0, len(bounds) - 1)]
     return np.maximum(np.minimum(minute + delay, limit - 1), minute)

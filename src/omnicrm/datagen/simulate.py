@@ -32,8 +32,12 @@ from omnicrm.datagen.retail_calendar import DayProfile, day_profile
 from omnicrm.datagen.sales import CANCELLATION, DIGITAL, RETURN, SALE, Sales, simulate_sales
 from omnicrm.datagen.stores import make_stores
 
-STAGES: tuple[str, ...] = ("calendar and catalogue", "customers", "orders and baskets",
-                           "events and feedback")
+STAGES: tuple[str, ...] = (
+    "calendar and catalogue",
+    "customers",
+    "orders and baskets",
+    "events and feedback",
+)
 
 
 @dataclass
@@ -90,11 +94,15 @@ def _order_ids(sales: Sales) -> pa.Array:
     digits = pc.utf8_lpad(pa.array(number[own]).cast(pa.string()), width=9, padding="0")
     return pc.binary_join_element_wise(
         pa.array(np.where(cancellation, "C", "")),
-        pa.array(["R", "O", "C"]).take(pa.array(prefix[own])), digits, "")
+        pa.array(["R", "O", "C"]).take(pa.array(prefix[own])),
+        digits,
+        "",
+    )
 
 
-def _records(rng: np.random.Generator, pop: Population, sales: Sales,
-             window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _records(
+    rng: np.random.Generator, pop: Population, sales: Sales, window: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Customer ids (numbered by signup within each system) and signup minutes."""
     n = len(pop.record_person)
     end = window[1] * MINUTES_PER_DAY
@@ -115,21 +123,32 @@ def _records(rng: np.random.Generator, pop: Population, sales: Sales,
     return np.char.add(prefix, number.astype(str)).astype(object), signup
 
 
-def _tiers(sim_net: np.ndarray, sales: Sales, pop: Population, end_minute: int,
-           b: Behaviour) -> np.ndarray:
-    last_year = (sales.minute >= end_minute - 365 * MINUTES_PER_DAY) & (
-        sales.minute < end_minute) & (sales.record >= 0)
-    spend = np.bincount(sales.record[last_year], weights=sim_net[last_year],
-                        minlength=len(pop.record_person))
+def _tiers(
+    sim_net: np.ndarray, sales: Sales, pop: Population, end_minute: int, b: Behaviour
+) -> np.ndarray:
+    last_year = (
+        (sales.minute >= end_minute - 365 * MINUTES_PER_DAY)
+        & (sales.minute < end_minute)
+        & (sales.record >= 0)
+    )
+    spend = np.bincount(
+        sales.record[last_year], weights=sim_net[last_year], minlength=len(pop.record_person)
+    )
     tier = np.full(len(spend), None, dtype=object)
     for name, threshold in sorted(b.tiers, key=lambda t: t[1]):
         tier[pop.record_member & (spend >= threshold)] = name
     return tier
 
 
-def simulate(*, customers: int, days: int, seed: int, end_date: date,
-             behaviour: Behaviour = DEFAULT_BEHAVIOUR,
-             progress: Callable[[str, int, int], None] | None = None) -> Simulation:
+def simulate(
+    *,
+    customers: int,
+    days: int,
+    seed: int,
+    end_date: date,
+    behaviour: Behaviour = DEFAULT_BEHAVIOUR,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Simulation:
     """Simulate the retailer (no files written).
 
     Parameters
@@ -165,8 +184,9 @@ def simulate(*, customers: int, days: int, seed: int, end_date: date,
     stores = make_stores(rngs[0])
     cat = make_catalogue(rngs[1], launch_window=window)
     report(STAGES[1], 1, len(STAGES))
-    pop = make_population(rngs[2], customers, stores, profile.traffic, burn_in=burn, days=days,
-                          behaviour=b)
+    pop = make_population(
+        rngs[2], customers, stores, profile.traffic, burn_in=burn, days=days, behaviour=b
+    )
     report(STAGES[2], 2, len(STAGES))
     sales = simulate_sales(rngs[3], pop, cat, stores, profile, doy, window=window, behaviour=b)
     record_id, signup = _records(rngs[4], pop, sales, window)
@@ -174,7 +194,21 @@ def simulate(*, customers: int, days: int, seed: int, end_date: date,
     report(STAGES[3], 3, len(STAGES))
     events = simulate_events(rngs[5], pop, cat, sales, window, b)
     feedback = simulate_feedback(rngs[6], pop, sales, window, b)
-    sim = Simulation(origin, window, profile, stores, cat, pop, sales, events, feedback,
-                     record_id, signup, np.empty(0), order_id, b)
+    sim = Simulation(
+        origin,
+        window,
+        profile,
+        stores,
+        cat,
+        pop,
+        sales,
+        events,
+        feedback,
+        record_id,
+        signup,
+        np.empty(0),
+        order_id,
+        b,
+    )
     sim.record_tier = _tiers(sim.sale_net(), sales, pop, sim.end_minute, b)
     return sim

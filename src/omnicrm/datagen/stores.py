@@ -18,10 +18,17 @@ import numpy as np
 import pandas as pd
 
 CITIES: dict[str, tuple[str, float]] = {
-    "上海": ("上海市", 0.16), "北京": ("北京市", 0.14), "广州": ("广东省", 0.10),
-    "深圳": ("广东省", 0.10), "杭州": ("浙江省", 0.09), "南京": ("江苏省", 0.08),
-    "苏州": ("江苏省", 0.07), "成都": ("四川省", 0.09), "武汉": ("湖北省", 0.08),
-    "西安": ("陕西省", 0.05), "重庆": ("重庆市", 0.04),
+    "上海": ("上海市", 0.16),
+    "北京": ("北京市", 0.14),
+    "广州": ("广东省", 0.10),
+    "深圳": ("广东省", 0.10),
+    "杭州": ("浙江省", 0.09),
+    "南京": ("江苏省", 0.08),
+    "苏州": ("江苏省", 0.07),
+    "成都": ("四川省", 0.09),
+    "武汉": ("湖北省", 0.08),
+    "西安": ("陕西省", 0.05),
+    "重庆": ("重庆市", 0.04),
 }
 """City -> (region, share of the customer base)."""
 
@@ -61,7 +68,11 @@ STORES: tuple[tuple[str, str, str, str, str, int], ...] = (
 """The store network (digital storefronts have no city)."""
 
 BASKET_MEAN_BY_FORMAT: dict[str, float] = {
-    "hypermarket": 9.0, "supermarket": 5.5, "mall": 4.0, "convenience": 2.2, "unmanned": 2.0,
+    "hypermarket": 9.0,
+    "supermarket": 5.5,
+    "mall": 4.0,
+    "convenience": 2.2,
+    "unmanned": 2.0,
 }
 """Mean number of distinct products per receipt, physical formats."""
 
@@ -81,8 +92,9 @@ def make_stores(rng: np.random.Generator) -> pd.DataFrame:
     pandas.DataFrame
         One row per store, contract column names; ``opened_date`` as ``datetime.date``.
     """
-    frame = pd.DataFrame(list(STORES),
-                         columns=["store_id", "name", "channel", "format", "city", "area_sqm"])
+    frame = pd.DataFrame(
+        list(STORES), columns=["store_id", "name", "channel", "format", "city", "area_sqm"]
+    )
     frame["region"] = [CITIES[c][0] if c else "" for c in frame["city"]]
     physical = frame["area_sqm"].to_numpy() > 0
     jitter = rng.uniform(0.85, 1.15, len(frame))
@@ -93,5 +105,6 @@ def make_stores(rng: np.random.Generator) -> pd.DataFrame:
     frame["opened_date"] = opened.date
     frame.loc[frame["format"] == "unmanned", "opened_date"] = pd.Timestamp("2019-06-01").date()
     frame.loc[frame["format"] == "ecommerce", "opened_date"] = pd.Timestamp("2016-03-01").date()
-    return frame[["store_id", "name", "channel", "format", "city", "region", "opened_date",
-                  "area_sqm"]]
+    return frame[
+        ["store_id", "name", "channel", "format", "city", "region", "opened_date", "area_sqm"]
+    ]

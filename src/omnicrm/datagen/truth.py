@@ -45,8 +45,9 @@ from omnicrm.datagen.sales import SALE
 from omnicrm.datagen.simulate import Simulation
 
 
-def _window_sums(sim: Simulation, net: np.ndarray, lo: int,
-                 hi: int) -> tuple[np.ndarray, np.ndarray]:
+def _window_sums(
+    sim: Simulation, net: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
     s = sim.sales
     n = len(sim.record_id)
     sel = (s.kind == SALE) & ~s.cancelled & (s.record >= 0) & (s.minute >= lo) & (s.minute < hi)
@@ -75,22 +76,24 @@ def truth_table(sim: Simulation) -> pa.Table:
     first = np.floor(pop.arrival_day[person]).astype(np.int64)
     drop_day = np.where(dropped, np.floor(np.nan_to_num(dropout)), 0).astype(np.int64)
     origin = sim.origin
-    return pa.table({
-        "customer_id": lay.text(sim.record_id),
-        "person_id": lay.prefixed_ids("P", person + 1, 7),
-        "source": lay.text(np.asarray(SYSTEMS, dtype=object)[system]),
-        "is_member": lay.take_labels(["false", "true"], pop.record_member.astype(np.int64)),
-        "transaction_rate_per_week": pa.array(np.round(rate[person], 5)),
-        "record_rate_per_week": pa.array(np.round(rate[person] * share[person, system], 5)),
-        "regularity": pa.array(np.round(pop.regularity[person], 4)),
-        "dropout_prob": pa.array(np.round(pop.dropout_p[person], 5)),
-        "satisfaction": pa.array(np.round(pop.satisfaction[person], 4)),
-        "first_purchase_date": lay.dates(origin, first),
-        "dropout_date": lay.mask_nulls(lay.dates(origin, drop_day), ~dropped),
-        "alive_at_end": lay.take_labels(["false", "true"], alive.astype(np.int64)),
-        "purchases_observed": pa.array(obs_n),
-        "spend_observed": lay.money(obs_s),
-        "purchases_next_90d": pa.array(n90),
-        "spend_next_90d": lay.money(s90),
-        "spend_next_365d": lay.money(s365),
-    })
+    return pa.table(
+        {
+            "customer_id": lay.text(sim.record_id),
+            "person_id": lay.prefixed_ids("P", person + 1, 7),
+            "source": lay.text(np.asarray(SYSTEMS, dtype=object)[system]),
+            "is_member": lay.take_labels(["false", "true"], pop.record_member.astype(np.int64)),
+            "transaction_rate_per_week": pa.array(np.round(rate[person], 5)),
+            "record_rate_per_week": pa.array(np.round(rate[person] * share[person, system], 5)),
+            "regularity": pa.array(np.round(pop.regularity[person], 4)),
+            "dropout_prob": pa.array(np.round(pop.dropout_p[person], 5)),
+            "satisfaction": pa.array(np.round(pop.satisfaction[person], 4)),
+            "first_purchase_date": lay.dates(origin, first),
+            "dropout_date": lay.mask_nulls(lay.dates(origin, drop_day), ~dropped),
+            "alive_at_end": lay.take_labels(["false", "true"], alive.astype(np.int64)),
+            "purchases_observed": pa.array(obs_n),
+            "spend_observed": lay.money(obs_s),
+            "purchases_next_90d": pa.array(n90),
+            "spend_next_90d": lay.money(s90),
+            "spend_next_365d": lay.money(s365),
+        }
+    )

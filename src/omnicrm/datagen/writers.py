@@ -39,13 +39,17 @@ FIXED_TIME = dt.datetime(2020, 1, 1)
 
 def _csv_bytes(table: pa.Table, delimiter: str) -> bytes:
     sink = io.BytesIO()
-    pcsv.write_csv(table, sink, pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed",
-                                                  batch_size=65_536))
+    pcsv.write_csv(
+        table,
+        sink,
+        pcsv.WriteOptions(delimiter=delimiter, quoting_style="needed", batch_size=65_536),
+    )
     return sink.getvalue()
 
 
-def write_csv(path: Path, table: pa.Table, *, delimiter: str = ",", encoding: str = "utf-8",
-              bom: bool = False) -> int:
+def write_csv(
+    path: Path, table: pa.Table, *, delimiter: str = ",", encoding: str = "utf-8", bom: bool = False
+) -> int:
     """Write a text table as CSV; gzip it when ``path`` ends in ``.gz``.
 
     Parameters
@@ -89,20 +93,24 @@ def json_lines(table: pa.Table) -> bytes:
             escaped = pc.replace_substring(col, "\\", "\\\\")
             escaped = pc.replace_substring(pc.replace_substring(escaped, '"', '\\"'), "\n", "\\n")
             quote = pa.scalar('"', pa.large_string())
-            value = pc.binary_join_element_wise(quote, escaped, quote,
-                                                pa.scalar("", pa.large_string()))
+            value = pc.binary_join_element_wise(
+                quote, escaped, quote, pa.scalar("", pa.large_string())
+            )
         else:
             value = col.cast(pa.large_string())
         value = pc.fill_null(value, "null")
-        parts += [pa.scalar(("{" if k == 0 else ",") + json.dumps(name) + ":", pa.large_string()),
-                  value]
+        parts += [
+            pa.scalar(("{" if k == 0 else ",") + json.dumps(name) + ":", pa.large_string()),
+            value,
+        ]
     parts.append(pa.scalar("}\n", pa.large_string()))
     lines = pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
     if not len(lines):
         return b""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[
-        lines.offset: lines.offset + len(lines) + 1]
-    return lines.buffers()[2].to_pybytes()[offsets[0]:offsets[-1]]
+        lines.offset : lines.offset + len(lines) + 1
+    ]
+    return lines.buffers()[2].to_pybytes()[offsets[0] : offsets[-1]]
 
 
 def write_jsonl(path: Path, table: pa.Table | pd.DataFrame) -> int:
@@ -114,8 +122,9 @@ def write_jsonl(path: Path, table: pa.Table | pd.DataFrame) -> int:
     return table.num_rows
 
 
-def write_xlsx(path: Path, frame: pd.DataFrame, *, sheet: str,
-               number_columns: tuple[str, ...] = ()) -> int:
+def write_xlsx(
+    path: Path, frame: pd.DataFrame, *, sheet: str, number_columns: tuple[str, ...] = ()
+) -> int:
     """Write a frame to a one-sheet workbook (typed cells); return the number of rows.
 
     ``number_columns`` hold decimal text written as numeric cells (what an ERP export does);
@@ -159,8 +168,9 @@ def _repack(data: bytes) -> bytes:
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp,
-                              body)
+                body = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, body
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(entry, body)

@@ -65,12 +65,17 @@ class CsvSource:
         1-based line holding the column names; lines above it are skipped.
     """
 
-    def __init__(self, path: Path, *, delimiter: str | None = None,
-                 encoding: str | None = None, header_row: int = 1) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        delimiter: str | None = None,
+        encoding: str | None = None,
+        header_row: int = 1,
+    ) -> None:
         self.path = Path(path)
         self._raw = open(self.path, "rb")  # noqa: SIM115 - closed when batches() finishes
-        self._stream = gzip.GzipFile(fileobj=self._raw) if self.path.suffix == ".gz" \
-            else self._raw
+        self._stream = gzip.GzipFile(fileobj=self._raw) if self.path.suffix == ".gz" else self._raw
         self.size = self.path.stat().st_size
         try:
             self._open(delimiter, encoding, header_row)
@@ -91,8 +96,9 @@ class CsvSource:
         self._pending, self._line = self._read_header(sample, delimiter, header_row)
 
     # -- header -----------------------------------------------------------------------------
-    def _read_header(self, sample: bytes, delimiter: str | None,
-                     header_row: int) -> tuple[bytes, int]:
+    def _read_header(
+        self, sample: bytes, delimiter: str | None, header_row: int
+    ) -> tuple[bytes, int]:
         ends = _record_ends(np.frombuffer(sample, dtype=np.uint8))
         if len(ends) < header_row:
             raise InputError(
@@ -108,25 +114,31 @@ class CsvSource:
                 f"cannot read the header of {self.path} as {self.codec}; set [source] encoding "
                 "in the mapping file (utf-8, gbk or gb18030)"
             ) from None
-        following = [sample[int(a) + 1:int(b)].decode(self.codec, "replace")
-                     for a, b in zip(ends[header_row - 1:header_row + 19],
-                                     ends[header_row:header_row + 20], strict=False)]
+        following = [
+            sample[int(a) + 1 : int(b)].decode(self.codec, "replace")
+            for a, b in zip(
+                ends[header_row - 1 : header_row + 19],
+                ends[header_row : header_row + 20],
+                strict=False,
+            )
+        ]
         if delimiter is None:
-            delimiter = "\t" if ".tsv" in self.path.suffixes else \
-                sniff_delimiter(header_text, following)
+            delimiter = (
+                "\t" if ".tsv" in self.path.suffixes else sniff_delimiter(header_text, following)
+            )
         self.delimiter = delimiter
-        names = [n.strip().lstrip("\ufeff") for n in next(csv.reader([header_text],
-                                                                       delimiter=delimiter))]
+        names = [
+            n.strip().lstrip("\ufeff") for n in next(csv.reader([header_text], delimiter=delimiter))
+        ]
         seen = {n for n in names if names.count(n) > 1}
         if seen or "" in names:
             problem = f"repeats {sorted(seen)}" if seen else "has an empty column name"
             raise InputError(
-                f"the header of {self.path} {problem}: {names}; give every column a distinct "
-                "name"
+                f"the header of {self.path} {problem}: {names}; give every column a distinct name"
             )
         self.columns = names
         consumed = sample[: end + 1]
-        return sample[end + 1:], consumed.count(b"\n") + 1
+        return sample[end + 1 :], consumed.count(b"\n") + 1
 
     # -- streaming --------------------------------------------------------------------------
     def batches(self) -> Iterator[SourceBatch]:
@@ -150,7 +162,7 @@ class CsvSource:
                         if len(buf) > MAX_RECORD_BYTES:
                             raise InputError(
                                 f"{self.path}: no end of record found after line {self._line} "
-                                f"in {len(buf) >> 20} MiB; a double quote (\") is probably "
+                                f'in {len(buf) >> 20} MiB; a double quote (") is probably '
                                 "not closed"
                             )
                         more = self._stream.read(CHUNK_BYTES)
@@ -184,15 +196,15 @@ class CsvSource:
             except UnicodeDecodeError:
                 return self._parse_records(chunk, first_line)
         # Fast path: one record per line (no blank lines, no quoted newlines, no bad rows).
-        if b"\n\n" not in data and b"\n\r\n" not in data \
-                and not data.startswith((b"\n", b"\r\n")):
+        if b"\n\n" not in data and b"\n\r\n" not in data and not data.startswith((b"\n", b"\r\n")):
             try:
                 table, invalid = self._arrow_parse(data)
             except pa.ArrowInvalid:
                 table, invalid = None, 1
             if not invalid and table.num_rows == n_lines:
-                return SourceBatch(table, np.arange(first_line, first_line + n_lines,
-                                                    dtype=np.int64))
+                return SourceBatch(
+                    table, np.arange(first_line, first_line + n_lines, dtype=np.int64)
+                )
         return self._parse_records(chunk, first_line)
 
     def _parse_records(self, chunk: bytes, first_line: int) -> SourceBatch:
@@ -201,10 +213,11 @@ class CsvSource:
         newlines = np.flatnonzero(arr == _NL)
         ends = _record_ends(arr, newlines)
         if not len(ends) or ends[-1] != len(arr) - 1:
-            after = first_line + (int(np.searchsorted(newlines, ends[-1])) + 1 if len(ends)
-                                  else 0)
-            raise InputError(f"{self.path}: no end of record found after line {after}; a "
-                             'double quote (") is probably not closed')
+            after = first_line + (int(np.searchsorted(newlines, ends[-1])) + 1 if len(ends) else 0)
+            raise InputError(
+                f"{self.path}: no end of record found after line {after}; a "
+                'double quote (") is probably not closed'
+            )
         starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
         lines = first_line + np.searchsorted(newlines, starts)
         keep = ~((ends == starts) | ((ends - starts == 1) & (arr[starts] == _CR)))
@@ -222,8 +235,7 @@ class CsvSource:
             table, invalid = self._arrow_parse(data)
         except pa.ArrowInvalid as exc:
             if "UTF8" not in str(exc).upper():
-                raise InputError(f"cannot parse {self.path} near line {lines[0]}: {exc}") \
-                    from exc
+                raise InputError(f"cannot parse {self.path} near line {lines[0]}: {exc}") from exc
             self._reject_misencoded(chunk, starts, ends, lines, keep, rejects)
             data = _rebuild(arr, starts, ends, keep)
             table, invalid = self._arrow_parse(data)
@@ -244,28 +256,38 @@ class CsvSource:
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(column_names=self.columns, block_size=4 << 20),
             parse_options=pacsv.ParseOptions(
-                delimiter=self.delimiter, newlines_in_values=b'"' in data,
-                invalid_row_handler=skip, ignore_empty_lines=True,
+                delimiter=self.delimiter,
+                newlines_in_values=b'"' in data,
+                invalid_row_handler=skip,
+                ignore_empty_lines=True,
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(self.columns, pa.string()),
-                null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
             ),
         )
         return table, len(invalid)
 
     # -- slow paths for dirty chunks --------------------------------------------------------
-    def _reject_misencoded(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray,
-                           lines: np.ndarray, keep: np.ndarray, rejects: list[Reject]) -> None:
+    def _reject_misencoded(
+        self,
+        chunk: bytes,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        lines: np.ndarray,
+        keep: np.ndarray,
+        rejects: list[Reject],
+    ) -> None:
         offsets = np.asarray(bad_byte_offsets(chunk, self.codec), dtype=np.int64)
         records = np.unique(np.searchsorted(ends, offsets))
-        check_not_unreadable(len(records), int(keep.sum()), path=str(self.path),
-                             codec=self.codec)
+        check_not_unreadable(len(records), int(keep.sum()), path=str(self.path), codec=self.codec)
         label = "UTF-8" if self.codec == "utf-8" else "GB18030"
         other = "GBK" if self.codec == "utf-8" else "UTF-8"
         for r in records:
             keep[r] = False
-            fields = _split_latin1(chunk[starts[r]:ends[r]], self.delimiter)
+            fields = _split_latin1(chunk[starts[r] : ends[r]], self.delimiter)
             bad_cols = []
             for name, value in zip(self._names_for(len(fields)), fields, strict=True):
                 try:
@@ -275,12 +297,14 @@ class CsvSource:
             decoded = [f.encode("latin-1").decode(self.codec, "replace") for f in fields]
             reason = "; ".join(
                 f"{c}: text is not valid {label} (mis-encoded; set [source] encoding if the "
-                f"whole file is {other})" for c in bad_cols
+                f"whole file is {other})"
+                for c in bad_cols
             )
             rejects.append(Reject(int(lines[r]), self._raw_json(decoded), reason))
 
-    def _reject_malformed(self, data: bytes, row_lines: np.ndarray,
-                          rejects: list[Reject]) -> tuple[pa.Table, np.ndarray]:
+    def _reject_malformed(
+        self, data: bytes, row_lines: np.ndarray, rejects: list[Reject]
+    ) -> tuple[pa.Table, np.ndarray]:
         arr = np.frombuffer(data, dtype=np.uint8)
         ends = _record_ends(arr)
         starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64)
@@ -291,13 +315,21 @@ class CsvSource:
         fields = np.bincount(np.searchsorted(ends, delim), minlength=len(ends)) + 1
         keep = fields == len(self.columns)
         for r in np.flatnonzero(~keep):
-            values = next(csv.reader([data[starts[r]:ends[r]].decode("utf-8").rstrip("\r")],
-                                     delimiter=self.delimiter), [])
-            rejects.append(Reject(
-                int(row_lines[r]), self._raw_json(values),
-                f"row has {len(values)} fields but the header has {len(self.columns)} "
-                f"(check the delimiter {self.delimiter!r} and the quoting)",
-            ))
+            values = next(
+                csv.reader(
+                    [data[starts[r] : ends[r]].decode("utf-8").rstrip("\r")],
+                    delimiter=self.delimiter,
+                ),
+                [],
+            )
+            rejects.append(
+                Reject(
+                    int(row_lines[r]),
+                    self._raw_json(values),
+                    f"row has {len(values)} fields but the header has {len(self.columns)} "
+                    f"(check the delimiter {self.delimiter!r} and the quoting)",
+                )
+            )
         table, invalid = self._arrow_parse(_rebuild(arr, starts, ends, keep))
         if invalid or table.num_rows != int(keep.sum()):
             raise InputError(
@@ -311,8 +343,9 @@ class CsvSource:
         return self.columns[:n] + [f"_extra_{i + 1}" for i in range(n - len(self.columns))]
 
     def _raw_json(self, values: list[str]) -> str:
-        return json.dumps(dict(zip(self._names_for(len(values)), values, strict=True)),
-                          ensure_ascii=False)
+        return json.dumps(
+            dict(zip(self._names_for(len(values)), values, strict=True)), ensure_ascii=False
+        )
 
 
 def sniff_delimiter(header: str, lines: list[str]) -> str:
@@ -329,8 +362,9 @@ def sniff_delimiter(header: str, lines: list[str]) -> str:
         n = len(next(csv.reader([header], delimiter=cand)))
         if n <= 1:
             continue
-        consistent = all(len(next(csv.reader([ln], delimiter=cand), [])) == n
-                         for ln in lines if ln.strip())
+        consistent = all(
+            len(next(csv.reader([ln], delimiter=cand), [])) == n for ln in lines if ln.strip()
+        )
         score = n + (1000 if consistent else 0)
         if score > best_fields:
             best, best_fields = cand, score

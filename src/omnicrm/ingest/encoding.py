@@ -60,7 +60,7 @@ def normalise_encoding(name: str | None) -> str | None:
 
 def strip_bom(data: bytes) -> bytes:
     """Remove a UTF-8 byte-order mark from the start of ``data``."""
-    return data[len(UTF8_BOM):] if data.startswith(UTF8_BOM) else data
+    return data[len(UTF8_BOM) :] if data.startswith(UTF8_BOM) else data
 
 
 def bad_byte_offsets(data: bytes, codec: str, *, limit: int | None = None) -> list[int]:
@@ -94,8 +94,11 @@ def bad_byte_offsets(data: bytes, codec: str, *, limit: int | None = None) -> li
 
 def count_bad_lines(sample: bytes, codec: str) -> tuple[int, int]:
     """Return (mis-encoded lines, non-empty lines) of ``sample`` under ``codec``."""
-    lines = max(1, np.count_nonzero(np.frombuffer(sample, dtype=np.uint8) == 10)
-                + (0 if sample.endswith(b"\n") else 1))
+    lines = max(
+        1,
+        np.count_nonzero(np.frombuffer(sample, dtype=np.uint8) == 10)
+        + (0 if sample.endswith(b"\n") else 1),
+    )
     return len(bad_byte_offsets(sample, codec)), lines
 
 

@@ -52,35 +52,45 @@ class Expression:
         """Parse ``text``; raise :class:`InputError` naming the column for anything else than
         numbers, names, ``+ - * /`` and parentheses."""
         if not isinstance(text, str) or not text.strip():
-            raise InputError(f"[expressions] {target}: give the formula as text, e.g. "
-                             '"quantity * unit_price"')
+            raise InputError(
+                f'[expressions] {target}: give the formula as text, e.g. "quantity * unit_price"'
+            )
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
-            raise InputError(f"[expressions] {target} = {text!r} is not a valid formula "
-                             f"({exc.msg}); use numbers, column names, + - * / and "
-                             "parentheses") from None
-        names = [n.id for n in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
-                                      key=lambda n: n.col_offset)]
+            raise InputError(
+                f"[expressions] {target} = {text!r} is not a valid formula "
+                f"({exc.msg}); use numbers, column names, + - * / and "
+                "parentheses"
+            ) from None
+        names = [
+            n.id
+            for n in sorted(
+                (n for n in ast.walk(tree) if isinstance(n, ast.Name)), key=lambda n: n.col_offset
+            )
+        ]
         for node in ast.walk(tree):
             if isinstance(node, ast.Name):
                 continue
             if isinstance(node, ast.Constant):
                 if not isinstance(node.value, (int, float)) or isinstance(node.value, bool):
-                    raise InputError(f"[expressions] {target} = {text!r}: {node.value!r} is not "
-                                     "a number")
+                    raise InputError(
+                        f"[expressions] {target} = {text!r}: {node.value!r} is not a number"
+                    )
             elif isinstance(node, ast.BinOp):
                 if type(node.op) not in _OPS:
-                    raise InputError(f"[expressions] {target} = {text!r}: only + - * / are "
-                                     "allowed")
+                    raise InputError(f"[expressions] {target} = {text!r}: only + - * / are allowed")
             elif isinstance(node, ast.UnaryOp):
                 if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                    raise InputError(f"[expressions] {target} = {text!r}: only unary - and + "
-                                     "are allowed")
+                    raise InputError(
+                        f"[expressions] {target} = {text!r}: only unary - and + are allowed"
+                    )
             elif not isinstance(node, (ast.Expression, ast.Load, ast.operator, ast.unaryop)):
-                raise InputError(f"[expressions] {target} = {text!r}: "
-                                 f"{type(node).__name__.lower()} is not allowed; use numbers, "
-                                 "column names, + - * / and parentheses")
+                raise InputError(
+                    f"[expressions] {target} = {text!r}: "
+                    f"{type(node).__name__.lower()} is not allowed; use numbers, "
+                    "column names, + - * / and parentheses"
+                )
         return cls(text.strip(), target, tree, tuple(dict.fromkeys(names)))
 
     def evaluate(self, columns: Mapping[str, pa.Array], result_type: pa.DataType) -> pa.Array:
@@ -92,8 +102,10 @@ class Expression:
         try:
             return pc.cast(value, result_type)
         except pa.ArrowInvalid as exc:
-            raise InputError(f"[expressions] {self.target} = {self.text!r} gives values too "
-                             f"large for {result_type}: {exc}") from exc
+            raise InputError(
+                f"[expressions] {self.target} = {self.text!r} gives values too "
+                f"large for {result_type}: {exc}"
+            ) from exc
 
     def _eval(self, node: ast.AST, columns: Mapping[str, pa.Array]):
         if isinstance(node, ast.Constant):
@@ -101,8 +113,9 @@ class Expression:
             try:
                 return pa.scalar(Decimal(segment), WORKING)
             except (InvalidOperation, pa.ArrowInvalid):
-                raise InputError(f"[expressions] {self.target}: the number {segment} does "
-                                 "not fit DECIMAL(18,6)") from None
+                raise InputError(
+                    f"[expressions] {self.target}: the number {segment} does not fit DECIMAL(18,6)"
+                ) from None
         if isinstance(node, ast.Name):
             return _working(columns[node.id])
         if isinstance(node, ast.UnaryOp):
@@ -127,5 +140,6 @@ def _working(values: pa.Array) -> pa.Array:
     try:
         return pc.cast(values, WORKING)
     except pa.ArrowInvalid as exc:
-        raise InputError(f"a value in a computed column is too large for DECIMAL(18,6): {exc}"
-                         ) from exc
+        raise InputError(
+            f"a value in a computed column is too large for DECIMAL(18,6): {exc}"
+        ) from exc

@@ -48,18 +48,31 @@ from omnicrm.warehouse.staging import (
 
 T = TypeVar("T")
 
-_QUARANTINE_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("table_name", pa.string()), ("source_file", pa.string()),
-    ("line_number", pa.int64()), ("raw", pa.string()), ("reason", pa.string()),
-    ("quarantined_at", pa.timestamp("us", tz="UTC")),
-])
-_RUNS_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("table_name", pa.string()), ("source_file", pa.string()),
-    ("file_sha256", pa.string()), ("started_at", pa.timestamp("us", tz="UTC")),
-    ("finished_at", pa.timestamp("us", tz="UTC")), ("rows_read", pa.int64()),
-    ("rows_loaded", pa.int64()), ("rows_quarantined", pa.int64()),
-    ("rows_duplicate", pa.int64()),
-])
+_QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("table_name", pa.string()),
+        ("source_file", pa.string()),
+        ("line_number", pa.int64()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+_RUNS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("table_name", pa.string()),
+        ("source_file", pa.string()),
+        ("file_sha256", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("rows_read", pa.int64()),
+        ("rows_loaded", pa.int64()),
+        ("rows_quarantined", pa.int64()),
+        ("rows_duplicate", pa.int64()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -125,15 +138,27 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         """``read``, ``loaded``, ``quarantined``, ``duplicates``, ``files`` and ``run_id``."""
-        return {"read": self.read, "loaded": self.loaded, "quarantined": self.quarantined,
-                "duplicates": self.duplicates, "files": [f.as_dict() for f in self.files],
-                "run_id": self.run_id, "table": self.table}
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "duplicates": self.duplicates,
+            "files": [f.as_dict() for f in self.files],
+            "run_id": self.run_id,
+            "table": self.table,
+        }
 
 
-def ingest_files(con: BaseBackend, paths: Iterable[str | Path], *, table: str,
-                 mapping: str | Path | MappingABC[str, Any] | Mapping | None = None,
-                 check_references: bool = False, progress: ProgressCallback | None = None,
-                 run_id: str | None = None) -> IngestResult:
+def ingest_files(
+    con: BaseBackend,
+    paths: Iterable[str | Path],
+    *,
+    table: str,
+    mapping: str | Path | MappingABC[str, Any] | Mapping | None = None,
+    check_references: bool = False,
+    progress: ProgressCallback | None = None,
+    run_id: str | None = None,
+) -> IngestResult:
     """Load files into contract table ``table``; each file commits on its own.
 
     Parameters
@@ -172,25 +197,52 @@ def ingest_files(con: BaseBackend, paths: Iterable[str | Path], *, table: str,
     mapping = load_mapping(mapping)
     result = IngestResult(run_id or uuid.uuid4().hex, contract.name)
     for path in paths:
-        result.files.append(_ingest_one(con, Path(path), contract, mapping,
-                                        check_references=check_references, progress=progress,
-                                        run_id=result.run_id))
+        result.files.append(
+            _ingest_one(
+                con,
+                Path(path),
+                contract,
+                mapping,
+                check_references=check_references,
+                progress=progress,
+                run_id=result.run_id,
+            )
+        )
     return result
 
 
-def ingest_file(con: BaseBackend, path: str | Path, *, table: str,
-                mapping: str | Path | MappingABC[str, Any] | Mapping | None = None,
-                check_references: bool = False, progress: ProgressCallback | None = None,
-                run_id: str | None = None) -> FileResult:
+def ingest_file(
+    con: BaseBackend,
+    path: str | Path,
+    *,
+    table: str,
+    mapping: str | Path | MappingABC[str, Any] | Mapping | None = None,
+    check_references: bool = False,
+    progress: ProgressCallback | None = None,
+    run_id: str | None = None,
+) -> FileResult:
     """Load one file; see :func:`ingest_files`."""
-    return ingest_files(con, [path], table=table, mapping=mapping,
-                        check_references=check_references, progress=progress,
-                        run_id=run_id).files[0]
+    return ingest_files(
+        con,
+        [path],
+        table=table,
+        mapping=mapping,
+        check_references=check_references,
+        progress=progress,
+        run_id=run_id,
+    ).files[0]
 
 
-def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping, *,
-                check_references: bool, progress: ProgressCallback | None,
-                run_id: str) -> FileResult:
+def _ingest_one(
+    con: BaseBackend,
+    path: Path,
+    contract: Table,
+    mapping: Mapping,
+    *,
+    check_references: bool,
+    progress: ProgressCallback | None,
+    run_id: str,
+) -> FileResult:
     started = _now()
     name = str(path)
     source = open_source(path, mapping.source)
@@ -211,14 +263,22 @@ def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping,
             stage = create_staging_table(con, output_schema(contract), prefix="rows")
             quarantine = create_staging_table(con, _QUARANTINE_SCHEMA, prefix="quarantine")
             staged = 0
-            transformed = ((batch, transform(batch.data, batch.lines, plan))
-                           for batch in source.batches())
+            transformed = (
+                (batch, transform(batch.data, batch.lines, plan)) for batch in source.batches()
+            )
             # closing(): stop the reader thread at once if this loop fails
             with contextlib.closing(prefetch(transformed)) as batches:
                 for batch, out in batches:
                     append_arrow(con, stage, out.good)
-                    bad = _quarantine_rows(run_id, contract.name, name, out.bad_lines,
-                                           out.bad_raw, out.reasons, batch.rejects)
+                    bad = _quarantine_rows(
+                        run_id,
+                        contract.name,
+                        name,
+                        out.bad_lines,
+                        out.bad_raw,
+                        out.reasons,
+                        batch.rejects,
+                    )
                     append_arrow(con, quarantine, bad)
                     staged += out.good.num_rows
                     result.read += batch.rows_read
@@ -229,8 +289,9 @@ def _ingest_one(con: BaseBackend, path: Path, contract: Table, mapping: Mapping,
             with transaction(con):
                 result.loaded = _insert_new_rows(con, contract, stage)
                 con.insert(QUARANTINE.name, con.table(quarantine))
-                append_arrow(con, INGEST_RUNS.name, _run_row(run_id, contract.name, result,
-                                                              started))
+                append_arrow(
+                    con, INGEST_RUNS.name, _run_row(run_id, contract.name, result, started)
+                )
             result.duplicates = staged - result.loaded
         finally:
             _close(source)
@@ -247,8 +308,9 @@ def _insert_new_rows(con: BaseBackend, contract: Table, stage: str) -> int:
     staged = con.table(stage)
     key = list(contract.key)
     first = staged
-    counts = staged.aggregate(rows=staged.count(),
-                              keys=staged.select(key).distinct().count().as_scalar())
+    counts = staged.aggregate(
+        rows=staged.count(), keys=staged.select(key).distinct().count().as_scalar()
+    )
     rows, keys = counts.to_pyarrow().to_pylist()[0].values()
     if rows != keys:  # repeated keys within the file: the first line wins
         window = ibis.window(group_by=[staged[k] for k in key], order_by=staged[LINE])
@@ -278,36 +340,64 @@ def _references(con: BaseBackend, contract: Table) -> dict[str, tuple[pa.Array, 
         out[col.name] = (pc.cast(values.combine_chunks(), pa.string()), col.references)
     if wanted and not out:
         targets = ", ".join(c.references for c in wanted)
-        raise InputError(f"--check-references: {contract.name} refers to {targets}, but none "
-                         "of these tables is loaded yet; load them first or drop "
-                         "--check-references")
+        raise InputError(
+            f"--check-references: {contract.name} refers to {targets}, but none "
+            "of these tables is loaded yet; load them first or drop "
+            "--check-references"
+        )
     return out
 
 
-def _quarantine_rows(run_id: str, table: str, file: str, lines: np.ndarray, raw: pa.Array,
-                     reasons: pa.Array, rejects: list[Reject]) -> pa.Table:
+def _quarantine_rows(
+    run_id: str,
+    table: str,
+    file: str,
+    lines: np.ndarray,
+    raw: pa.Array,
+    reasons: pa.Array,
+    rejects: list[Reject],
+) -> pa.Table:
     if rejects:
         lines = np.concatenate([lines, np.array([r.line for r in rejects], dtype=np.int64)])
-        raw = pa.concat_arrays([raw.cast(pa.string()),
-                                pa.array([r.raw for r in rejects], pa.string())])
-        reasons = pa.concat_arrays([reasons.cast(pa.string()),
-                                    pa.array([r.reason for r in rejects], pa.string())])
+        raw = pa.concat_arrays(
+            [raw.cast(pa.string()), pa.array([r.raw for r in rejects], pa.string())]
+        )
+        reasons = pa.concat_arrays(
+            [reasons.cast(pa.string()), pa.array([r.reason for r in rejects], pa.string())]
+        )
     n = len(lines)
-    return pa.table([
-        pa.repeat(pa.scalar(run_id), n), pa.repeat(pa.scalar(table), n),
-        pa.repeat(pa.scalar(file), n), pa.array(lines, pa.int64()), raw, reasons,
-        pa.repeat(pa.scalar(_now(), pa.timestamp("us", tz="UTC")), n),
-    ], schema=_QUARANTINE_SCHEMA)
+    return pa.table(
+        [
+            pa.repeat(pa.scalar(run_id), n),
+            pa.repeat(pa.scalar(table), n),
+            pa.repeat(pa.scalar(file), n),
+            pa.array(lines, pa.int64()),
+            raw,
+            reasons,
+            pa.repeat(pa.scalar(_now(), pa.timestamp("us", tz="UTC")), n),
+        ],
+        schema=_QUARANTINE_SCHEMA,
+    )
 
 
 def _run_row(run_id: str, table: str, result: FileResult, started: dt.datetime) -> pa.Table:
-    return pa.Table.from_pylist([{
-        "run_id": run_id, "table_name": table, "source_file": result.file,
-        "file_sha256": result.sha256, "started_at": started, "finished_at": _now(),
-        "rows_read": result.read, "rows_loaded": result.loaded,
-        "rows_quarantined": result.quarantined,
-        "rows_duplicate": result.read - result.loaded - result.quarantined,
-    }], schema=_RUNS_SCHEMA)
+    return pa.Table.from_pylist(
+        [
+            {
+                "run_id": run_id,
+                "table_name": table,
+                "source_file": result.file,
+                "file_sha256": result.sha256,
+                "started_at": started,
+                "finished_at": _now(),
+                "rows_read": result.read,
+                "rows_loaded": result.loaded,
+                "rows_quarantined": result.quarantined,
+                "rows_duplicate": result.read - result.loaded - result.quarantined,
+            }
+        ],
+        schema=_RUNS_SCHEMA,
+    )
 
 
 def prefetch(batches: Iterator[T]) -> Iterator[T]:

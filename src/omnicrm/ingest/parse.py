@@ -62,8 +62,9 @@ class Parsed:
     expected: str | pa.Array
 
 
-def parse_text(text: pa.Array, logical_type: str, *, fmt: str | None = None,
-               timezone: str | None = None) -> Parsed:
+def parse_text(
+    text: pa.Array, logical_type: str, *, fmt: str | None = None, timezone: str | None = None
+) -> Parsed:
     """Parse ``text`` as ``logical_type``.
 
     Parameters
@@ -166,12 +167,21 @@ def parse_decimal(text: pa.Array, target: pa.Decimal128Type) -> Parsed:
     trimmed = pc.replace_substring_regex(clean, r"(\.\d*?)0+$", r"\1")
     trimmed = pc.replace_substring_regex(trimmed, r"\.$", "")
     digits = target.precision - target.scale
-    fits = pc.match_substring_regex(trimmed, rf"^-?\d{{1,{digits}}}(\.\d{{1,{target.scale}}})?$"
-                                    if target.scale else rf"^-?\d{{1,{digits}}}$")
+    fits = pc.match_substring_regex(
+        trimmed,
+        rf"^-?\d{{1,{digits}}}(\.\d{{1,{target.scale}}})?$"
+        if target.scale
+        else rf"^-?\d{{1,{digits}}}$",
+    )
     values = pc.cast(pc.if_else(fits, trimmed, pa.scalar(None, pa.string())), target)
-    expected = pc.if_else(pc.fill_null(number, False), pa.scalar(
-        f"does not fit DECIMAL({target.precision},{target.scale}) (at most {target.scale} "
-        f"decimals, {digits} digits before the point)"), pa.scalar("is not a number"))
+    expected = pc.if_else(
+        pc.fill_null(number, False),
+        pa.scalar(
+            f"does not fit DECIMAL({target.precision},{target.scale}) (at most {target.scale} "
+            f"decimals, {digits} digits before the point)"
+        ),
+        pa.scalar("is not a number"),
+    )
     return Parsed(values, _failed(text, values), expected)
 
 
@@ -186,36 +196,62 @@ def _parse_boolean(text: pa.Array) -> Parsed:
 def _parse_timestamp(text: pa.Array, fmt: str | None, timezone: str | None) -> Parsed:
     utc = ARROW_TYPES["timestamp"]
     if fmt is not None:
-        parsed = _round_trip(pc.strptime(text, format=fmt, unit="us", error_is_null=True),
-                             text, fmt)
+        parsed = _round_trip(
+            pc.strptime(text, format=fmt, unit="us", error_is_null=True), text, fmt
+        )
         values = parsed if parsed.type.tz is not None else _localise(parsed, timezone)
-        return Parsed(pc.cast(values, utc), _failed(text, values),
-                      f"is not a date/time in format {fmt}")
+        return Parsed(
+            pc.cast(values, utc), _failed(text, values), f"is not a date/time in format {fmt}"
+        )
     naive = _try_cast(text, pa.timestamp("us"))  # clean files: no offsets, all valid
     if naive is not None:
-        return Parsed(_localise(naive, timezone), _no_failures(text),
-                      f"is not a date/time in {ISO_DESCRIPTION}")
+        return Parsed(
+            _localise(naive, timezone),
+            _no_failures(text),
+            f"is not a date/time in {ISO_DESCRIPTION}",
+        )
     aware = _try_cast(text, utc)
     if aware is not None:
         return Parsed(aware, _no_failures(text), f"is not a date/time in {ISO_DESCRIPTION}")
     parts = pc.extract_regex(text, ISO_TIMESTAMP)
     date, hms, frac, tz = (pc.struct_field(parts, n) for n in ("date", "hms", "frac", "tz"))
-    hms = pc.if_else(pc.equal(pc.utf8_length(hms), 5), pc.binary_join_element_wise(
-        hms, ":00", ""), pc.if_else(pc.equal(hms, ""), "00:00:00", hms))
-    naive = _valid_day(pc.strptime(pc.binary_join_element_wise(date, hms, " "),
-                                   format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True),
-                       date)
-    micros = pc.cast(pc.utf8_slice_codeunits(pc.utf8_rpad(pc.binary_join_element_wise(
-        frac, "000000", ""), 6, "0"), 0, 6), pa.int64())
+    hms = pc.if_else(
+        pc.equal(pc.utf8_length(hms), 5),
+        pc.binary_join_element_wise(hms, ":00", ""),
+        pc.if_else(pc.equal(hms, ""), "00:00:00", hms),
+    )
+    naive = _valid_day(
+        pc.strptime(
+            pc.binary_join_element_wise(date, hms, " "),
+            format="%Y-%m-%d %H:%M:%S",
+            unit="us",
+            error_is_null=True,
+        ),
+        date,
+    )
+    micros = pc.cast(
+        pc.utf8_slice_codeunits(
+            pc.utf8_rpad(pc.binary_join_element_wise(frac, "000000", ""), 6, "0"), 0, 6
+        ),
+        pa.int64(),
+    )
     naive = pc.add(naive, pc.cast(micros, pa.duration("us")))
     local = _localise(naive, timezone)
-    offset = pc.extract_regex(pc.replace_substring(tz, "Z", "+00:00"),
-                              r"^(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2})?$")
-    minutes = pc.add(pc.multiply(pc.cast(pc.struct_field(offset, "hh"), pa.int64()), 60),
-                     pc.cast(pc.if_else(pc.equal(pc.struct_field(offset, "mm"), ""), "0",
-                                        pc.struct_field(offset, "mm")), pa.int64()))
-    minutes = pc.if_else(pc.equal(pc.struct_field(offset, "sign"), "-"),
-                         pc.negate(minutes), minutes)
+    offset = pc.extract_regex(
+        pc.replace_substring(tz, "Z", "+00:00"), r"^(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2})?$"
+    )
+    minutes = pc.add(
+        pc.multiply(pc.cast(pc.struct_field(offset, "hh"), pa.int64()), 60),
+        pc.cast(
+            pc.if_else(
+                pc.equal(pc.struct_field(offset, "mm"), ""), "0", pc.struct_field(offset, "mm")
+            ),
+            pa.int64(),
+        ),
+    )
+    minutes = pc.if_else(
+        pc.equal(pc.struct_field(offset, "sign"), "-"), pc.negate(minutes), minutes
+    )
     shift = pc.cast(pc.multiply(minutes, 60_000_000), pa.duration("us"))
     with_offset = pc.subtract(pc.cast(naive, utc), shift)
     values = pc.if_else(pc.equal(tz, ""), pc.cast(local, utc), with_offset)
@@ -226,25 +262,24 @@ def _localise(naive: pa.Array, timezone: str | None) -> pa.Array:
     if timezone in (None, "UTC", "Etc/UTC"):
         return pc.cast(naive, ARROW_TYPES["timestamp"])
     try:
-        local = pc.assume_timezone(naive, timezone=timezone, ambiguous="earliest",
-                                   nonexistent="latest")
+        local = pc.assume_timezone(
+            naive, timezone=timezone, ambiguous="earliest", nonexistent="latest"
+        )
         return pc.cast(local, ARROW_TYPES["timestamp"])
     except pa.ArrowInvalid as exc:
-        raise InputError(f"timezone {timezone!r} is not a known IANA time zone "
-                         "(e.g. Asia/Shanghai, Europe/Paris, UTC)") from exc
+        raise InputError(
+            f"timezone {timezone!r} is not a known IANA time zone "
+            "(e.g. Asia/Shanghai, Europe/Paris, UTC)"
+        ) from exc
 
 
 def _parse_date(text: pa.Array, fmt: str | None) -> Parsed:
     if fmt is None:
-        day = pc.struct_field(pc.extract_regex(text, r"^(?P<d>\d{4}-\d{2}-\d{2})(?:[T ].*)?$"),
-                              "d")
-        parsed = _valid_day(pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True),
-                            day)
+        day = pc.struct_field(pc.extract_regex(text, r"^(?P<d>\d{4}-\d{2}-\d{2})(?:[T ].*)?$"), "d")
+        parsed = _valid_day(pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True), day)
         expected = "is not a date in format YYYY-MM-DD"
     else:
-        parsed = _round_trip(pc.strptime(text, format=fmt, unit="s", error_is_null=True),
-                             text, fmt)
+        parsed = _round_trip(pc.strptime(text, format=fmt, unit="s", error_is_null=True), text, fmt)
         expected = f"is not a date in format {fmt}"
-    values = pc.cast(pc.cast(parsed, pa.timestamp("s")) if parsed.type.tz else parsed,
-                     pa.date32())
+    values = pc.cast(pc.cast(parsed, pa.timestamp("s")) if parsed.type.tz else parsed, pa.date32())
     return Parsed(values, _failed(text, values), expected)

@@ -40,9 +40,18 @@ from omnicrm.ingest.encoding import normalise_encoding, strip_bom
 from omnicrm.ingest.source import Reject, SourceBatch
 
 EXTENSIONS: dict[str, str] = {
-    ".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".csv.gz": "csv", ".tsv.gz": "tsv",
-    ".txt.gz": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
-    ".ndjson": "jsonl", ".json": "jsonl", ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".csv.gz": "csv",
+    ".tsv.gz": "tsv",
+    ".txt.gz": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".xlsx": "xlsx",
 }
 """File extension -> format."""
 
@@ -106,13 +115,15 @@ def open_source(path: str | Path, options: SourceOptions | None = None):
         raise InputError(f"file not found: {str(path)!r}; check the path")
     fmt = options.format or detect_format(path)
     if fmt not in FORMATS:
-        raise InputError(f"[source] format = {fmt!r} is not supported: use one of "
-                         f"{', '.join(FORMATS)}")
+        raise InputError(
+            f"[source] format = {fmt!r} is not supported: use one of {', '.join(FORMATS)}"
+        )
     encoding = normalise_encoding(options.encoding)
     if fmt in ("csv", "tsv"):
         delimiter = options.delimiter or ("\t" if fmt == "tsv" else None)
-        return CsvSource(path, delimiter=delimiter, encoding=encoding,
-                         header_row=options.header_row)
+        return CsvSource(
+            path, delimiter=delimiter, encoding=encoding, header_row=options.header_row
+        )
     if fmt == "parquet":
         return ParquetSource(path)
     if fmt == "jsonl":
@@ -131,8 +142,10 @@ def _as_strings(table: pa.Table) -> pa.Table:
             try:
                 column = pc.cast(column, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-                raise InputError(f"column {name!r} holds {column.type} values, which cannot be "
-                                 "loaded into a contract column; flatten it first") from None
+                raise InputError(
+                    f"column {name!r} holds {column.type} values, which cannot be "
+                    "loaded into a contract column; flatten it first"
+                ) from None
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 
@@ -177,8 +190,10 @@ class JsonLinesSource:
         head = strip_bom(self._file.read(JSON_CHUNK_BYTES))
         if head.lstrip().startswith(b"["):
             self._file.close()
-            raise InputError(f"{path} holds a JSON array; write one JSON object per line "
-                             "(JSON lines, .jsonl) instead")
+            raise InputError(
+                f"{path} holds a JSON array; write one JSON object per line "
+                "(JSON lines, .jsonl) instead"
+            )
         self._pending = head
         first = self._parse(self._complete(head, final=False)[0], peek=True)
         self.columns = first.data.column_names
@@ -235,27 +250,47 @@ class JsonLinesSource:
             try:
                 obj = json.loads(text, parse_float=str, parse_int=str)
             except json.JSONDecodeError as exc:
-                rejects.append(Reject(int(line), _text_json(chunk[s:e]),
-                                      f"line: not valid JSON ({exc.msg} at column {exc.colno})"))
+                rejects.append(
+                    Reject(
+                        int(line),
+                        _text_json(chunk[s:e]),
+                        f"line: not valid JSON ({exc.msg} at column {exc.colno})",
+                    )
+                )
                 continue
             if not isinstance(obj, dict):
-                rejects.append(Reject(int(line), _text_json(chunk[s:e]),
-                                      "line: not a JSON object ({...})"))
+                rejects.append(
+                    Reject(int(line), _text_json(chunk[s:e]), "line: not a JSON object ({...})")
+                )
                 continue
             row = {k: _json_text(v) for k, v in obj.items()}
             misencoded = [k for k, v in row.items() if v is not None and _SURROGATES.search(v)]
             if misencoded:
-                shown = {k: v if v is None else v.encode("utf-8", "surrogateescape")
-                         .decode("utf-8", "replace") for k, v in row.items()}
-                rejects.append(Reject(int(line), json.dumps(shown, ensure_ascii=False), "; ".join(
-                    f"{k}: text is not valid UTF-8 (mis-encoded; JSON files must be UTF-8)"
-                    for k in misencoded)))
+                shown = {
+                    k: v
+                    if v is None
+                    else v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                    for k, v in row.items()
+                }
+                rejects.append(
+                    Reject(
+                        int(line),
+                        json.dumps(shown, ensure_ascii=False),
+                        "; ".join(
+                            f"{k}: text is not valid UTF-8 (mis-encoded; JSON files must be UTF-8)"
+                            for k in misencoded
+                        ),
+                    )
+                )
                 continue
             rows.append(row)
             row_lines.append(int(line))
         names = list(dict.fromkeys(k for row in rows for k in row))
-        table = pa.table({n: pa.array([row.get(n) for row in rows], pa.string())
-                          for n in names}) if rows else pa.table({})
+        table = (
+            pa.table({n: pa.array([row.get(n) for row in rows], pa.string()) for n in names})
+            if rows
+            else pa.table({})
+        )
         return SourceBatch(table, np.asarray(row_lines, dtype=np.int64), rejects)
 
 
@@ -288,8 +323,10 @@ class XlsxSource:
             raise InputError(f"cannot read {path} as an Excel .xlsx workbook: {exc}") from exc
         if sheet is not None and sheet not in self._book.sheetnames:
             self._book.close()
-            raise InputError(f"[source] sheet = {sheet!r} is not in {path.name}: its sheets are "
-                             f"{', '.join(self._book.sheetnames)}")
+            raise InputError(
+                f"[source] sheet = {sheet!r} is not in {path.name}: its sheets are "
+                f"{', '.join(self._book.sheetnames)}"
+            )
         ws = self._book[sheet] if sheet else self._book.worksheets[0]
         self._total = max(1, ws.max_row or 1)
         self._rows = ws.iter_rows(values_only=True)
@@ -321,8 +358,9 @@ class XlsxSource:
                         break
                 if not lines:
                     return
-                table = pa.table({c: pa.array(v, pa.string())
-                                  for c, v in zip(self.columns, values, strict=True)})
+                table = pa.table(
+                    {c: pa.array(v, pa.string()) for c, v in zip(self.columns, values, strict=True)}
+                )
                 yield SourceBatch(table, np.asarray(lines, dtype=np.int64))
         finally:
             self._book.close()

@@ -42,8 +42,7 @@ class ReturnRule:
             return
         flagged = columns.get(self.flag)
         negative = pc.fill_null(pc.less(quantity, pa.scalar(0, quantity.type)), False)
-        is_return = negative if flagged is None else pc.or_(pc.fill_null(flagged, False),
-                                                            negative)
+        is_return = negative if flagged is None else pc.or_(pc.fill_null(flagged, False), negative)
         columns[self.flag] = is_return
         for name in self.negative:
             values = columns.get(name)
@@ -52,7 +51,8 @@ class ReturnRule:
 
 
 RETURN_RULES: dict[str, ReturnRule] = {
-    "order_lines": ReturnRule(flag="is_return", quantity="quantity",
-                              negative=("quantity", "amount")),
+    "order_lines": ReturnRule(
+        flag="is_return", quantity="quantity", negative=("quantity", "amount")
+    ),
 }
 """Tables whose rows can be returns, and how a return is recognised and signed."""

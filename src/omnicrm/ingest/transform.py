@@ -70,8 +70,7 @@ class Transformed:
 
 def output_schema(table: Table) -> pa.Schema:
     """Arrow schema of the loaded rows: contract columns then ``_line``."""
-    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns]
-                     + [(LINE, pa.int64())])
+    return pa.schema([(c.name, ARROW_TYPES[c.type]) for c in table.columns] + [(LINE, pa.int64())])
 
 
 def transform(data: pa.Table, lines: np.ndarray, plan: Plan) -> Transformed:
@@ -85,15 +84,21 @@ def transform(data: pa.Table, lines: np.ndarray, plan: Plan) -> Transformed:
         if col.name not in texts:
             continue
         fmt = mapping.timestamps.get(col.name)
-        parsed = parse_text(texts[col.name], col.type, fmt=fmt.format if fmt else None,
-                            timezone=(fmt.timezone if fmt else None) or mapping.source.timezone)
+        parsed = parse_text(
+            texts[col.name],
+            col.type,
+            fmt=fmt.format if fmt else None,
+            timezone=(fmt.timezone if fmt else None) or mapping.source.timezone,
+        )
         if plan.first and col.type in ("timestamp", "date"):
-            _whole_column_check(col, texts[col.name], parsed.failed, fmt.format if fmt else None,
-                                plan.file)
+            _whole_column_check(
+                col, texts[col.name], parsed.failed, fmt.format if fmt else None, plan.file
+            )
         typed[col.name], failed[col.name] = parsed.values, parsed.failed
         if col.type != "string":
-            problems.append(parse_problem(col.name, texts[col.name], parsed.failed,
-                                          parsed.expected))
+            problems.append(
+                parse_problem(col.name, texts[col.name], parsed.failed, parsed.expected)
+            )
     for name, expr in mapping.expressions.items():
         operands = {op: _operand(op, typed, data, plan) for op in expr.names}
         typed[name] = expr.evaluate(operands, ARROW_TYPES[table.column(name).type])
@@ -114,8 +119,12 @@ def transform(data: pa.Table, lines: np.ndarray, plan: Plan) -> Transformed:
         columns.append(values)
         bad_parse = failed.get(col.name, no_failure)
         if col.required:
-            problems.append(message(pc.and_(pc.is_null(values), pc.invert(bad_parse)),
-                                    f"{col.name}: missing (required)"))
+            problems.append(
+                message(
+                    pc.and_(pc.is_null(values), pc.invert(bad_parse)),
+                    f"{col.name}: missing (required)",
+                )
+            )
         shown = texts.get(col.name)
         if shown is None:
             shown = pc.cast(values, pa.string()) if col.checks else None
@@ -145,8 +154,9 @@ def _texts(data: pa.Table, plan: Plan) -> dict[str, pa.Array]:
     for col in plan.table.columns:
         src = mapping.source_name(col.name, plan.source_columns)
         if src is not None:
-            texts[col.name] = _clean(data.column(src)) if src in data.column_names \
-                else pa.nulls(n, pa.string())
+            texts[col.name] = (
+                _clean(data.column(src)) if src in data.column_names else pa.nulls(n, pa.string())
+            )
         if col.name in mapping.constants:
             texts[col.name] = pa.repeat(pa.scalar(mapping.constants[col.name]), n)
         if col.name in mapping.values and col.name in texts:
@@ -167,8 +177,9 @@ def _clean(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, pa.string()), text)
 
 
-def _whole_column_check(col: Column, text: pa.Array, failed: pa.Array, fmt: str | None,
-                        file: str) -> None:
+def _whole_column_check(
+    col: Column, text: pa.Array, failed: pa.Array, fmt: str | None, file: str
+) -> None:
     present = pc.sum(pc.is_valid(text)).as_py() or 0
     bad = pc.sum(failed).as_py() or 0
     if present and bad == present:
@@ -187,11 +198,14 @@ def _operand(name: str, typed: dict[str, pa.Array], data: pa.Table, plan: Plan) 
     if name in typed and name in plan.table.column_names:
         col = plan.table.column(name)
         if col.type not in ("integer", "money", "quantity"):
-            raise InputError(f"[expressions] use {name!r} in a formula only if it is a number; "
-                             f"it is a {col.type}")
+            raise InputError(
+                f"[expressions] use {name!r} in a formula only if it is a number; "
+                f"it is a {col.type}"
+            )
         values = typed[name]
-        return pc.fill_null(values, _scalar(col.default, col)) if col.default is not None \
-            else values
+        return (
+            pc.fill_null(values, _scalar(col.default, col)) if col.default is not None else values
+        )
     return parse_decimal(_clean(data.column(name)), WORKING).values
 
 
@@ -217,8 +231,13 @@ def _scalar(value: object, col: Column) -> pa.Scalar:
     return pa.scalar(value, kind)
 
 
-_CONTROL = {i: f"\\u{i:04x}" for i in range(32)} | {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f",
-                                                     13: "\\r"}
+_CONTROL = {i: f"\\u{i:04x}" for i in range(32)} | {
+    8: "\\b",
+    9: "\\t",
+    10: "\\n",
+    12: "\\f",
+    13: "\\r",
+}
 
 
 def rows_as_json(data: pa.Table) -> pa.Array:

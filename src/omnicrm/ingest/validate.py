@@ -34,8 +34,9 @@ def message(mask: pa.Array, *parts: str | pa.Array | Callable[[], pa.Array]) -> 
     if not pc.any(mask).as_py():
         return None
     arrays = [p() if callable(p) else p for p in parts]
-    joined = pc.binary_join_element_wise(*[p.filter(mask) if isinstance(p, pa.Array)
-                                           else pa.scalar(p) for p in arrays], "")
+    joined = pc.binary_join_element_wise(
+        *[p.filter(mask) if isinstance(p, pa.Array) else pa.scalar(p) for p in arrays], ""
+    )
     if not isinstance(joined, pa.Array):  # only text parts: one message for every hit
         joined = pa.repeat(joined, pc.sum(mask).as_py())
     return pc.replace_with_mask(pa.nulls(len(mask), pa.string()), mask, joined)
@@ -51,30 +52,35 @@ def missing_problem(name: str, values: pa.Array) -> pa.Array | None:
     return message(pc.is_null(values), f"{name}: missing (required)")
 
 
-def parse_problem(name: str, text: pa.Array, failed: pa.Array,
-                  expected: str | pa.Array) -> pa.Array | None:
+def parse_problem(
+    name: str, text: pa.Array, failed: pa.Array, expected: str | pa.Array
+) -> pa.Array | None:
     """``name: 'text' <expected>`` where a value could not be parsed."""
     return message(failed, f"{name}: ", lambda: quoted(text), " ", expected)
 
 
-def check_problems(name: str, values: pa.Array, shown: pa.Array,
-                   checks: Sequence[Check]) -> pa.Array | None:
+def check_problems(
+    name: str, values: pa.Array, shown: pa.Array, checks: Sequence[Check]
+) -> pa.Array | None:
     """Messages for the contract checks (Range, NotZero, OneOf) on non-null ``values``."""
     found = []
     for check in checks:
         bad = _violations(values, check)
         if bad is not None:
-            found.append(message(bad, f"{name}: ", lambda: quoted(shown),
-                                 f" must be {check.describe()}"))
+            found.append(
+                message(bad, f"{name}: ", lambda: quoted(shown), f" must be {check.describe()}")
+            )
     return join_reasons(found) if found else None
 
 
-def reference_problem(name: str, values: pa.Array, allowed: pa.Array,
-                      target: str) -> pa.Array | None:
+def reference_problem(
+    name: str, values: pa.Array, allowed: pa.Array, target: str
+) -> pa.Array | None:
     """``name: 'x' not found in products.product_id`` for values missing from ``allowed``."""
     absent = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=allowed)))
-    return message(absent, f"{name}: ", lambda: quoted(pc.cast(values, pa.string())),
-                   f" not found in {target}")
+    return message(
+        absent, f"{name}: ", lambda: quoted(pc.cast(values, pa.string())), f" not found in {target}"
+    )
 
 
 def join_reasons(problems: Iterable[pa.Array | None]) -> pa.Array | None:
@@ -109,6 +115,7 @@ def _violations(values: pa.Array, check: Check) -> pa.Array | None:
     if isinstance(check, NotZero):
         return pc.equal(values, _bound(values, 0))
     if isinstance(check, OneOf):
-        return pc.and_(pc.is_valid(values),
-                       pc.invert(pc.is_in(values, value_set=pa.array(check.values))))
+        return pc.and_(
+            pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(check.values)))
+        )
     raise TypeError(f"no vectorised rule for check {type(check).__name__}")

@@ -99,8 +99,15 @@ class AnalyzeResult:
 
 
 STEPS: tuple[str, ...] = (
-    "identities", "customer scores", "clusters", "churn and CLV", "CLV diagnostics",
-    "daily KPIs", "monthly KPIs", "cohorts", "segment migration",
+    "identities",
+    "customer scores",
+    "clusters",
+    "churn and CLV",
+    "CLV diagnostics",
+    "daily KPIs",
+    "monthly KPIs",
+    "cohorts",
+    "segment migration",
 )
 """Step names reported to the progress callback, in order."""
 
@@ -121,8 +128,9 @@ def _to_utc(as_of: dt.date | dt.datetime | str) -> dt.datetime:
         try:
             as_of = dt.datetime.fromisoformat(as_of)
         except ValueError:
-            raise InputError(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD, "
-                             "e.g. 2026-06-30") from None
+            raise InputError(
+                f"--as-of {as_of!r} is not a date: use YYYY-MM-DD, e.g. 2026-06-30"
+            ) from None
     if not isinstance(as_of, dt.datetime):
         as_of = dt.datetime(as_of.year, as_of.month, as_of.day)
     return as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
@@ -196,10 +204,14 @@ def _run_steps(
     clock.start("clusters")
     products = con.table("products") if "products" in tables else None
     # in customer order: the seeded sample must not depend on the order the warehouse returns
-    features = cluster_features(lines, as_of=as_of_utc, products=products,
-                                validate=False).order_by("customer_id").to_pandas()
-    sample = features.sample(n=min(len(features), settings.cluster_sample),
-                             random_state=settings.seed)
+    features = (
+        cluster_features(lines, as_of=as_of_utc, products=products, validate=False)
+        .order_by("customer_id")
+        .to_pandas()
+    )
+    sample = features.sample(
+        n=min(len(features), settings.cluster_sample), random_state=settings.seed
+    )
     model = CustomerClusters(k_range=settings.k_range, random_state=settings.seed).fit(sample)
     result.clusters = dict(model.names_)
     _write(con, "cluster_profiles", ibis.memtable(model.profiles_), result)
@@ -207,8 +219,9 @@ def _run_steps(
 
     clock.start("churn and CLV")
     if settings.churn:
-        scores = churn_and_clv(con, lines, scores, as_of=as_of_utc, unify=unifier,
-                               notes=result.notes)
+        scores = churn_and_clv(
+            con, lines, scores, as_of=as_of_utc, unify=unifier, notes=result.notes
+        )
     _write(con, "customer_scores", scores, result)
     scored = con.table("customer_scores")
 
@@ -232,12 +245,17 @@ def _run_steps(
     monthly = ibis.union(
         kpi_table(sales, as_of=as_of_utc, grain="month", members=members),
         kpi_table(sales, as_of=as_of_utc, grain="month", by="channel", members=members),
-        kpi_table(sales, as_of=as_of_utc, grain="month", by="segment", members=members,
-                  segments=scored.select("customer_id", "rfm_segment")),
+        kpi_table(
+            sales,
+            as_of=as_of_utc,
+            grain="month",
+            by="segment",
+            members=members,
+            segments=scored.select("customer_id", "rfm_segment"),
+        ),
     )
     _write(con, "kpi_monthly", monthly, result)
-    gaps = kpi_gaps(ibis.union(con.table("kpi_monthly"), con.table("kpi_daily")),
-                    load_targets())
+    gaps = kpi_gaps(ibis.union(con.table("kpi_monthly"), con.table("kpi_daily")), load_targets())
     _write(con, "kpi_gaps", gaps, result)
 
     clock.start("cohorts")
@@ -249,21 +267,39 @@ def _run_steps(
     if first is not None and start > first:
         # The segments at as_of are those just written; at the start only the RFM segment is
         # needed (it depends on the R, F and M scores alone, not on tiers or stages).
-        before = scratch.materialize(customer_scores(
-            lines, as_of=start, config=scoring, steps=(add_rfm_scores, add_rfm_segment)
-        ).select("customer_id", "rfm_segment"))
-        migration = segment_migration(before, scored.select("customer_id", "rfm_segment"),
-                                      segment_column="rfm_segment")
-        migration = migration.mutate(start=ibis.literal(start, type="timestamp('UTC')"),
-                                     end=ibis.literal(as_of_utc, type="timestamp('UTC')"))
+        before = scratch.materialize(
+            customer_scores(
+                lines, as_of=start, config=scoring, steps=(add_rfm_scores, add_rfm_segment)
+            ).select("customer_id", "rfm_segment")
+        )
+        migration = segment_migration(
+            before, scored.select("customer_id", "rfm_segment"), segment_column="rfm_segment"
+        )
+        migration = migration.mutate(
+            start=ibis.literal(start, type="timestamp('UTC')"),
+            end=ibis.literal(as_of_utc, type="timestamp('UTC')"),
+        )
         _write(con, "segment_migration", migration, result)
     clock.stop()
 
 
-LINE_COLUMNS: frozenset[str] = frozenset({
-    "order_id", "line_number", "order_ts", "customer_id", "store_id", "channel", "product_id",
-    "quantity", "unit_price", "discount_amount", "amount", "promotion_id", "is_return",
-})
+LINE_COLUMNS: frozenset[str] = frozenset(
+    {
+        "order_id",
+        "line_number",
+        "order_ts",
+        "customer_id",
+        "store_id",
+        "channel",
+        "product_id",
+        "quantity",
+        "unit_price",
+        "discount_amount",
+        "amount",
+        "promotion_id",
+        "is_return",
+    }
+)
 """Columns of ``order_lines`` that the analyses read."""
 
 

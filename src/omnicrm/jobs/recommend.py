@@ -177,8 +177,10 @@ def run_recommend(
     clock.start("interactions")
     interactions = interactions_from_order_lines(lines, as_of=as_of_utc)
     if interactions.empty:
-        raise InputError(f"no identified purchase before as_of {as_of_utc:%Y-%m-%d}: "
-                         "choose a later --as-of or load sales with customer ids")
+        raise InputError(
+            f"no identified purchase before as_of {as_of_utc:%Y-%m-%d}: "
+            "choose a later --as-of or load sales with customer ids"
+        )
     catalogue = _catalogue(con)
     names = catalogue.set_index("product_id")["name"] if "name" in catalogue else None
     segments = _segments(con)
@@ -224,30 +226,41 @@ def run_basket_rules(
     return result
 
 
-def recommendation_rows(recs: pd.DataFrame, catalogue: pd.DataFrame, *, model: str,
-                        as_of: dt.datetime) -> pd.DataFrame:
+def recommendation_rows(
+    recs: pd.DataFrame, catalogue: pd.DataFrame, *, model: str, as_of: dt.datetime
+) -> pd.DataFrame:
     """The ``recommendations`` table rows from a ``recommend`` frame."""
     info = catalogue.set_index("product_id").reindex(recs["item_id"])
-    name = (info["name"] if "name" in info else pd.Series(np.nan, index=info.index))
-    out = pd.DataFrame({
-        "customer_id": recs["customer_id"].astype(str).to_numpy(),
-        "rank": recs["rank"].to_numpy(np.int64),
-        "item_id": recs["item_id"].astype(str).to_numpy(),
-        "item_name": name.fillna(pd.Series(recs["item_id"].to_numpy(), index=info.index))
-        .astype(str).to_numpy(),
-        "category": (info["category"] if "category" in info
-                     else pd.Series(None, index=info.index)).to_numpy(dtype=object),
-        "score": recs["score"].to_numpy(np.float64),
-        "reason": recs["reason"].astype(str).to_numpy(),
-        "cold_start": recs["cold_start"].to_numpy(bool),
-        "model": model,
-        "as_of": pd.Timestamp(as_of),
-    })
+    name = info["name"] if "name" in info else pd.Series(np.nan, index=info.index)
+    out = pd.DataFrame(
+        {
+            "customer_id": recs["customer_id"].astype(str).to_numpy(),
+            "rank": recs["rank"].to_numpy(np.int64),
+            "item_id": recs["item_id"].astype(str).to_numpy(),
+            "item_name": name.fillna(pd.Series(recs["item_id"].to_numpy(), index=info.index))
+            .astype(str)
+            .to_numpy(),
+            "category": (
+                info["category"] if "category" in info else pd.Series(None, index=info.index)
+            ).to_numpy(dtype=object),
+            "score": recs["score"].to_numpy(np.float64),
+            "reason": recs["reason"].astype(str).to_numpy(),
+            "cold_start": recs["cold_start"].to_numpy(bool),
+            "model": model,
+            "as_of": pd.Timestamp(as_of),
+        }
+    )
     return out
 
 
-def basket_rules_table(con: BaseBackend, lines: ibis.Table, catalogue: pd.DataFrame, *,
-                       as_of: dt.datetime, settings: RecommendSettings) -> pd.DataFrame:
+def basket_rules_table(
+    con: BaseBackend,
+    lines: ibis.Table,
+    catalogue: pd.DataFrame,
+    *,
+    as_of: dt.datetime,
+    settings: RecommendSettings,
+) -> pd.DataFrame:
     """Product- and category-level association rules as flat table rows."""
     baskets = baskets_from_order_lines(lines, as_of=as_of)
     n_baskets = int(baskets.basket_id.nunique().execute())
@@ -260,39 +273,59 @@ def basket_rules_table(con: BaseBackend, lines: ibis.Table, catalogue: pd.DataFr
         levels.append(("category", settings.category_min_support))
     for level, support in levels:
         rules = basket_rules_by_level(
-            lines, products, level=level, min_support=min(support, 1.0),
-            min_confidence=settings.min_confidence, min_lift=settings.min_lift,
-            max_len=settings.max_len, as_of=as_of)
+            lines,
+            products,
+            level=level,
+            min_support=min(support, 1.0),
+            min_confidence=settings.min_confidence,
+            min_lift=settings.min_lift,
+            max_len=settings.max_len,
+            as_of=as_of,
+        )
         parts.append(rules)
     rules = pd.concat(parts, ignore_index=True)
-    names = (catalogue.set_index("product_id")["name"].astype(str).to_dict()
-             if "name" in catalogue else {})
+    names = (
+        catalogue.set_index("product_id")["name"].astype(str).to_dict()
+        if "name" in catalogue
+        else {}
+    )
 
     def label(items: tuple, level: str, named: bool) -> str:
-        return " + ".join(names.get(i, str(i)) if named and level == "product" else str(i)
-                          for i in items)
+        return " + ".join(
+            names.get(i, str(i)) if named and level == "product" else str(i) for i in items
+        )
 
     conviction = rules["conviction"].to_numpy(np.float64)
-    return pd.DataFrame({
-        "level": rules["level"].astype(str),
-        "antecedent": [label(a, lv, False) for a, lv in zip(rules["antecedent"],
-                                                             rules["level"], strict=True)],
-        "consequent": [label(c, lv, False) for c, lv in zip(rules["consequent"],
-                                                             rules["level"], strict=True)],
-        "antecedent_names": [label(a, lv, True) for a, lv in zip(rules["antecedent"],
-                                                                 rules["level"], strict=True)],
-        "consequent_names": [label(c, lv, True) for c, lv in zip(rules["consequent"],
-                                                                 rules["level"], strict=True)],
-        "antecedent_size": rules["antecedent"].map(len).astype(np.int64),
-        "support": rules["support"].astype(float),
-        "confidence": rules["confidence"].astype(float),
-        "lift": rules["lift"].astype(float),
-        "leverage": rules["leverage"].astype(float),
-        "conviction": np.where(np.isfinite(conviction), conviction, np.nan),
-        "antecedent_support": rules["antecedent_support"].astype(float),
-        "consequent_support": rules["consequent_support"].astype(float),
-        "as_of": pd.Timestamp(as_of),
-    })
+    return pd.DataFrame(
+        {
+            "level": rules["level"].astype(str),
+            "antecedent": [
+                label(a, lv, False)
+                for a, lv in zip(rules["antecedent"], rules["level"], strict=True)
+            ],
+            "consequent": [
+                label(c, lv, False)
+                for c, lv in zip(rules["consequent"], rules["level"], strict=True)
+            ],
+            "antecedent_names": [
+                label(a, lv, True)
+                for a, lv in zip(rules["antecedent"], rules["level"], strict=True)
+            ],
+            "consequent_names": [
+                label(c, lv, True)
+                for c, lv in zip(rules["consequent"], rules["level"], strict=True)
+            ],
+            "antecedent_size": rules["antecedent"].map(len).astype(np.int64),
+            "support": rules["support"].astype(float),
+            "confidence": rules["confidence"].astype(float),
+            "lift": rules["lift"].astype(float),
+            "leverage": rules["leverage"].astype(float),
+            "conviction": np.where(np.isfinite(conviction), conviction, np.nan),
+            "antecedent_support": rules["antecedent_support"].astype(float),
+            "consequent_support": rules["consequent_support"].astype(float),
+            "as_of": pd.Timestamp(as_of),
+        }
+    )
 
 
 def _write(con: BaseBackend, name: str, frame: pd.DataFrame, result: RecommendResult) -> None:

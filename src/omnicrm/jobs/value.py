@@ -26,9 +26,16 @@ from omnicrm.models.clv.scoring import fit_clv, fit_with_fallback, purchase_line
 Unify = Callable[[ibis.Table], ibis.Table]
 
 
-def churn_and_clv(con: BaseBackend, lines: ibis.Table, scores: ibis.Table, *,
-                  as_of: dt.datetime, unify: Unify, lang: str = "en",
-                  notes: list[str] | None = None) -> ibis.Table:
+def churn_and_clv(
+    con: BaseBackend,
+    lines: ibis.Table,
+    scores: ibis.Table,
+    *,
+    as_of: dt.datetime,
+    unify: Unify,
+    lang: str = "en",
+    notes: list[str] | None = None,
+) -> ibis.Table:
     """``scores`` with the CLV and churn columns left-joined (a churn model is fitted here).
 
     ``lines`` are the unified sales lines; ``unify`` maps a table's ``customer_id`` to the
@@ -39,8 +46,9 @@ def churn_and_clv(con: BaseBackend, lines: ibis.Table, scores: ibis.Table, *,
     is appended to ``notes`` — the rest of the analysis goes on.
     """
     present = set(con.list_tables())
-    optional = {name: unify(con.table(name)) if name in present else None
-                for name in ("events", "feedback")}
+    optional = {
+        name: unify(con.table(name)) if name in present else None for name in ("events", "feedback")
+    }
     products = con.table("products") if "products" in present else None
     tables = ChurnTables(lines=lines, products=products, **optional)
     try:
@@ -51,14 +59,21 @@ def churn_and_clv(con: BaseBackend, lines: ibis.Table, scores: ibis.Table, *,
         clv = fit_clv(lines, as_of=as_of).scores
     except (InputError, ConvergenceError) as exc:
         _note(notes, f"CLV models skipped: {exc}")
-        clv = pd.DataFrame({"customer_id": pd.Series(dtype="string"),
-                            **{c: pd.Series(dtype="float64") for c in CLV_COLUMNS}})
+        clv = pd.DataFrame(
+            {
+                "customer_id": pd.Series(dtype="string"),
+                **{c: pd.Series(dtype="float64") for c in CLV_COLUMNS},
+            }
+        )
     columns = clv[["customer_id", *CLV_COLUMNS]].rename(columns={"customer_id": "_clv_id"})
     values = ibis.memtable(columns)
     joined = scores.left_join(values, scores.customer_id == values._clv_id)
     return joined.drop("_clv_id").mutate(
-        churn_prob=ibis.null("float64"), churn_reasons=ibis.null("string"),
-        churn_reasons_json=ibis.null("string"), value_at_risk=ibis.null("float64"))
+        churn_prob=ibis.null("float64"),
+        churn_reasons=ibis.null("string"),
+        churn_reasons_json=ibis.null("string"),
+        value_at_risk=ibis.null("float64"),
+    )
 
 
 CLV_COLUMNS = ("p_alive", "expected_purchases_90d", "expected_spend", "clv_12m")
@@ -116,14 +131,16 @@ def clv_diagnostics(lines: ibis.Table, *, as_of: dt.datetime) -> tuple[pd.DataFr
     holdout["frequency"] = holdout["frequency"].astype(str)
     holdout["calibration_end"] = pd.Timestamp(calibration_end)
     births, repeats = _cohort_day_counts(days, calibration_end)
-    tracking = tracking_from_day_counts(model, births=births, repeats=repeats,
-                                        start=first_order.date(), end=last_day)
+    tracking = tracking_from_day_counts(
+        model, births=births, repeats=repeats, start=first_order.date(), end=last_day
+    )
     tracking["calibration_end"] = pd.Timestamp(calibration_end)
     return holdout, tracking
 
 
-def _calibration_holdout(days: ibis.Table, calibration_end: dt.date,
-                         last_day: dt.date) -> pd.DataFrame:
+def _calibration_holdout(
+    days: ibis.Table, calibration_end: dt.date, last_day: dt.date
+) -> pd.DataFrame:
     """The :func:`~omnicrm.models.clv.calibration_holdout_summary` (weeks) of the customers
     with a first purchase by ``calibration_end``, grouped, with ``customers`` per row."""
     cal_end = ibis.date(calibration_end)
@@ -143,31 +160,39 @@ def _calibration_holdout(days: ibis.Table, calibration_end: dt.date,
     ).aggregate(customers=per.count().cast("int64"))
     # a fixed row order: the optimiser's path (and, on data that hardly identify BG/NBD's
     # dropout, whether the fit needs the penalised retry) must not depend on hash order
-    grouped = grouped.order_by(["frequency", "recency_days", "T_days",
-                                "frequency_holdout"]).execute()
+    grouped = grouped.order_by(
+        ["frequency", "recency_days", "T_days", "frequency_holdout"]
+    ).execute()
     if grouped.empty:
         raise InputError(f"no purchase on or before the calibration end {calibration_end}")
-    return pd.DataFrame({
-        "frequency": grouped["frequency"].to_numpy("int64"),
-        "recency": grouped["recency_days"].to_numpy("float64") / 7,
-        "T": grouped["T_days"].to_numpy("float64") / 7,
-        "frequency_holdout": grouped["frequency_holdout"].to_numpy("int64"),
-        "duration_holdout": float((last_day - calibration_end).days / 7),
-        "customers": grouped["customers"].to_numpy("int64"),
-    })
+    return pd.DataFrame(
+        {
+            "frequency": grouped["frequency"].to_numpy("int64"),
+            "recency": grouped["recency_days"].to_numpy("float64") / 7,
+            "T": grouped["T_days"].to_numpy("float64") / 7,
+            "frequency_holdout": grouped["frequency_holdout"].to_numpy("int64"),
+            "duration_holdout": float((last_day - calibration_end).days / 7),
+            "customers": grouped["customers"].to_numpy("int64"),
+        }
+    )
 
 
-def _cohort_day_counts(days: ibis.Table, calibration_end: dt.date
-                       ) -> tuple[pd.Series, pd.Series]:
+def _cohort_day_counts(days: ibis.Table, calibration_end: dt.date) -> tuple[pd.Series, pd.Series]:
     """First purchases and repeat purchase days per day of the customers whose first
     purchase is on or before ``calibration_end`` (the tracking cohort)."""
     first = days.day.min().over(group_by=days.customer_id)
     marked = days.mutate(first=first)
     cohort = marked.filter(marked["first"] <= ibis.date(calibration_end))
-    counts = cohort.group_by("day").aggregate(
-        births=cohort.count(where=cohort.day == cohort["first"]),
-        repeats=cohort.count(where=cohort.day > cohort["first"]),
-    ).execute()
+    counts = (
+        cohort.group_by("day")
+        .aggregate(
+            births=cohort.count(where=cohort.day == cohort["first"]),
+            repeats=cohort.count(where=cohort.day > cohort["first"]),
+        )
+        .execute()
+    )
     index = pd.to_datetime(counts["day"])
-    return (pd.Series(counts["births"].to_numpy("int64"), index=index),
-            pd.Series(counts["repeats"].to_numpy("int64"), index=index))
+    return (
+        pd.Series(counts["births"].to_numpy("int64"), index=index),
+        pd.Series(counts["repeats"].to_numpy("int64"), index=index),
+    )

@@ -53,8 +53,10 @@ def check_is_fitted(estimator: object, attributes: Iterable[str] | None = None) 
     >>> m.params_ = {"r": 1.0}
     >>> check_is_fitted(m, ["params_"])
     """
-    names = list(attributes) if attributes is not None else list(
-        getattr(estimator, "_fitted_attributes", ())
+    names = (
+        list(attributes)
+        if attributes is not None
+        else list(getattr(estimator, "_fitted_attributes", ()))
     )
     if names:
         fitted = all(hasattr(estimator, name) for name in names)

@@ -30,8 +30,18 @@ from omnicrm import __version__
 from omnicrm.report.i18n import t
 
 FONT_FAMILY = "Inter, 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', Arial, sans-serif"
-COLORWAY = ["#2563eb", "#16a34a", "#f59e0b", "#dc2626", "#7c3aed", "#0891b2", "#db2777",
-            "#65a30d", "#ea580c", "#475569"]
+COLORWAY = [
+    "#2563eb",
+    "#16a34a",
+    "#f59e0b",
+    "#dc2626",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#65a30d",
+    "#ea580c",
+    "#475569",
+]
 
 
 @dataclass
@@ -79,12 +89,14 @@ def style_figure(fig: go.Figure, *, height: int = 380) -> go.Figure:
     return fig
 
 
-def figure_block(title: str, fig: go.Figure, *, note: str = "", height: int = 380,
-                 wide: bool = False) -> Block:
+def figure_block(
+    title: str, fig: go.Figure, *, note: str = "", height: int = 380, wide: bool = False
+) -> Block:
     """A chart block; plotly.js itself is embedded once by :func:`write_report`."""
     style_figure(fig, height=height)
-    body = fig.to_html(full_html=False, include_plotlyjs=False,
-                       config={"displaylogo": False, "responsive": True})
+    body = fig.to_html(
+        full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
+    )
     return Block("figure", title, body, note, wide)
 
 
@@ -104,8 +116,9 @@ def _format_cell(value: object) -> str:
     return html_lib.escape(str(value))
 
 
-def table_block(title: str, frame: pd.DataFrame, *, note: str = "", max_rows: int = 50,
-                wide: bool = False) -> Block:
+def table_block(
+    title: str, frame: pd.DataFrame, *, note: str = "", max_rows: int = 50, wide: bool = False
+) -> Block:
     """An HTML table of ``frame`` (first ``max_rows`` rows), numbers right-aligned."""
     shown = frame.head(max_rows)
     head = "".join(f"<th>{html_lib.escape(str(c))}</th>" for c in shown.columns)
@@ -120,8 +133,9 @@ def table_block(title: str, frame: pd.DataFrame, *, note: str = "", max_rows: in
     more = len(frame) - len(shown)
     if more > 0:
         note = (note + " " if note else "") + f"(+{more:,} more rows)"
-    body = (f'<table class="data"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table>')
+    body = (
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
     return Block("table", title, body, note, wide)
 
 

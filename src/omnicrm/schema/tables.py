@@ -21,21 +21,40 @@ CHANNELS: tuple[str, ...] = ("store", "online", "app", "mini_program", "marketpl
 """Sales and contact channels. ``mini_program`` is a WeChat/Alipay mini-program storefront."""
 
 ID_TYPES: tuple[str, ...] = (
-    "member_card", "phone", "email", "online_account", "app_device", "wechat_openid",
-    "wechat_unionid", "alipay_id", "pos_customer",
+    "member_card",
+    "phone",
+    "email",
+    "online_account",
+    "app_device",
+    "wechat_openid",
+    "wechat_unionid",
+    "alipay_id",
+    "pos_customer",
 )
 """Kinds of identifier that can link records of one person across systems."""
 
 EVENT_TYPES: tuple[str, ...] = (
-    "view", "search", "add_to_cart", "remove_from_cart", "store_visit", "review", "share",
-    "like", "sign_in",
+    "view",
+    "search",
+    "add_to_cart",
+    "remove_from_cart",
+    "store_visit",
+    "review",
+    "share",
+    "like",
+    "sign_in",
 )
 """Behaviour events. ``store_visit`` carries the zone and the dwell time in seconds."""
 
 GENDERS: tuple[str, ...] = ("F", "M", "U")
 
 STORE_FORMATS: tuple[str, ...] = (
-    "hypermarket", "supermarket", "convenience", "mall", "department_store", "unmanned",
+    "hypermarket",
+    "supermarket",
+    "convenience",
+    "mall",
+    "department_store",
+    "unmanned",
     "ecommerce",
 )
 
@@ -57,10 +76,12 @@ CUSTOMERS = Table(
         Column("city", "string", description="Home city."),
         Column("region", "string", description="Region or province."),
         Column("signup_ts", "timestamp", description="When the customer registered."),
-        Column("signup_channel", "string", checks=(_channel,),
-               description="Channel of registration."),
-        Column("is_member", "boolean", default=False,
-               description="Enrolled in the loyalty programme."),
+        Column(
+            "signup_channel", "string", checks=(_channel,), description="Channel of registration."
+        ),
+        Column(
+            "is_member", "boolean", default=False, description="Enrolled in the loyalty programme."
+        ),
         Column("member_tier", "string", description="Loyalty tier code at export time."),
     ),
 )
@@ -72,12 +93,27 @@ IDENTITIES = Table(
     description="Identifiers seen for each customer record; identity resolution joins "
     "records that share an identifier.",
     columns=(
-        Column("customer_id", "string", required=True, references="customers.customer_id",
-               description="Source customer id carrying the identifier."),
-        Column("id_type", "string", required=True, checks=(OneOf(ID_TYPES),),
-               description="Kind of identifier."),
-        Column("id_value", "string", required=True, pii=True,
-               description="Identifier value as recorded (normalised during resolution)."),
+        Column(
+            "customer_id",
+            "string",
+            required=True,
+            references="customers.customer_id",
+            description="Source customer id carrying the identifier.",
+        ),
+        Column(
+            "id_type",
+            "string",
+            required=True,
+            checks=(OneOf(ID_TYPES),),
+            description="Kind of identifier.",
+        ),
+        Column(
+            "id_value",
+            "string",
+            required=True,
+            pii=True,
+            description="Identifier value as recorded (normalised during resolution).",
+        ),
         Column("source", "string", description="System the link was seen in."),
         Column("first_seen_ts", "timestamp", description="First time the link was seen."),
     ),
@@ -109,8 +145,13 @@ STORES = Table(
     columns=(
         Column("store_id", "string", required=True, description="Store id."),
         Column("name", "string", required=True, description="Store name."),
-        Column("channel", "string", required=True, checks=(_channel,),
-               description="Channel the store sells through."),
+        Column(
+            "channel",
+            "string",
+            required=True,
+            checks=(_channel,),
+            description="Channel the store sells through.",
+        ),
         Column("format", "string", checks=(OneOf(STORE_FORMATS),), description="Store format."),
         Column("city", "string", description="City."),
         Column("region", "string", description="Region or province."),
@@ -126,20 +167,37 @@ ORDERS = Table(
     description="Order headers. Amounts are after discounts; return receipts are negative.",
     columns=(
         Column("order_id", "string", required=True, description="Order or receipt id."),
-        Column("customer_id", "string", references="customers.customer_id",
-               description="Buyer; empty for anonymous walk-in sales."),
+        Column(
+            "customer_id",
+            "string",
+            references="customers.customer_id",
+            description="Buyer; empty for anonymous walk-in sales.",
+        ),
         Column("store_id", "string", references="stores.store_id", description="Store."),
         Column("channel", "string", required=True, checks=(_channel,), description="Channel."),
         Column("order_ts", "timestamp", required=True, description="Time of the order."),
         Column("gross_amount", "money", description="Sum of lines before discounts."),
-        Column("discount_amount", "money", checks=(_non_negative,), default=0,
-               description="Total discount granted (>= 0)."),
-        Column("net_amount", "money", required=True,
-               description="Amount paid (negative for a return receipt)."),
+        Column(
+            "discount_amount",
+            "money",
+            checks=(_non_negative,),
+            default=0,
+            description="Total discount granted (>= 0).",
+        ),
+        Column(
+            "net_amount",
+            "money",
+            required=True,
+            description="Amount paid (negative for a return receipt).",
+        ),
         Column("payment_method", "string", description="Cash, card, wechat_pay, alipay, …"),
         Column("coupon_code", "string", description="Coupon redeemed, if any."),
-        Column("is_cancelled", "boolean", default=False,
-               description="The order was cancelled after being placed."),
+        Column(
+            "is_cancelled",
+            "boolean",
+            default=False,
+            description="The order was cancelled after being placed.",
+        ),
     ),
 )
 
@@ -150,29 +208,70 @@ ORDER_LINES = Table(
     description="Line-level sales. The order's time, customer, store and channel are repeated "
     "on each line so that a line-level POS export loads in one pass.",
     columns=(
-        Column("order_id", "string", required=True, references="orders.order_id",
-               description="Order id."),
-        Column("line_number", "integer", required=True, checks=(Range(min=1),),
-               description="Position of the line within the order (1, 2, …)."),
+        Column(
+            "order_id",
+            "string",
+            required=True,
+            references="orders.order_id",
+            description="Order id.",
+        ),
+        Column(
+            "line_number",
+            "integer",
+            required=True,
+            checks=(Range(min=1),),
+            description="Position of the line within the order (1, 2, …).",
+        ),
         Column("order_ts", "timestamp", required=True, description="Time of the order."),
-        Column("customer_id", "string", references="customers.customer_id",
-               description="Buyer; empty for anonymous sales."),
+        Column(
+            "customer_id",
+            "string",
+            references="customers.customer_id",
+            description="Buyer; empty for anonymous sales.",
+        ),
         Column("store_id", "string", references="stores.store_id", description="Store."),
         Column("channel", "string", checks=(_channel,), description="Channel."),
-        Column("product_id", "string", required=True, references="products.product_id",
-               description="SKU."),
-        Column("quantity", "quantity", required=True, checks=(NotZero(),),
-               description="Units (or kg); negative for a return."),
-        Column("unit_price", "money", required=True, checks=(_non_negative,),
-               description="Price per unit before discounts."),
-        Column("discount_amount", "money", checks=(_non_negative,), default=0,
-               description="Discount on the line (>= 0)."),
-        Column("amount", "money", required=True,
-               description="Net line amount: quantity x unit_price - discount (negative for "
-               "returns)."),
+        Column(
+            "product_id",
+            "string",
+            required=True,
+            references="products.product_id",
+            description="SKU.",
+        ),
+        Column(
+            "quantity",
+            "quantity",
+            required=True,
+            checks=(NotZero(),),
+            description="Units (or kg); negative for a return.",
+        ),
+        Column(
+            "unit_price",
+            "money",
+            required=True,
+            checks=(_non_negative,),
+            description="Price per unit before discounts.",
+        ),
+        Column(
+            "discount_amount",
+            "money",
+            checks=(_non_negative,),
+            default=0,
+            description="Discount on the line (>= 0).",
+        ),
+        Column(
+            "amount",
+            "money",
+            required=True,
+            description="Net line amount: quantity x unit_price - discount (negative for returns).",
+        ),
         Column("promotion_id", "string", description="Promotion applied to the line."),
-        Column("is_return", "boolean", default=False,
-               description="Returned or cancelled line (derived: quantity < 0)."),
+        Column(
+            "is_return",
+            "boolean",
+            default=False,
+            description="Returned or cancelled line (derived: quantity < 0).",
+        ),
     ),
 )
 
@@ -184,21 +283,39 @@ EVENTS = Table(
     "dwell time, reviews, shares, likes and sign-ins.",
     columns=(
         Column("event_id", "string", required=True, description="Event id."),
-        Column("customer_id", "string", references="customers.customer_id",
-               description="Who; empty for anonymous sessions."),
-        Column("event_type", "string", required=True, checks=(OneOf(EVENT_TYPES),),
-               description="Kind of event."),
+        Column(
+            "customer_id",
+            "string",
+            references="customers.customer_id",
+            description="Who; empty for anonymous sessions.",
+        ),
+        Column(
+            "event_type",
+            "string",
+            required=True,
+            checks=(OneOf(EVENT_TYPES),),
+            description="Kind of event.",
+        ),
         Column("event_ts", "timestamp", required=True, description="When."),
         Column("channel", "string", checks=(_channel,), description="Channel."),
         Column("store_id", "string", references="stores.store_id", description="Store."),
-        Column("product_id", "string", references="products.product_id",
-               description="Product viewed, carted, reviewed …"),
+        Column(
+            "product_id",
+            "string",
+            references="products.product_id",
+            description="Product viewed, carted, reviewed …",
+        ),
         Column("zone", "string", description="In-store zone of a store_visit (e.g. fresh)."),
-        Column("dwell_seconds", "integer", checks=(_non_negative,),
-               description="Seconds spent in the zone (store_visit)."),
+        Column(
+            "dwell_seconds",
+            "integer",
+            checks=(_non_negative,),
+            description="Seconds spent in the zone (store_visit).",
+        ),
         Column("search_query", "string", description="Search text (search)."),
-        Column("rating", "integer", checks=(Range(min=1, max=5),),
-               description="Stars given (review)."),
+        Column(
+            "rating", "integer", checks=(Range(min=1, max=5),), description="Stars given (review)."
+        ),
     ),
 )
 
@@ -209,16 +326,20 @@ FEEDBACK = Table(
     description="NPS and CSAT answers with free-text comments in any language.",
     columns=(
         Column("feedback_id", "string", required=True, description="Response id."),
-        Column("customer_id", "string", references="customers.customer_id",
-               description="Respondent."),
+        Column(
+            "customer_id", "string", references="customers.customer_id", description="Respondent."
+        ),
         Column("response_ts", "timestamp", required=True, description="When answered."),
         Column("channel", "string", checks=(_channel,), description="Channel asked through."),
         Column("store_id", "string", references="stores.store_id", description="Store."),
         Column("order_id", "string", description="Order the survey was about."),
-        Column("nps", "integer", checks=(Range(min=0, max=10),),
-               description="Likelihood to recommend, 0-10."),
-        Column("csat", "integer", checks=(Range(min=1, max=5),),
-               description="Satisfaction, 1-5."),
+        Column(
+            "nps",
+            "integer",
+            checks=(Range(min=0, max=10),),
+            description="Likelihood to recommend, 0-10.",
+        ),
+        Column("csat", "integer", checks=(Range(min=1, max=5),), description="Satisfaction, 1-5."),
         Column("comment", "string", description="Free-text comment."),
         Column("language", "string", description="Language of the comment (en, zh, …)."),
     ),
@@ -239,8 +360,12 @@ QUARANTINE = Table(
         Column("run_id", "string", required=True, description="Ingestion run."),
         Column("table_name", "string", required=True, description="Target table."),
         Column("source_file", "string", required=True, description="File the row came from."),
-        Column("line_number", "integer", required=True,
-               description="Line of the row in the file (header = line 1)."),
+        Column(
+            "line_number",
+            "integer",
+            required=True,
+            description="Line of the row in the file (header = line 1).",
+        ),
         Column("raw", "string", required=True, description="The row as read, as JSON."),
         Column("reason", "string", required=True, description="Why it was rejected."),
         Column("quarantined_at", "timestamp", required=True, description="When."),
@@ -289,6 +414,5 @@ def get_table(name: str) -> Table:
         return TABLES[name]
     except KeyError:
         raise InputError(
-            f"unknown table {name!r}: choose one of {', '.join(TABLES)} "
-            "(see docs/data-model.md)"
+            f"unknown table {name!r}: choose one of {', '.join(TABLES)} (see docs/data-model.md)"
         ) from None

@@ -138,8 +138,7 @@ class Table:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     description: str = ""
-    _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False,
-                                        compare=False)
+    _by_name: dict[str, Column] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]

@@ -111,9 +111,7 @@ BULK_FLUSH_THRESHOLD = "8MiB"
 def _quiet_duckdb(con: BaseBackend) -> None:
     """Turn off DuckDB's own progress bar (the CLI draws its own) and bound retained memory."""
     con.con.execute("SET enable_progress_bar = false")
-    con.con.execute(
-        "SET allocator_bulk_deallocation_flush_threshold = ?", [BULK_FLUSH_THRESHOLD]
-    )
+    con.con.execute("SET allocator_bulk_deallocation_flush_threshold = ?", [BULK_FLUSH_THRESHOLD])
 
 
 def _connect_postgres(url: str) -> BaseBackend:

@@ -63,12 +63,12 @@ def append_arrow(con: BaseBackend, name: str, data: pa.Table) -> None:
 
 def _copy_postgres(con: BaseBackend, name: str, data: pa.Table) -> None:
     buf = io.BytesIO()
-    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False,
-                                                  quoting_style="needed"))
+    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     cols = ", ".join(_quote(c) for c in data.column_names)
-    with con.con.cursor() as cur, cur.copy(
-        f"COPY {_quote(name)} ({cols}) FROM STDIN (FORMAT csv)"
-    ) as copy:
+    with (
+        con.con.cursor() as cur,
+        cur.copy(f"COPY {_quote(name)} ({cols}) FROM STDIN (FORMAT csv)") as copy,
+    ):
         copy.write(buf.getvalue())
 
 

@@ -51,9 +51,12 @@ def test_isotonic_is_monotone_and_flat_beyond_the_data():
 def test_calibration_table_bins_by_prediction():
     y = np.array([0, 0, 1, 1])
     table = calibration_table(y, np.array([0.1, 0.2, 0.7, 0.9]), bins=2)
-    assert table.to_dict("list") == {"bin": [1, 2], "customers": [2, 2],
-                                     "predicted": [pytest.approx(0.15), pytest.approx(0.8)],
-                                     "observed": [0.0, 1.0]}
+    assert table.to_dict("list") == {
+        "bin": [1, 2],
+        "customers": [2, 2],
+        "predicted": [pytest.approx(0.15), pytest.approx(0.8)],
+        "observed": [0.0, 1.0],
+    }
 
 
 def test_one_outcome_and_unknown_method_are_refused():

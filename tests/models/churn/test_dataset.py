@@ -31,42 +31,58 @@ def test_one_query_for_several_origins_equals_one_origin_at_a_time(crafted_table
         got = together[pd.to_datetime(together.as_of).dt.date == origin]
         got = got.drop(columns="as_of").set_index("customer_id")
         alone = churn_features(crafted_tables, as_of=origin).execute().set_index("customer_id")
-        pd.testing.assert_frame_equal(got[alone.columns].sort_index(), alone.sort_index(),
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(
+            got[alone.columns].sort_index(), alone.sort_index(), check_dtype=False
+        )
         labels = churn_labels(crafted_tables.lines, as_of=origin, horizon_days=30).execute()
-        assert (got.purchases_in_window.sort_index().tolist()
-                == labels.set_index("customer_id").purchases_in_window.sort_index().tolist())
+        assert (
+            got.purchases_in_window.sort_index().tolist()
+            == labels.set_index("customer_id").purchases_in_window.sort_index().tolist()
+        )
 
 
 def test_unlabelled_frames_read_nothing_from_the_origin_on(crafted_tables):
     future = lines_table([{"order_id": "z", "customer_id": "a", "day": 60}]).execute()
     lines = pd.concat([crafted_tables.lines.execute(), future], ignore_index=True)
-    altered = ChurnTables(lines=ibis.memtable(lines, schema=crafted_tables.lines.schema()),
-                          products=crafted_tables.products, events=crafted_tables.events,
-                          feedback=crafted_tables.feedback)
+    altered = ChurnTables(
+        lines=ibis.memtable(lines, schema=crafted_tables.lines.schema()),
+        products=crafted_tables.products,
+        events=crafted_tables.events,
+        feedback=crafted_tables.feedback,
+    )
     before = origin_features(crafted_tables, [date(2025, 2, 20)]).execute()
     after = origin_features(altered, [date(2025, 2, 20)]).execute()
     pd.testing.assert_frame_equal(after, before)
 
 
 def test_bgnbd_features_are_the_clv_fit_of_the_same_day():
-    rows = [{"order_id": f"o{c}-{k}", "customer_id": f"c{c:03d}", "day": 3 * c % 40 + 9 * k,
-             "unit_price": f"{5 + c % 7}.00"}
-            for c in range(60) for k in range(1 + c % 4)]
+    rows = [
+        {
+            "order_id": f"o{c}-{k}",
+            "customer_id": f"c{c:03d}",
+            "day": 3 * c % 40 + 9 * k,
+            "unit_price": f"{5 + c % 7}.00",
+        }
+        for c in range(60)
+        for k in range(1 + c % 4)
+    ]
     tables = ChurnTables(lines=lines_table(rows))
     frame, fit = origin_frame(tables, "2025-03-01", labelled=False)
     direct = fit_clv(tables.lines, as_of="2025-03-01").scores.set_index("customer_id")
     ours = frame.set_index("customer_id")
     np.testing.assert_allclose(ours.p_alive, direct.loc[ours.index, "p_alive"], rtol=1e-9)
-    np.testing.assert_allclose(ours.bgnbd_expected_purchases,
-                               direct.loc[ours.index, "expected_purchases_90d"], rtol=1e-9)
+    np.testing.assert_allclose(
+        ours.bgnbd_expected_purchases, direct.loc[ours.index, "expected_purchases_90d"], rtol=1e-9
+    )
     assert fit.scores.customer_id.tolist() == frame.customer_id.tolist()
 
 
 def test_the_sample_keeps_the_same_customers_at_every_origin():
-    rows = [{"order_id": f"o{c}-{k}", "customer_id": f"c{c:04d}",
-             "day": 7 * c % 30 + (11 + c % 13) * k}
-            for c in range(400) for k in range(1 + c % 4)]
+    rows = [
+        {"order_id": f"o{c}-{k}", "customer_id": f"c{c:04d}", "day": 7 * c % 30 + (11 + c % 13) * k}
+        for c in range(400)
+        for k in range(1 + c % 4)
+    ]
     tables = ChurnTables(lines=lines_table(rows))
     origins = [date(2025, 2, 10), date(2025, 3, 20)]
     full, _ = origin_frames(tables, origins, labelled=False)

@@ -73,25 +73,39 @@ def test_anonymous_sales_and_later_customers_are_not_scored(crafted_tables):
 def test_features_are_unchanged_when_data_on_or_after_as_of_changes(crafted_tables):
     before = features(crafted_tables)
     future_lines = crafted_tables.lines.execute().to_dict("records")
-    extra = lines_table([
-        {"order_id": "f1", "customer_id": "a", "day": 50, "hour": 0},  # midnight of as_of
-        {"order_id": "f2", "customer_id": "b", "day": 60, "unit_price": "999.00"},
-        {"order_id": "f3", "customer_id": "c", "day": 70},
-        {"order_id": "f4", "customer_id": "a", "day": 80, "quantity": -3},
-    ]).execute()
-    lines = ibis.memtable(pd.concat([pd.DataFrame(future_lines), extra], ignore_index=True),
-                          schema=crafted_tables.lines.schema())
-    events = ibis.memtable(pd.concat([
-        crafted_tables.events.execute(),
-        events_table([("a", "store_visit", 50), ("b", "sign_in", 55)]).execute()]),
-        schema=crafted_tables.events.schema())
-    feedback = ibis.memtable(pd.concat([
-        crafted_tables.feedback.execute(),
-        feedback_table([("a", 51, 0, 1), ("b", 52, 2, 1)]).execute()]),
-        schema=crafted_tables.feedback.schema())
-    altered = ChurnTables(lines=lines, products=products_table(), events=events,
-                          feedback=feedback)
+    extra = lines_table(
+        [
+            {"order_id": "f1", "customer_id": "a", "day": 50, "hour": 0},  # midnight of as_of
+            {"order_id": "f2", "customer_id": "b", "day": 60, "unit_price": "999.00"},
+            {"order_id": "f3", "customer_id": "c", "day": 70},
+            {"order_id": "f4", "customer_id": "a", "day": 80, "quantity": -3},
+        ]
+    ).execute()
+    lines = ibis.memtable(
+        pd.concat([pd.DataFrame(future_lines), extra], ignore_index=True),
+        schema=crafted_tables.lines.schema(),
+    )
+    events = ibis.memtable(
+        pd.concat(
+            [
+                crafted_tables.events.execute(),
+                events_table([("a", "store_visit", 50), ("b", "sign_in", 55)]).execute(),
+            ]
+        ),
+        schema=crafted_tables.events.schema(),
+    )
+    feedback = ibis.memtable(
+        pd.concat(
+            [
+                crafted_tables.feedback.execute(),
+                feedback_table([("a", 51, 0, 1), ("b", 52, 2, 1)]).execute(),
+            ]
+        ),
+        schema=crafted_tables.feedback.schema(),
+    )
+    altered = ChurnTables(lines=lines, products=products_table(), events=events, feedback=feedback)
     pd.testing.assert_frame_equal(features(altered), before)
+
     # the change is visible to what is *meant* to see the future: the label
     def churned(tables: ChurnTables) -> dict:
         labels = churn_labels(tables.lines, as_of=AS_OF, horizon_days=30).execute()

@@ -83,11 +83,20 @@ def test_scores_join_onto_customer_scores_with_reasons(shop, scored):
     tables, _ = shop
     model, _ = scored
     base = customer_scores(tables.lines, as_of=SCORE_DAY)
-    joined = score_customers(tables, as_of=SCORE_DAY, scores=base, model=model,
-                             lang="zh").to_pandas()
+    joined = score_customers(
+        tables, as_of=SCORE_DAY, scores=base, model=model, lang="zh"
+    ).to_pandas()
     assert len(joined) == base.count().execute() == joined.customer_id.nunique()
-    for col in ("p_alive", "expected_purchases_90d", "expected_spend", "clv_12m",
-                "churn_prob", "churn_reasons", "churn_reasons_json", "value_at_risk"):
+    for col in (
+        "p_alive",
+        "expected_purchases_90d",
+        "expected_spend",
+        "clv_12m",
+        "churn_prob",
+        "churn_reasons",
+        "churn_reasons_json",
+        "value_at_risk",
+    ):
         assert joined[col].notna().all(), col
     top = risk_list(joined, top=20)
     assert (top.churn_reasons.str.len() > 0).mean() > 0.8

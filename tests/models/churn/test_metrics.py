@@ -24,7 +24,7 @@ def test_auc_and_average_precision_match_sklearn_with_ties(seed):
 def test_hand_values():
     y = [1, 0, 1, 0, 0]
     s = [0.9, 0.8, 0.7, 0.2, 0.1]
-    assert roc_auc(y, s) == pytest.approx(5 / 6)      # 5 of 6 pairs ordered
+    assert roc_auc(y, s) == pytest.approx(5 / 6)  # 5 of 6 pairs ordered
     assert pr_auc(y, s) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
     assert brier([1, 0], [0.75, 0.5]) == pytest.approx((0.0625 + 0.25) / 2)
 
@@ -32,7 +32,7 @@ def test_hand_values():
 def test_lift_in_the_top_decile():
     y = np.array([1] * 10 + [0] * 90)
     perfect = np.arange(100)[::-1].astype(float)
-    assert lift_at(y, perfect) == pytest.approx(10.0)        # top 10 all churn; rate 0.1
+    assert lift_at(y, perfect) == pytest.approx(10.0)  # top 10 all churn; rate 0.1
     assert lift_at(y, -perfect) == 0.0
     assert lift_at(y[:11], perfect[:11]) == pytest.approx(1 / (10 / 11))  # ceil(1.1) = 2 rows
 

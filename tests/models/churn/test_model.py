@@ -80,8 +80,9 @@ def test_one_origin_is_not_enough(frame):
 
 def test_too_few_customers_or_churners_are_refused(frame):
     small = frame.groupby("as_of").head(50)
-    with pytest.raises(InputError, match="training slice has 100 customers, fewer than "
-                                         "min_customers = 200"):
+    with pytest.raises(
+        InputError, match="training slice has 100 customers, fewer than min_customers = 200"
+    ):
         ChurnModel().fit(small[small.as_of <= QUARTERS[2]])
     few = frame.copy()
     few["churned"] = False

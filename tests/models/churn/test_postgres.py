@@ -29,13 +29,18 @@ def test_features_and_labels_match_duckdb(postgres_url, crafted_tables):
         got = churn_features(pg, as_of=AS_OF).execute()
         key = "customer_id"
         pd.testing.assert_frame_equal(
-            got.sort_values(key).reset_index(drop=True).drop(columns=["last_nps_date",
-                                                                      "last_csat_date"]),
-            expected.sort_values(key).reset_index(drop=True).drop(
-                columns=["last_nps_date", "last_csat_date"]),
-            check_dtype=False)
-        assert (pd.to_datetime(got.sort_values(key).last_nps_date).dt.date.tolist()
-                == pd.to_datetime(expected.sort_values(key).last_nps_date).dt.date.tolist())
+            got.sort_values(key)
+            .reset_index(drop=True)
+            .drop(columns=["last_nps_date", "last_csat_date"]),
+            expected.sort_values(key)
+            .reset_index(drop=True)
+            .drop(columns=["last_nps_date", "last_csat_date"]),
+            check_dtype=False,
+        )
+        assert (
+            pd.to_datetime(got.sort_values(key).last_nps_date).dt.date.tolist()
+            == pd.to_datetime(expected.sort_values(key).last_nps_date).dt.date.tolist()
+        )
         labels = churn_labels(pg.lines, as_of=AS_OF, horizon_days=30).execute()
         assert labels.churned.tolist() == [True, True]
     finally:

@@ -43,11 +43,15 @@ def test_two_runs_on_the_same_data_give_the_same_model_scores_and_reasons():
 
 @pytest.fixture
 def scored() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": ["a", "b", "c", "d"], "clv_12m": [100.0, 900.0, 50.0, 400.0],
-        "churn_prob": [0.9, 0.5, 0.2, 0.25], "p_alive": [0.2, 0.7, 0.9, 0.95],
-        "churn_reasons": ["已75天未购买", "spend down 60% vs previous 90 days", "", "x"],
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "clv_12m": [100.0, 900.0, 50.0, 400.0],
+            "churn_prob": [0.9, 0.5, 0.2, 0.25],
+            "p_alive": [0.2, 0.7, 0.9, 0.95],
+            "churn_reasons": ["已75天未购买", "spend down 60% vs previous 90 days", "", "x"],
+        }
+    )
 
 
 def test_risk_list_is_sorted_by_value_at_risk(scored):
@@ -55,14 +59,22 @@ def test_risk_list_is_sorted_by_value_at_risk(scored):
     assert risk.customer_id.tolist() == ["b", "d", "a", "c"]
     assert risk.value_at_risk.tolist() == [450.0, 100.0, 90.0, 10.0]
     assert risk["rank"].tolist() == [1, 2, 3, 4]
-    assert list(risk.columns) == ["rank", "customer_id", "value_at_risk", "churn_prob",
-                                  "clv_12m", "p_alive", "churn_reasons"]
+    assert list(risk.columns) == [
+        "rank",
+        "customer_id",
+        "value_at_risk",
+        "churn_prob",
+        "clv_12m",
+        "p_alive",
+        "churn_reasons",
+    ]
     assert risk_list(scored, top=2).customer_id.tolist() == ["b", "d"]
 
 
 def test_ties_in_value_at_risk_are_ordered_by_customer_id():
-    tied = pd.DataFrame({"customer_id": ["z", "y"], "clv_12m": [10.0, 20.0],
-                         "churn_prob": [0.5, 0.25]})
+    tied = pd.DataFrame(
+        {"customer_id": ["z", "y"], "clv_12m": [10.0, 20.0], "churn_prob": [0.5, 0.25]}
+    )
     assert risk_list(tied).customer_id.tolist() == ["y", "z"]
 
 

@@ -18,7 +18,10 @@ OBSERVATION_END = "1998-06-30"
 def cdnow_transactions() -> pd.DataFrame:
     """One row per CDNOW purchase line: customer ``sample_id``, ``date``, ``dollars``."""
     frame = pd.read_csv(
-        CDNOW, sep=r"\s+", header=None, names=["id", "sample_id", "date", "cds", "dollars"],
+        CDNOW,
+        sep=r"\s+",
+        header=None,
+        names=["id", "sample_id", "date", "cds", "dollars"],
         dtype={"date": str},
     )
     frame["date"] = pd.to_datetime(frame["date"], format="%Y%m%d")
@@ -29,8 +32,11 @@ def cdnow_transactions() -> pd.DataFrame:
 def cdnow_summary(cdnow_transactions) -> pd.DataFrame:
     """Calibration summary (weeks 1-39) as in Fader, Hardie & Lee (2005)."""
     return rfm_summary(
-        cdnow_transactions, customer_id_col="sample_id", datetime_col="date",
-        monetary_value_col="dollars", observation_period_end=CALIBRATION_END,
+        cdnow_transactions,
+        customer_id_col="sample_id",
+        datetime_col="date",
+        monetary_value_col="dollars",
+        observation_period_end=CALIBRATION_END,
     )
 
 
@@ -38,8 +44,11 @@ def cdnow_summary(cdnow_transactions) -> pd.DataFrame:
 def cdnow_cal_holdout(cdnow_transactions) -> pd.DataFrame:
     """Calibration summary plus holdout (weeks 40-78) purchase counts."""
     return calibration_holdout_summary(
-        cdnow_transactions, customer_id_col="sample_id", datetime_col="date",
-        calibration_period_end=CALIBRATION_END, observation_period_end=OBSERVATION_END,
+        cdnow_transactions,
+        customer_id_col="sample_id",
+        datetime_col="date",
+        calibration_period_end=CALIBRATION_END,
+        observation_period_end=OBSERVATION_END,
     )
 
 

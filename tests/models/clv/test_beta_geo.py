@@ -23,7 +23,8 @@ def fitted(cdnow_summary) -> BetaGeoModel:
 def lifetimes_fit(cdnow_summary):
     lifetimes = pytest.importorskip("lifetimes")
     return lifetimes.BetaGeoFitter().fit(
-        cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"])
+        cdnow_summary["frequency"], cdnow_summary["recency"], cdnow_summary["T"]
+    )
 
 
 def _published_model() -> BetaGeoModel:
@@ -36,7 +37,8 @@ class TestPublishedCdnowResults:
     @pytest.mark.parametrize("name", list(PUBLISHED))
     def test_parameters_to_three_significant_figures(self, fitted, name):
         assert float(f"{fitted.params_[name]:.3g}") == pytest.approx(
-            float(f"{PUBLISHED[name]:.3g}"))
+            float(f"{PUBLISHED[name]:.3g}")
+        )
 
     def test_log_likelihood_to_one_decimal(self, fitted):
         assert round(fitted.log_likelihood_, 1) == -9582.4
@@ -46,8 +48,7 @@ class TestPublishedCdnowResults:
         one = pd.DataFrame({"frequency": [2], "recency": [30.43], "T": [38.86]})
         assert round(float(_published_model().expected_purchases(39, one).iloc[0]), 3) == 1.226
 
-    def test_summary_grouped_with_customer_counts_gives_the_same_fit(self, fitted,
-                                                                       cdnow_summary):
+    def test_summary_grouped_with_customer_counts_gives_the_same_fit(self, fitted, cdnow_summary):
         grouped = cdnow_summary.groupby(["frequency", "recency", "T"], as_index=False).size()
         assert len(grouped) < len(cdnow_summary)
         weighted = BetaGeoModel().fit(grouped, weights="size")
@@ -64,7 +65,8 @@ class TestPublishedCdnowResults:
     def test_fitted_model_gives_the_same_worked_example(self, fitted, cdnow_summary):
         customer_1 = cdnow_summary[cdnow_summary["customer_id"] == 1]
         assert float(fitted.expected_purchases(39, customer_1).iloc[0]) == pytest.approx(
-            1.226, abs=5e-4)
+            1.226, abs=5e-4
+        )
 
 
 class TestAgainstLifetimes:
@@ -72,18 +74,21 @@ class TestAgainstLifetimes:
         for name in PUBLISHED:
             assert fitted.params_[name] == pytest.approx(lifetimes_fit.params_[name], rel=1e-3)
 
-    def test_predictions_agree_under_the_same_parameters(self, fitted, lifetimes_fit,
-                                                         cdnow_summary):
+    def test_predictions_agree_under_the_same_parameters(
+        self, fitted, lifetimes_fit, cdnow_summary
+    ):
         s = cdnow_summary
         lifetimes_fit.params_ = pd.Series(fitted.params_)  # same parameters: compare formulas
         theirs = lifetimes_fit.conditional_expected_number_of_purchases_up_to_time(
-            39, s["frequency"], s["recency"], s["T"])
+            39, s["frequency"], s["recency"], s["T"]
+        )
         np.testing.assert_allclose(fitted.expected_purchases(39, s), theirs, rtol=1e-8)
         alive = lifetimes_fit.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
         np.testing.assert_allclose(fitted.p_alive(s), alive, rtol=1e-10)
         new = lifetimes_fit.expected_number_of_purchases_up_to_time(np.array([1.0, 39.0, 78.0]))
         np.testing.assert_allclose(
-            fitted.expected_purchases_new_customer(np.array([1.0, 39.0, 78.0])), new, rtol=1e-8)
+            fitted.expected_purchases_new_customer(np.array([1.0, 39.0, 78.0])), new, rtol=1e-8
+        )
 
 
 class TestGradient:
@@ -99,7 +104,6 @@ class TestGradient:
             up, _ = model._loglik(params + h, x, t_x, T)
             down, _ = model._loglik(params - h, x, t_x, T)
             np.testing.assert_allclose(grad[k], (up - down) / (2 * h[k]), rtol=1e-5, atol=1e-7)
-
 
     def test_grouped_total_equals_the_sum_over_customers(self, cdnow_summary):
         from omnicrm.models.clv.inputs import compress, purchase_arrays
@@ -128,8 +132,7 @@ class TestSimulation:
 
 
 class TestProperties:
-    @given(x=st.integers(0, 500), t_x=st.floats(0, 1), T=st.floats(0.01, 400),
-           t=st.floats(0, 400))
+    @given(x=st.integers(0, 500), t_x=st.floats(0, 1), T=st.floats(0.01, 400), t=st.floats(0, 400))
     @settings(max_examples=200, deadline=None)
     def test_p_alive_is_a_probability_and_expectations_grow_with_t(self, x, t_x, T, t):
         recency = 0.0 if x == 0 else t_x * T
@@ -162,8 +165,9 @@ class TestProperties:
         # A fit on real data (a retailer's first 200 days) went to a ~ 8.4e3, b ~ 6.1e5: the
         # dropout probability a / (a + b) is nearly the same for every customer. hyp2f1 fails
         # on Euler's form there; the forecast must stay finite and continuous in (a, b).
-        customers = pd.DataFrame({"frequency": [0, 2, 11], "recency": [0.0, 23.7, 23.6],
-                                  "T": [20.0, 27.9, 25.1]})
+        customers = pd.DataFrame(
+            {"frequency": [0, 2, 11], "recency": [0.0, 23.7, 23.6], "T": [20.0, 27.9, 25.1]}
+        )
         forecasts = []
         for scale in (1.0, 0.1, 0.01):  # same mean dropout a / (a + b), less and less sharp
             m = BetaGeoModel()
@@ -187,21 +191,23 @@ class TestContract:
 
     def test_settings_are_stored_unchanged(self):
         m = BetaGeoModel(penalizer_coef=0.1, initial_params={"r": 1, "alpha": 1, "a": 1, "b": 1})
-        assert m.get_params() == {"penalizer_coef": 0.1,
-                                  "initial_params": {"r": 1, "alpha": 1, "a": 1, "b": 1}}
+        assert m.get_params() == {
+            "penalizer_coef": 0.1,
+            "initial_params": {"r": 1, "alpha": 1, "a": 1, "b": 1},
+        }
 
     def test_save_and_load_round_trip(self, fitted, cdnow_summary, tmp_path):
         path = fitted.save(tmp_path / "bg.json")
         loaded = BetaGeoModel.load(path)
         assert loaded.params_ == fitted.params_
         assert loaded.log_likelihood_ == fitted.log_likelihood_
-        pd.testing.assert_series_equal(loaded.p_alive(cdnow_summary),
-                                       fitted.p_alive(cdnow_summary))
+        pd.testing.assert_series_equal(loaded.p_alive(cdnow_summary), fitted.p_alive(cdnow_summary))
 
     def test_penalizer_shrinks_parameters(self, cdnow_summary, fitted):
         penalized = BetaGeoModel(penalizer_coef=0.1).fit(cdnow_summary)
         assert sum(v * v for v in penalized.params_.values()) < sum(
-            v * v for v in fitted.params_.values())
+            v * v for v in fitted.params_.values()
+        )
         assert penalized.log_likelihood_ < fitted.log_likelihood_
 
     def test_other_initial_values_reach_the_same_optimum(self, cdnow_summary, fitted):

@@ -26,9 +26,14 @@ def model(request, cdnow_cal_holdout):
 
 @pytest.fixture(scope="module")
 def tracking(model, cdnow_transactions):
-    return repeat_purchase_tracking(model, cdnow_transactions, customer_id_col="sample_id",
-                                    datetime_col="date", start="1997-01-01",
-                                    end=OBSERVATION_END)
+    return repeat_purchase_tracking(
+        model,
+        cdnow_transactions,
+        customer_id_col="sample_id",
+        datetime_col="date",
+        start="1997-01-01",
+        end=OBSERVATION_END,
+    )
 
 
 class TestTracking:
@@ -41,17 +46,16 @@ class TestTracking:
     def test_model_tracks_cumulative_repeat_purchases_within_a_few_percent(self, tracking):
         for week in (39, 78):
             row = tracking.iloc[week - 1]
-            assert row["expected_cumulative"] == pytest.approx(row["actual_cumulative"],
-                                                               rel=0.05)
+            assert row["expected_cumulative"] == pytest.approx(row["actual_cumulative"], rel=0.05)
 
     def test_per_period_values_add_up_to_the_cumulative_ones(self, tracking):
-        np.testing.assert_allclose(tracking["expected"].cumsum(),
-                                   tracking["expected_cumulative"])
+        np.testing.assert_allclose(tracking["expected"].cumsum(), tracking["expected_cumulative"])
         assert (tracking["actual"].cumsum() == tracking["actual_cumulative"]).all()
         assert (tracking["expected"] >= 0).all()
 
     def test_expectation_is_the_sum_over_customers_of_the_new_customer_curve(
-            self, model, cdnow_transactions, tracking):
+        self, model, cdnow_transactions, tracking
+    ):
         first = cdnow_transactions.groupby("sample_id")["date"].min()
         end_of_week_10 = pd.Timestamp("1997-03-11")  # last day of week 10
         elapsed = ((end_of_week_10 - first).dt.days.clip(lower=0) / 7).to_numpy()
@@ -60,8 +64,14 @@ class TestTracking:
 
     def test_period_range_is_checked(self, model, cdnow_transactions):
         with pytest.raises(InputError, match="end 1996-01-01 is before start 1997-01-01"):
-            repeat_purchase_tracking(model, cdnow_transactions, customer_id_col="sample_id",
-                                     datetime_col="date", start="1997-01-01", end="1996-01-01")
+            repeat_purchase_tracking(
+                model,
+                cdnow_transactions,
+                customer_id_col="sample_id",
+                datetime_col="date",
+                start="1997-01-01",
+                end="1996-01-01",
+            )
 
     def test_plots(self, tracking):
         for cumulative in (True, False):
@@ -81,7 +91,8 @@ class TestConditionalExpectations:
         top = ch[ch["frequency"] >= 7]
         assert table["actual"].iloc[-1] == pytest.approx(top["frequency_holdout"].mean())
         assert table["expected"].iloc[-1] == pytest.approx(
-            model.expected_purchases(39.0, top).mean())
+            model.expected_purchases(39.0, top).mean()
+        )
 
     def test_model_follows_the_holdout(self, model, cdnow_cal_holdout):
         table = conditional_expectations(model, cdnow_cal_holdout)

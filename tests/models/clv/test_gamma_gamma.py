@@ -28,7 +28,8 @@ class TestPublishedCdnowResults:
     @pytest.mark.parametrize("name", list(PUBLISHED))
     def test_parameters_to_three_significant_figures(self, fitted, name):
         assert float(f"{fitted.params_[name]:.3g}") == pytest.approx(
-            float(f"{PUBLISHED[name]:.3g}"))
+            float(f"{PUBLISHED[name]:.3g}")
+        )
 
     def test_fitted_on_the_946_repeat_buyers(self, fitted):
         assert fitted.n_customers_ == 946
@@ -43,12 +44,10 @@ class TestAgainstLifetimes:
         for name in PUBLISHED:
             assert fitted.params_[name] == pytest.approx(theirs.params_[name], rel=1e-3)
 
-    def test_expected_spend_agrees_under_the_same_parameters(self, fitted, theirs,
-                                                             cdnow_summary):
+    def test_expected_spend_agrees_under_the_same_parameters(self, fitted, theirs, cdnow_summary):
         theirs.params_ = pd.Series(fitted.params_)
         s = cdnow_summary  # includes frequency 0: both give the population mean
-        expected = theirs.conditional_expected_average_profit(s["frequency"],
-                                                              s["monetary_value"])
+        expected = theirs.conditional_expected_average_profit(s["frequency"], s["monetary_value"])
         np.testing.assert_allclose(fitted.expected_spend(s), expected, rtol=1e-12)
 
 
@@ -80,8 +79,10 @@ class TestModel:
         params = np.array([5.0, 3.0, 12.0])
         total, grad = GammaGammaModel._total_loglik_of(stats)(params)
         rows, row_grad = GammaGammaModel._loglik(
-            params, cdnow_repeat_buyers["frequency"].to_numpy(float),
-            cdnow_repeat_buyers["monetary_value"].to_numpy(float))
+            params,
+            cdnow_repeat_buyers["frequency"].to_numpy(float),
+            cdnow_repeat_buyers["monetary_value"].to_numpy(float),
+        )
         assert total == pytest.approx(rows.sum(), rel=1e-12)
         np.testing.assert_allclose(grad, row_grad.sum(axis=1), rtol=1e-10)
 
@@ -103,15 +104,26 @@ class TestModel:
 
 class TestBadInput:
     def test_customers_without_repeat_purchases_are_refused_with_the_fix(self, cdnow_summary):
-        with pytest.raises(InputError, match=r"frequency must be > 0 .* "
-                                             r"summary\[summary.frequency > 0\]"):
+        with pytest.raises(
+            InputError,
+            match=r"frequency must be > 0 .* "
+            r"summary\[summary.frequency > 0\]",
+        ):
             GammaGammaModel().fit(cdnow_summary)
 
     def test_non_positive_spend_names_the_row(self):
-        s = pd.DataFrame({"customer_id": [f"c{i}" for i in range(12)],
-                          "frequency": [1] * 12, "monetary_value": [10.0] * 11 + [0.0]})
-        with pytest.raises(InputError, match=r"row 11 \(customer_id 'c11'\): monetary_value "
-                                             r"must be > 0"):
+        s = pd.DataFrame(
+            {
+                "customer_id": [f"c{i}" for i in range(12)],
+                "frequency": [1] * 12,
+                "monetary_value": [10.0] * 11 + [0.0],
+            }
+        )
+        with pytest.raises(
+            InputError,
+            match=r"row 11 \(customer_id 'c11'\): monetary_value "
+            r"must be > 0",
+        ):
             GammaGammaModel().fit(s)
 
     def test_too_few_repeat_buyers(self):
@@ -123,11 +135,17 @@ class TestBadInput:
         with pytest.raises(InputError, match="summary has no column 'monetary_value'"):
             GammaGammaModel().fit(cdnow_repeat_buyers.drop(columns="monetary_value"))
 
-    @pytest.mark.parametrize(("settings", "message"), [
-        ({"penalizer_coef": float("nan")}, "penalizer_coef = nan must be a number >= 0"),
-        ({"initial_params": {"p": 1, "q": 1, "v": 0}}, "initial_params must all be numbers > 0"),
-        ({"initial_params": {"p": 1, "q": "x", "v": 1}}, "initial_params must all be numbers"),
-    ])
+    @pytest.mark.parametrize(
+        ("settings", "message"),
+        [
+            ({"penalizer_coef": float("nan")}, "penalizer_coef = nan must be a number >= 0"),
+            (
+                {"initial_params": {"p": 1, "q": 1, "v": 0}},
+                "initial_params must all be numbers > 0",
+            ),
+            ({"initial_params": {"p": 1, "q": "x", "v": 1}}, "initial_params must all be numbers"),
+        ],
+    )
     def test_bad_settings(self, cdnow_repeat_buyers, settings, message):
         with pytest.raises(InputError, match=message):
             GammaGammaModel(**settings).fit(cdnow_repeat_buyers)

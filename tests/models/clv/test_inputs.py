@@ -12,8 +12,14 @@ from omnicrm.models.clv.inputs import compress, purchase_arrays
 
 
 def _summary(frequency, recency, T):
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(frequency))],
-                         "frequency": frequency, "recency": recency, "T": T})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(len(frequency))],
+            "frequency": frequency,
+            "recency": recency,
+            "T": T,
+        }
+    )
 
 
 @pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel])
@@ -25,8 +31,11 @@ class TestBadSummariesAreRefused:
 
     def test_negative_frequency(self, model):
         s = _summary([-1, 2], [0.0, 1.0], [5.0, 5.0])
-        with pytest.raises(InputError, match=r"row 0 \(customer_id 'c0'\): frequency is "
-                                             "negative"):
+        with pytest.raises(
+            InputError,
+            match=r"row 0 \(customer_id 'c0'\): frequency is "
+            "negative",
+        ):
             model().fit(s)
 
     def test_zero_frequency_with_recency(self, model):
@@ -36,8 +45,11 @@ class TestBadSummariesAreRefused:
 
     def test_missing_values(self, model):
         s = _summary([1, 2], [1.0, np.nan], [5.0, 5.0])
-        with pytest.raises(InputError, match=r"column 'recency' is missing, not a number or "
-                                             r"infinite in row 1 \(customer_id 'c1'\)"):
+        with pytest.raises(
+            InputError,
+            match=r"column 'recency' is missing, not a number or "
+            r"infinite in row 1 \(customer_id 'c1'\)",
+        ):
             model().fit(s)
 
     def test_fractional_frequency(self, model):
@@ -73,8 +85,11 @@ def test_long_lists_of_bad_rows_are_truncated():
 def test_compression_keeps_counts_exact():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, 1000).astype(float)
-    arrays = {"frequency": x, "recency": np.where(x > 0, rng.integers(1, 3, 1000), 0.0),
-              "T": rng.integers(3, 5, 1000).astype(float)}
+    arrays = {
+        "frequency": x,
+        "recency": np.where(x > 0, rng.integers(1, 3, 1000), 0.0),
+        "T": rng.integers(3, 5, 1000).astype(float),
+    }
     stats = compress(arrays, ("frequency", "recency", "T"))
     assert stats.n_customers == 1000
     assert len(stats.weights) <= 3 * 3 * 2

@@ -15,6 +15,7 @@ def _exponential(y, w):
     def loglik(params):
         (lam,) = params
         return float(w @ (np.log(lam) - lam * y)), np.array([w @ (1 / lam - y)])
+
     return loglik
 
 
@@ -28,8 +29,14 @@ def test_weighted_rows_give_the_closed_form_optimum():
 
 def test_finite_difference_gradient_reaches_the_same_optimum():
     y = np.array([1.0, 3.0])
-    res = maximize(_exponential(y, np.ones(2)), 2, np.zeros(1), names=("rate",), model="demo",
-                   analytic_gradient=False)
+    res = maximize(
+        _exponential(y, np.ones(2)),
+        2,
+        np.zeros(1),
+        names=("rate",),
+        model="demo",
+        analytic_gradient=False,
+    )
     assert res.params["rate"] == pytest.approx(0.5, rel=1e-6)
 
 
@@ -38,8 +45,11 @@ def test_parameter_running_off_to_infinity_raises_with_advice():
         (k,) = params
         return float(np.log(k)), np.array([1 / k])
 
-    with pytest.raises(ConvergenceError, match=r"demo did not converge: parameter\(s\) k=.* ran "
-                                               r"off to 0 or infinity.*penalizer_coef"):
+    with pytest.raises(
+        ConvergenceError,
+        match=r"demo did not converge: parameter\(s\) k=.* ran "
+        r"off to 0 or infinity.*penalizer_coef",
+    ):
         maximize(unbounded, 1, np.zeros(1), names=("k",), model="demo")
 
 
@@ -48,8 +58,7 @@ def test_penalty_keeps_the_same_data_finite():
         (k,) = params
         return float(np.log(k)), np.array([1 / k])
 
-    res = maximize(unbounded, 1, np.zeros(1), names=("k",), model="demo",
-                   penalizer_coef=0.5)
+    res = maximize(unbounded, 1, np.zeros(1), names=("k",), model="demo", penalizer_coef=0.5)
     assert res.params["k"] == pytest.approx(1.0, rel=1e-6)  # d/dk (log k - k^2 / 2) = 0
 
 

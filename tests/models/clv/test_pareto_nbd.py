@@ -42,7 +42,8 @@ class TestPublishedCdnowResults:
     @pytest.mark.parametrize("name", list(PUBLISHED))
     def test_parameters_to_three_significant_figures(self, fitted, name):
         assert float(f"{fitted.params_[name]:.3g}") == pytest.approx(
-            float(f"{PUBLISHED[name]:.3g}"))
+            float(f"{PUBLISHED[name]:.3g}")
+        )
 
     def test_log_likelihood(self, fitted):
         assert round(fitted.log_likelihood_, 1) == -9595.0
@@ -64,13 +65,17 @@ class TestAgainstLifetimes:
         s = cdnow_summary
         theirs.params_ = pd.Series(fitted.params_)
         expected = theirs.conditional_expected_number_of_purchases_up_to_time(
-            39, s["frequency"], s["recency"], s["T"])
+            39, s["frequency"], s["recency"], s["T"]
+        )
         np.testing.assert_allclose(fitted.expected_purchases(39, s), expected, rtol=1e-7)
         alive = theirs.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
         np.testing.assert_allclose(fitted.p_alive(s), alive, rtol=1e-7)
         ll = theirs._conditional_log_likelihood(
-            theirs.params_.to_numpy(), s["frequency"].to_numpy(), s["recency"].to_numpy(),
-            s["T"].to_numpy())
+            theirs.params_.to_numpy(),
+            s["frequency"].to_numpy(),
+            s["recency"].to_numpy(),
+            s["T"].to_numpy(),
+        )
         np.testing.assert_allclose(fitted.log_likelihood(s), ll, rtol=1e-9)
 
 
@@ -83,19 +88,22 @@ def test_grouped_total_equals_the_sum_over_customers(cdnow_summary):
     for params in ([0.553, 10.578, 0.606, 11.669], [0.553, 11.669, 0.606, 10.578]):
         total, _ = ParetoNBDModel()._total_loglik(np.array(params), stats)
         rows, _ = ParetoNBDModel()._loglik(
-            np.array(params), *(cdnow_summary[n].to_numpy(float) for n in names))
+            np.array(params), *(cdnow_summary[n].to_numpy(float) for n in names)
+        )
         assert total == pytest.approx(rows.sum(), rel=1e-12)
 
 
 class TestA0:
-    @pytest.mark.parametrize("params", [
-        (0.553, 10.578, 0.606, 11.669),  # alpha < beta
-        (0.553, 11.669, 0.606, 10.578),  # alpha > beta
-        (0.5, 7.0, 1.3, 7.0),  # alpha == beta
-        (2.0, 0.5, 0.3, 40.0),  # far apart: hypergeometric argument near 1
-    ])
-    @pytest.mark.parametrize(("x", "t_x", "T"), [(0, 0.0, 38.0), (3, 20.0, 38.0),
-                                                 (40, 37.0, 38.0)])
+    @pytest.mark.parametrize(
+        "params",
+        [
+            (0.553, 10.578, 0.606, 11.669),  # alpha < beta
+            (0.553, 11.669, 0.606, 10.578),  # alpha > beta
+            (0.5, 7.0, 1.3, 7.0),  # alpha == beta
+            (2.0, 0.5, 0.3, 40.0),  # far apart: hypergeometric argument near 1
+        ],
+    )
+    @pytest.mark.parametrize(("x", "t_x", "T"), [(0, 0.0, 38.0), (3, 20.0, 38.0), (40, 37.0, 38.0)])
     def test_closed_form_equals_the_integral(self, params, x, t_x, T):
         got = float(np.exp(log_a0(params, np.array(float(x)), np.array(t_x), np.array(T))))
         assert got == pytest.approx(np.exp(_log_a0_by_quadrature(params, x, t_x, T)), rel=1e-6)
@@ -114,8 +122,7 @@ class TestA0:
 
 
 class TestProperties:
-    @given(x=st.integers(0, 300), frac=st.floats(0, 1), T=st.floats(0.01, 300),
-           t=st.floats(0, 300))
+    @given(x=st.integers(0, 300), frac=st.floats(0, 1), T=st.floats(0.01, 300), t=st.floats(0, 300))
     @settings(max_examples=150, deadline=None)
     def test_p_alive_is_a_probability_and_expectations_grow_with_t(self, x, frac, T, t):
         s = pd.DataFrame({"frequency": [x], "recency": [0.0 if x == 0 else frac * T], "T": [T]})
@@ -138,7 +145,8 @@ class TestProperties:
         b = float(_model(near).expected_purchases(39, s).iloc[0])
         assert a == pytest.approx(b, rel=1e-6)
         assert _model(at_one).expected_purchases_new_customer(39.0) == pytest.approx(
-            _model(near).expected_purchases_new_customer(39.0), rel=1e-6)
+            _model(near).expected_purchases_new_customer(39.0), rel=1e-6
+        )
 
     def test_new_customer_expectation_matches_the_generative_process(self):
         rng = np.random.default_rng(3)

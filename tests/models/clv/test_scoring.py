@@ -25,13 +25,16 @@ def bgnbd_lines(n: int = 800, seed: int = 0) -> pd.DataFrame:
     day = rng.integers(0, 150, n)[cid] + pd.Series(gap).groupby(cid).cumsum().to_numpy()
     keep = day < 600
     cid, day = cid[keep], day[keep]
-    return pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(cid.size)],
-        "customer_id": [f"c{c}" for c in cid],
-        "order_ts": [START + timedelta(days=float(d)) for d in np.floor(day)],
-        "quantity": 1.0, "amount": rng.gamma(3.0, 15.0, cid.size).round(2),
-        "is_return": False,
-    })
+    return pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(cid.size)],
+            "customer_id": [f"c{c}" for c in cid],
+            "order_ts": [START + timedelta(days=float(d)) for d in np.floor(day)],
+            "quantity": 1.0,
+            "amount": rng.gamma(3.0, 15.0, cid.size).round(2),
+            "is_return": False,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,9 @@ def test_scores_follow_the_fitted_models(lines):
     assert (s.clv_12m >= 0).all()
     # the BG/NBD columns are exactly the model's own predictions on the same summary
     np.testing.assert_allclose(s.p_alive, fit.purchase_model.p_alive(fit.summary))
-    np.testing.assert_allclose(s.expected_purchases_90d,
-                               fit.purchase_model.expected_purchases(90 / 7, fit.summary))
+    np.testing.assert_allclose(
+        s.expected_purchases_90d, fit.purchase_model.expected_purchases(90 / 7, fit.summary)
+    )
     # one-time buyers get the population mean spend
     pop = fit.spend_model.population_mean_spend()
     assert s.loc[s.frequency == 0, "expected_spend"].to_numpy() == pytest.approx(pop)
@@ -60,10 +64,16 @@ def test_as_of_excludes_its_own_day_like_customer_scores(lines):
     as_of = "2025-03-01"
     summary = fit_clv(ibis.memtable(lines), as_of=as_of).summary
     cut = lines[lines.order_ts < pd.Timestamp(as_of, tz="UTC")]
-    expected = rfm_summary(cut, customer_id_col="customer_id", datetime_col="order_ts",
-                           monetary_value_col="amount", observation_period_end="2025-02-28")
-    pd.testing.assert_frame_equal(summary.reset_index(drop=True),
-                                  expected.reset_index(drop=True), check_dtype=False)
+    expected = rfm_summary(
+        cut,
+        customer_id_col="customer_id",
+        datetime_col="order_ts",
+        monetary_value_col="amount",
+        observation_period_end="2025-02-28",
+    )
+    pd.testing.assert_frame_equal(
+        summary.reset_index(drop=True), expected.reset_index(drop=True), check_dtype=False
+    )
 
 
 def test_customers_with_a_long_silence_are_less_likely_alive(lines):
@@ -94,8 +104,9 @@ def test_penalizer_fallback_only_when_needed(lines):
 
 
 def test_no_purchase_before_as_of_is_explained(lines):
-    with pytest.raises(InputError, match="no purchase by an identified customer before "
-                                         "as_of 2023-06-01"):
+    with pytest.raises(
+        InputError, match="no purchase by an identified customer before as_of 2023-06-01"
+    ):
         fit_clv(ibis.memtable(lines), as_of="2023-06-01")
 
 

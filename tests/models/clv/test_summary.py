@@ -15,13 +15,15 @@ from .conftest import CALIBRATION_END
 
 def _tx(rows):
     return pd.DataFrame(rows, columns=["customer_id", "ts", "amount"]).assign(
-        ts=lambda f: pd.to_datetime(f["ts"], format="ISO8601"))
+        ts=lambda f: pd.to_datetime(f["ts"], format="ISO8601")
+    )
 
 
 def _summary(tx, **kw):
     kw.setdefault("observation_period_end", "2024-01-29")
-    return rfm_summary(tx, customer_id_col="customer_id", datetime_col="ts",
-                       monetary_value_col="amount", **kw)
+    return rfm_summary(
+        tx, customer_id_col="customer_id", datetime_col="ts", monetary_value_col="amount", **kw
+    )
 
 
 class TestCdnowPublishedCounts:
@@ -46,8 +48,13 @@ class TestCdnowPublishedCounts:
 
 class TestRules:
     def test_same_day_purchases_are_one_purchase_with_summed_spend(self):
-        tx = _tx([("a", "2024-01-01 09:00", 1.0), ("a", "2024-01-08 10:00", 2.0),
-                  ("a", "2024-01-08 19:00", 3.0)])
+        tx = _tx(
+            [
+                ("a", "2024-01-01 09:00", 1.0),
+                ("a", "2024-01-08 10:00", 2.0),
+                ("a", "2024-01-08 19:00", 3.0),
+            ]
+        )
         row = _summary(tx).iloc[0]
         assert (row["frequency"], row["recency"], row["T"]) == (1, 1.0, 4.0)
         assert row["monetary_value"] == 5.0
@@ -58,8 +65,14 @@ class TestRules:
         assert (row["recency"], row["T"]) == (3.0, 28.0)
 
     def test_transactions_after_the_end_are_ignored_and_the_end_day_is_included(self):
-        tx = _tx([("a", "2024-01-01", 1.0), ("a", "2024-01-29 23:59", 1.0),
-                  ("a", "2024-01-30", 1.0), ("b", "2024-02-01", 1.0)])
+        tx = _tx(
+            [
+                ("a", "2024-01-01", 1.0),
+                ("a", "2024-01-29 23:59", 1.0),
+                ("a", "2024-01-30", 1.0),
+                ("b", "2024-02-01", 1.0),
+            ]
+        )
         out = _summary(tx)
         assert out["customer_id"].tolist() == ["a"]
         assert out["frequency"].tolist() == [1]
@@ -72,16 +85,24 @@ class TestRules:
 
     def test_without_monetary_column_there_is_no_monetary_value(self):
         tx = _tx([("a", "2024-01-01", 1.0)])
-        out = rfm_summary(tx, customer_id_col="customer_id", datetime_col="ts",
-                          observation_period_end="2024-01-02")
+        out = rfm_summary(
+            tx,
+            customer_id_col="customer_id",
+            datetime_col="ts",
+            observation_period_end="2024-01-02",
+        )
         assert list(out.columns) == ["customer_id", "frequency", "recency", "T"]
 
 
 class TestBadInput:
     def test_unknown_column_is_named(self):
         with pytest.raises(InputError, match="datetime column 'when' is not in the transactions"):
-            rfm_summary(_tx([("a", "2024-01-01", 1.0)]), customer_id_col="customer_id",
-                        datetime_col="when", observation_period_end="2024-01-02")
+            rfm_summary(
+                _tx([("a", "2024-01-01", 1.0)]),
+                customer_id_col="customer_id",
+                datetime_col="when",
+                observation_period_end="2024-01-02",
+            )
 
     def test_unknown_time_unit(self):
         with pytest.raises(InputError, match="time_unit 'M' is not supported"):
@@ -103,8 +124,13 @@ class TestBadInput:
             _summary(_tx([("a", "2024-03-01", 1.0)]))
 
     def test_iso_strings_mixing_dates_and_times_are_read(self):
-        tx = pd.DataFrame({"customer_id": ["a", "a"], "ts": ["2024-01-01 10:00", "2024-01-08"],
-                           "amount": [1.0, 2.0]})
+        tx = pd.DataFrame(
+            {
+                "customer_id": ["a", "a"],
+                "ts": ["2024-01-01 10:00", "2024-01-08"],
+                "amount": [1.0, 2.0],
+            }
+        )
         assert _summary(tx)["recency"].tolist() == [1.0]
 
     def test_unreadable_dates_are_named(self):
@@ -126,22 +152,30 @@ class TestCalibrationHoldout:
     def test_customers_first_seen_in_the_holdout_are_not_in_the_summary(self):
         tx = _tx([("a", "2024-01-01", 1.0), ("a", "2024-01-20", 1.0), ("b", "2024-01-20", 1.0)])
         out = calibration_holdout_summary(
-            tx, customer_id_col="customer_id", datetime_col="ts",
-            calibration_period_end="2024-01-15", observation_period_end="2024-01-29")
+            tx,
+            customer_id_col="customer_id",
+            datetime_col="ts",
+            calibration_period_end="2024-01-15",
+            observation_period_end="2024-01-29",
+        )
         assert out["customer_id"].tolist() == ["a"]
         assert out["frequency_holdout"].tolist() == [1]
 
     def test_holdout_must_follow_calibration(self):
         with pytest.raises(InputError, match="holdout period would be empty"):
             calibration_holdout_summary(
-                _tx([("a", "2024-01-01", 1.0)]), customer_id_col="customer_id",
-                datetime_col="ts", calibration_period_end="2024-01-15",
-                observation_period_end="2024-01-15")
+                _tx([("a", "2024-01-01", 1.0)]),
+                customer_id_col="customer_id",
+                datetime_col="ts",
+                calibration_period_end="2024-01-15",
+                observation_period_end="2024-01-15",
+            )
 
 
 def _expr_matches_pandas(con, cdnow_transactions, cdnow_summary):
     frame = cdnow_transactions.rename(
-        columns={"sample_id": "customer_id", "date": "order_ts", "dollars": "amount"})
+        columns={"sample_id": "customer_id", "date": "order_ts", "dollars": "amount"}
+    )
     frame["customer_id"] = frame["customer_id"].astype(str)
     frame["order_ts"] = frame["order_ts"].dt.tz_localize("UTC")
     frame = frame[["customer_id", "order_ts", "amount"]]
@@ -162,8 +196,9 @@ class TestWarehouseExpression:
         _expr_matches_pandas(warehouse, cdnow_transactions, cdnow_summary)
 
     @pytest.mark.postgres
-    def test_postgres_matches_pandas_on_cdnow(self, postgres_url, cdnow_transactions,
-                                              cdnow_summary):
+    def test_postgres_matches_pandas_on_cdnow(
+        self, postgres_url, cdnow_transactions, cdnow_summary
+    ):
         from omnicrm.warehouse import connect
 
         con = connect(postgres_url)
@@ -175,22 +210,34 @@ class TestWarehouseExpression:
 
     @pytest.mark.spark
     @pytest.mark.slow
-    def test_spark_matches_pandas_on_cdnow(self, spark_warehouse, cdnow_transactions,
-                                           cdnow_summary):
+    def test_spark_matches_pandas_on_cdnow(
+        self, spark_warehouse, cdnow_transactions, cdnow_summary
+    ):
         _expr_matches_pandas(spark_warehouse, cdnow_transactions, cdnow_summary)
 
     def test_expression_is_lazy_and_skips_anonymous_sales(self, warehouse):
-        frame = pd.DataFrame({
-            "customer_id": ["a", None, "a"], "amount": [1.0, 9.0, 2.0],
-            "order_ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-15"], utc=True)})
-        expr = rfm_summary_expr(warehouse.create_table("t", frame), as_of="2024-01-29",
-                                time_unit="D")
+        frame = pd.DataFrame(
+            {
+                "customer_id": ["a", None, "a"],
+                "amount": [1.0, 9.0, 2.0],
+                "order_ts": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-15"], utc=True),
+            }
+        )
+        expr = rfm_summary_expr(
+            warehouse.create_table("t", frame), as_of="2024-01-29", time_unit="D"
+        )
         out = expr.to_pandas()
-        assert out.to_dict("list") == {"customer_id": ["a"], "frequency": [1],
-                                       "recency": [14.0], "T": [28.0], "monetary_value": [2.0]}
+        assert out.to_dict("list") == {
+            "customer_id": ["a"],
+            "frequency": [1],
+            "recency": [14.0],
+            "T": [28.0],
+            "monetary_value": [2.0],
+        }
 
     def test_unknown_column_is_named(self, warehouse):
         frame = pd.DataFrame({"customer_id": ["a"], "ts": pd.to_datetime(["2024-01-01"])})
         with pytest.raises(InputError, match="datetime column 'order_ts' is not in the table"):
-            rfm_summary_expr(warehouse.create_table("t", frame), as_of="2024-01-29",
-                             monetary_value_col=None)
+            rfm_summary_expr(
+                warehouse.create_table("t", frame), as_of="2024-01-29", monetary_value_col=None
+            )

@@ -26,8 +26,9 @@ def test_matches_the_formula_computed_by_hand(models, cdnow_summary):
     got = gg.clv(s, bg, horizon=3, discount_rate=0.02, margin=0.25, period=4.0)
     spend = gg.expected_spend(s)
     by_hand = sum(
-        (bg.expected_purchases(4.0 * k, s) - bg.expected_purchases(4.0 * (k - 1), s))
-        / 1.02 ** k for k in (1, 2, 3))
+        (bg.expected_purchases(4.0 * k, s) - bg.expected_purchases(4.0 * (k - 1), s)) / 1.02**k
+        for k in (1, 2, 3)
+    )
     np.testing.assert_allclose(got, 0.25 * spend * by_hand, rtol=1e-12)
     assert got.name == "clv"
     assert got.index.tolist() == s["customer_id"].tolist()
@@ -39,16 +40,22 @@ def test_matches_lifetimes_customer_lifetime_value(purchase, cdnow_summary, cdno
     lifetimes = pytest.importorskip("lifetimes")
     ours = purchase().fit(cdnow_summary)
     gg = GammaGammaModel().fit(cdnow_repeat_buyers)
-    peer = (lifetimes.BetaGeoFitter() if purchase is BetaGeoModel
-            else lifetimes.ParetoNBDFitter())
+    peer = lifetimes.BetaGeoFitter() if purchase is BetaGeoModel else lifetimes.ParetoNBDFitter()
     peer.params_ = pd.Series(ours.params_)
     peer.predict = peer.conditional_expected_number_of_purchases_up_to_time  # set by its fit
     peer_gg = lifetimes.GammaGammaFitter()
     peer_gg.params_ = pd.Series(gg.params_)
     s = cdnow_summary
     theirs = peer_gg.customer_lifetime_value(
-        peer, s["frequency"], s["recency"], s["T"], s["monetary_value"],
-        time=12, discount_rate=0.01, freq="W")  # lifetimes: a month is 4.345 weeks
+        peer,
+        s["frequency"],
+        s["recency"],
+        s["T"],
+        s["monetary_value"],
+        time=12,
+        discount_rate=0.01,
+        freq="W",
+    )  # lifetimes: a month is 4.345 weeks
     got = customer_lifetime_value(ours, gg, s, horizon=12, discount_rate=0.01, period=4.345)
     np.testing.assert_allclose(got, theirs, rtol=1e-7)
 
@@ -67,17 +74,19 @@ def test_undiscounted_value_is_spend_times_expected_purchases(models, cdnow_summ
     bg, gg = models
     s = cdnow_summary.head(20)
     got = gg.clv(s, bg, horizon=52, discount_rate=0.0)
-    np.testing.assert_allclose(got, gg.expected_spend(s) * bg.expected_purchases(52, s),
-                               rtol=1e-10)
+    np.testing.assert_allclose(got, gg.expected_spend(s) * bg.expected_purchases(52, s), rtol=1e-10)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"horizon": 0}, "horizon = 0 must be a whole number of periods >= 1"),
-    ({"horizon": 1.5}, "horizon = 1.5 must be a whole number"),
-    ({"discount_rate": -1.0}, "discount_rate = -1.0 must be a number > -1"),
-    ({"margin": 1.5}, r"margin = 1.5 must be in \(0, 1\]"),
-    ({"period": 0.0}, "period = 0.0 must be a length > 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": 0}, "horizon = 0 must be a whole number of periods >= 1"),
+        ({"horizon": 1.5}, "horizon = 1.5 must be a whole number"),
+        ({"discount_rate": -1.0}, "discount_rate = -1.0 must be a number > -1"),
+        ({"margin": 1.5}, r"margin = 1.5 must be in \(0, 1\]"),
+        ({"period": 0.0}, "period = 0.0 must be a length > 0"),
+    ],
+)
 def test_bad_settings_are_named(models, cdnow_summary, kwargs, message):
     bg, gg = models
     settings = {"horizon": 12, "discount_rate": 0.01} | kwargs

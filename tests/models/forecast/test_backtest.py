@@ -14,8 +14,14 @@ from .conftest import sparse_series, weekly_series
 
 @pytest.fixture(scope="module")
 def result():
-    df = pd.concat([weekly_series("a", 120, seed=1), weekly_series("b", 120, seed=2),
-                    sparse_series("c", 120, seed=3)], ignore_index=True)
+    df = pd.concat(
+        [
+            weekly_series("a", 120, seed=1),
+            weekly_series("b", 120, seed=2),
+            sparse_series("c", 120, seed=3),
+        ],
+        ignore_index=True,
+    )
     return backtest(df, h=7, n_windows=3, models=["seasonal_es", "tsb"])
 
 
@@ -24,8 +30,9 @@ def test_windows_and_cutoffs(result):
     assert len(cuts) == 3
     assert np.diff(cuts).astype("timedelta64[D]").astype(int).tolist() == [7, 7]
     assert result.cv.groupby(["unique_id", "model", "cutoff"]).size().eq(7).all()
-    assert result.card["backtest"]["cutoffs"] == [pd.Timestamp(c).strftime("%Y-%m-%d")
-                                                 for c in cuts]
+    assert result.card["backtest"]["cutoffs"] == [
+        pd.Timestamp(c).strftime("%Y-%m-%d") for c in cuts
+    ]
 
 
 def test_seasonal_naive_forecast_uses_only_data_before_the_cutoff(result):
@@ -71,12 +78,16 @@ def test_too_short_series_are_skipped_and_too_little_data_is_refused():
         backtest(short, h=7, n_windows=2, models=["seasonal_naive"])
 
 
-@pytest.mark.parametrize(("kw", "match"), [
-    ({"h": 0}, "h=0"), ({"h": 7, "n_windows": 0}, "n_windows=0"),
-    ({"h": 7, "step_size": -1}, "step_size=-1"),
-    ({"h": 7, "models": ["prophet"]}, "unknown model 'prophet'"),
-    ({"h": 7, "models": []}, "models is empty"),
-])
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"h": 0}, "h=0"),
+        ({"h": 7, "n_windows": 0}, "n_windows=0"),
+        ({"h": 7, "step_size": -1}, "step_size=-1"),
+        ({"h": 7, "models": ["prophet"]}, "unknown model 'prophet'"),
+        ({"h": 7, "models": []}, "models is empty"),
+    ],
+)
 def test_bad_arguments(kw, match):
     with pytest.raises(InputError, match=match):
         backtest(weekly_series("a", 60), **kw)

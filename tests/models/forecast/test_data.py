@@ -43,16 +43,20 @@ def test_all_zero_series_is_flagged():
 
 
 def test_short_for_season_flag():
-    _, diag = prepare_series(frame(["a"] * 13, pd.date_range("2024-01-01", periods=13),
-                                   [1.0] * 13), season_length=7)
+    _, diag = prepare_series(
+        frame(["a"] * 13, pd.date_range("2024-01-01", periods=13), [1.0] * 13), season_length=7
+    )
     assert diag.loc[0, "short_for_season"]
 
 
 def test_weekly_dates_move_to_monday():
     df = frame(["a", "a"], ["2024-01-03", "2024-01-18"], [5.0, 7.0])  # Wed, Thu
     clean, _diag = prepare_series(df, freq="W")
-    assert [d.strftime("%Y-%m-%d") for d in clean["ds"]] == ["2024-01-01", "2024-01-08",
-                                                             "2024-01-15"]
+    assert [d.strftime("%Y-%m-%d") for d in clean["ds"]] == [
+        "2024-01-01",
+        "2024-01-08",
+        "2024-01-15",
+    ]
     assert clean["y"].tolist() == [5, 0, 7]
 
 
@@ -63,8 +67,14 @@ def test_timezone_aware_dates_are_taken_in_utc():
 
 
 def test_custom_column_names():
-    df = pd.DataFrame({"sku": ["a", "a"], "day": ["2024-01-01", "2024-01-02"],
-                       "units": [1, 2], "price": [9.9, 9.9]})
+    df = pd.DataFrame(
+        {
+            "sku": ["a", "a"],
+            "day": ["2024-01-01", "2024-01-02"],
+            "units": [1, 2],
+            "price": [9.9, 9.9],
+        }
+    )
     clean, _ = prepare_series(df, columns=Columns("sku", "day", "units"))
     assert list(clean.columns) == ["unique_id", "ds", "y", "price"]
 
@@ -77,8 +87,12 @@ def test_classification_matches_syntetos_boylan_cutoffs():
     intermittent = np.where(np.arange(n) % 4 == 0, 5.0, 0.0)
     k = np.arange(n)
     lumpy = np.where(k % 4 == 0, np.where((k // 4) % 2 == 0, 1.0, 20.0), 0.0)
-    df = pd.concat([frame([k] * n, days, v) for k, v in
-                    [("s", smooth), ("e", erratic), ("i", intermittent), ("l", lumpy)]])
+    df = pd.concat(
+        [
+            frame([k] * n, days, v)
+            for k, v in [("s", smooth), ("e", erratic), ("i", intermittent), ("l", lumpy)]
+        ]
+    )
     d = describe_series(df).set_index("unique_id")
     assert d.loc["s", "demand_class"] == "smooth"
     assert d.loc["e", "demand_class"] == "erratic"
@@ -90,16 +104,19 @@ def test_classification_matches_syntetos_boylan_cutoffs():
     assert d.loc["l", "demand_class"] == "lumpy"
 
 
-@pytest.mark.parametrize(("df", "kw", "match"), [
-    (pd.DataFrame({"id": ["a"], "ds": ["2024-01-01"], "y": [1]}), {}, "lacks columns"),
-    (pd.DataFrame({"unique_id": [], "ds": [], "y": []}), {}, "empty"),
-    (frame(["a", "a"], ["2024-01-01", "2024-01-01"], [1, 2]), {}, "several rows"),
-    (pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"], "y": ["x"]}), {}, "non-numeric"),
-    (pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"], "y": [None]}), {}, "missing"),
-    (pd.DataFrame({"unique_id": ["a"], "ds": ["not a date"], "y": [1]}), {}, "not dates"),
-    (frame(["a"], ["2024-01-01"], [1]), {"freq": "M"}, "freq='M'"),
-    (frame(["a"], ["2024-01-01"], [1]), {"season_length": 0}, "season_length"),
-])
+@pytest.mark.parametrize(
+    ("df", "kw", "match"),
+    [
+        (pd.DataFrame({"id": ["a"], "ds": ["2024-01-01"], "y": [1]}), {}, "lacks columns"),
+        (pd.DataFrame({"unique_id": [], "ds": [], "y": []}), {}, "empty"),
+        (frame(["a", "a"], ["2024-01-01", "2024-01-01"], [1, 2]), {}, "several rows"),
+        (pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"], "y": ["x"]}), {}, "non-numeric"),
+        (pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-01"], "y": [None]}), {}, "missing"),
+        (pd.DataFrame({"unique_id": ["a"], "ds": ["not a date"], "y": [1]}), {}, "not dates"),
+        (frame(["a"], ["2024-01-01"], [1]), {"freq": "M"}, "freq='M'"),
+        (frame(["a"], ["2024-01-01"], [1]), {"season_length": 0}, "season_length"),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message(df, kw, match):
     with pytest.raises(InputError, match=match):
         prepare_series(df, **kw)

@@ -15,9 +15,13 @@ from omnicrm.models.forecast.hierarchy import reconcile_bottom_up, sum_exact
 @pytest.fixture(scope="module")
 def tags(fitted):
     ids = fitted.selection_["unique_id"]
-    return pd.DataFrame({"unique_id": ids,
-                         "category": np.where(ids.str.startswith("smooth"), "Dairy", "Toys"),
-                         "region": np.where(ids.str.endswith(("0", "2")), "North", "South")})
+    return pd.DataFrame(
+        {
+            "unique_id": ids,
+            "category": np.where(ids.str.startswith("smooth"), "Dairy", "Toys"),
+            "region": np.where(ids.str.endswith(("0", "2")), "North", "South"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +41,9 @@ def test_aggregates_equal_the_sum_of_bottom_forecasts_to_the_thousandth(coherent
 
 def test_exact_sum_of_many_thousandths_has_no_float_drift():
     n = 10_000
-    fc = pd.DataFrame({"unique_id": [f"s{i}" for i in range(n)],
-                       "ds": pd.Timestamp("2024-01-01"), "yhat": 0.001})
+    fc = pd.DataFrame(
+        {"unique_id": [f"s{i}" for i in range(n)], "ds": pd.Timestamp("2024-01-01"), "yhat": 0.001}
+    )
     tags = pd.DataFrame({"unique_id": fc["unique_id"]})
     assert sum_exact(fc, tags, "total")["yhat"].tolist() == [10.0]
 

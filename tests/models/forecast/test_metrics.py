@@ -18,7 +18,7 @@ from omnicrm.models.forecast.metrics import (
     wape,
 )
 
-TRAIN = [2.0, 4.0, 6.0, 3.0, 5.0, 9.0]   # m = 3 differences: 1, 1, 3 -> mean 5/3
+TRAIN = [2.0, 4.0, 6.0, 3.0, 5.0, 9.0]  # m = 3 differences: 1, 1, 3 -> mean 5/3
 
 
 def test_mase_by_hand():
@@ -28,8 +28,7 @@ def test_mase_by_hand():
 
 def test_rmsse_by_hand():
     # MSE (1 + 4) / 2 = 2.5 ; squared scale (1 + 1 + 9) / 3 = 11/3 -> sqrt(2.5 * 3 / 11)
-    assert rmsse([4.0, 8.0], [5.0, 6.0], TRAIN, season_length=3) == pytest.approx(
-        np.sqrt(7.5 / 11))
+    assert rmsse([4.0, 8.0], [5.0, 6.0], TRAIN, season_length=3) == pytest.approx(np.sqrt(7.5 / 11))
 
 
 def test_wape_and_bias_by_hand():
@@ -56,17 +55,35 @@ def test_mismatched_arrays_are_refused(args):
 def test_evaluate_equals_per_window_functions():
     rng = np.random.default_rng(3)
     n, h, m = 40, 5, 7
-    hist = pd.concat([pd.DataFrame({"unique_id": u, "ds": pd.date_range("2024-01-01", periods=n),
-                                    "y": rng.poisson(lam, n).astype(float)})
-                      for u, lam in (("a", 4), ("b", 9))], ignore_index=True)
+    hist = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": u,
+                    "ds": pd.date_range("2024-01-01", periods=n),
+                    "y": rng.poisson(lam, n).astype(float),
+                }
+            )
+            for u, lam in (("a", 4), ("b", 9))
+        ],
+        ignore_index=True,
+    )
     rows = []
     for u, g in hist.groupby("unique_id"):
         for cut in (n - 2 * h - 1, n - h - 1):
-            fut = g.iloc[cut + 1: cut + 1 + h]
-            rows.append(pd.DataFrame({"unique_id": u, "ds": fut["ds"].to_numpy(),
-                                      "cutoff": g["ds"].iloc[cut], "y": fut["y"].to_numpy(),
-                                      "model": "x",
-                                      "yhat": fut["y"].to_numpy() + rng.normal(0, 2, h)}))
+            fut = g.iloc[cut + 1 : cut + 1 + h]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": u,
+                        "ds": fut["ds"].to_numpy(),
+                        "cutoff": g["ds"].iloc[cut],
+                        "y": fut["y"].to_numpy(),
+                        "model": "x",
+                        "yhat": fut["y"].to_numpy() + rng.normal(0, 2, h),
+                    }
+                )
+            )
     cv = pd.concat(rows, ignore_index=True)
     got = evaluate(cv, hist, season_length=m).set_index("unique_id")
     for u, g in hist.groupby("unique_id"):
@@ -85,9 +102,14 @@ def test_evaluate_equals_per_window_functions():
 
 
 def test_scales_use_only_data_up_to_the_cutoff():
-    hist = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=5),
-                         "y": [1.0, 2.0, 4.0, 100.0, 0.0]})
+    hist = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=5),
+            "y": [1.0, 2.0, 4.0, 100.0, 0.0],
+        }
+    )
     cuts = pd.DataFrame({"unique_id": ["a"], "cutoff": [pd.Timestamp("2024-01-03")]})
     s = scales_at_cutoffs(hist, cuts, season_length=1)
-    assert s.loc[0, "scale_abs"] == pytest.approx(1.5)   # |2-1|, |4-2|
+    assert s.loc[0, "scale_abs"] == pytest.approx(1.5)  # |2-1|, |4-2|
     assert s.loc[0, "scale_sq"] == pytest.approx(2.5)

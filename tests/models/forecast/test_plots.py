@@ -25,10 +25,15 @@ def test_unknown_series(fitted, mixed_frame):
 
 
 def test_alerts_timeline_has_one_trace_per_severity_with_messages():
-    a = pd.DataFrame({"ds": pd.to_datetime(["2026-06-01", "2026-06-02", "2026-06-02"]),
-                      "metric": ["revenue", "orders", "revenue"], "scope": ["all"] * 3,
-                      "severity": ["warning", "critical", "critical"],
-                      "message": ["m1", "m2", "m3"]})
+    a = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(["2026-06-01", "2026-06-02", "2026-06-02"]),
+            "metric": ["revenue", "orders", "revenue"],
+            "scope": ["all"] * 3,
+            "severity": ["warning", "critical", "critical"],
+            "message": ["m1", "m2", "m3"],
+        }
+    )
     fig = alerts_timeline(a)
     assert [t.name for t in fig.data] == ["warning", "critical"]
     assert list(fig.data[1].text) == ["m2", "m3"]

@@ -23,8 +23,9 @@ from omnicrm.models.recommend import (
 
 def frame(rows: list[tuple[str, str, str]], **extra) -> pd.DataFrame:
     c, i, t = zip(*rows, strict=True)
-    return pd.DataFrame({"customer_id": c, "item_id": i, "ts": pd.to_datetime(t, utc=True),
-                         **extra})
+    return pd.DataFrame(
+        {"customer_id": c, "item_id": i, "ts": pd.to_datetime(t, utc=True), **extra}
+    )
 
 
 def test_top_k_breaks_ties_by_column_and_puts_nan_last():
@@ -47,21 +48,28 @@ def test_interactions_refuse_missing_columns_nulls_and_returns():
 
 
 def test_popularity_counts_buyers_not_purchases():
-    f = frame([("a", "milk", "2026-01-01"), ("a", "milk", "2026-01-02"),
-               ("a", "milk", "2026-01-03"), ("b", "bread", "2026-01-01"),
-               ("c", "bread", "2026-01-02")])
+    f = frame(
+        [
+            ("a", "milk", "2026-01-01"),
+            ("a", "milk", "2026-01-02"),
+            ("a", "milk", "2026-01-03"),
+            ("b", "bread", "2026-01-01"),
+            ("c", "bread", "2026-01-02"),
+        ]
+    )
     recs = PopularityRecommender().fit(f).recommend(["a"], k=2)
     assert recs["item_id"].tolist() == ["bread", "milk"]
-    assert recs["reason"].tolist() == ["popular: bought by 2 customers",
-                                       "popular: bought by 1 customers"]
+    assert recs["reason"].tolist() == [
+        "popular: bought by 2 customers",
+        "popular: bought by 1 customers",
+    ]
 
 
 def test_trending_prefers_items_rising_in_the_recent_window():
     rows = [(f"old{i}", "steady", "2026-01-10") for i in range(20)]
     rows += [(f"new{i}", "steady", "2026-06-20") for i in range(3)]
     rows += [(f"new{i}", "rising", "2026-06-25") for i in range(3)]
-    model = PopularityRecommender(kind="trending", recent_days=28, long_days=182).fit(
-        frame(rows))
+    model = PopularityRecommender(kind="trending", recent_days=28, long_days=182).fit(frame(rows))
     recs = model.recommend(["old0"], k=2)
     assert recs["item_id"].tolist() == ["rising", "steady"]
     assert recs["reason"].iloc[0].startswith("trending: 4.0x")
@@ -75,16 +83,17 @@ def test_segment_popularity_needs_segments():
 
 
 def test_repeat_ranks_the_due_staple_first_and_says_its_cycle():
-    rows = [("a", "milk", d) for d in ("2026-01-01", "2026-01-08", "2026-01-15",
-                                       "2026-01-22")]
-    rows += [("a", "coffee", d) for d in ("2025-10-01", "2025-11-01", "2025-12-01",
-                                          "2026-01-21")]
+    rows = [("a", "milk", d) for d in ("2026-01-01", "2026-01-08", "2026-01-15", "2026-01-22")]
+    rows += [("a", "coffee", d) for d in ("2025-10-01", "2025-11-01", "2025-12-01", "2026-01-21")]
     rows += [("a", "tv", "2026-01-10")]
     recs = RepeatPurchaseRecommender().fit(frame(rows)).recommend(["a"], k=3)
     # milk (weekly, due tomorrow) before coffee (every ~31 days, bought 2 days ago)
     assert recs["item_id"].tolist() == ["milk", "coffee", "tv"]
-    assert recs["reason"].tolist() == ["you buy this every ~7 days",
-                                       "you buy this every ~31 days", "you bought this before"]
+    assert recs["reason"].tolist() == [
+        "you buy this every ~7 days",
+        "you buy this every ~31 days",
+        "you bought this before",
+    ]
 
 
 def test_repeat_settings_are_checked():
@@ -96,8 +105,14 @@ def test_repeat_settings_are_checked():
 
 
 def test_personal_frequency_counts_distinct_days():
-    f = frame([("a", "x", "2026-01-01"), ("a", "x", "2026-01-01"), ("a", "y", "2026-01-02"),
-               ("a", "y", "2026-01-03")])
+    f = frame(
+        [
+            ("a", "x", "2026-01-01"),
+            ("a", "x", "2026-01-01"),
+            ("a", "y", "2026-01-02"),
+            ("a", "y", "2026-01-03"),
+        ]
+    )
     recs = PersonalFrequencyRecommender().fit(f).recommend(["a"], k=2)
     assert recs["item_id"].tolist() == ["y", "x"]
     assert recs["reason"].tolist() == ["you bought this 2 times", "you bought this before"]
@@ -120,13 +135,20 @@ def test_item_similarity_cosine_and_jaccard_by_hand():
 
 
 def test_knn_names_the_history_item_in_its_reason():
-    f = frame([("a", "pasta", "2026-01-01"), ("a", "sauce", "2026-01-01"),
-               ("b", "pasta", "2026-01-02"), ("b", "sauce", "2026-01-02"),
-               ("c", "pasta", "2026-01-03")])
+    f = frame(
+        [
+            ("a", "pasta", "2026-01-01"),
+            ("a", "sauce", "2026-01-01"),
+            ("b", "pasta", "2026-01-02"),
+            ("b", "sauce", "2026-01-02"),
+            ("c", "pasta", "2026-01-03"),
+        ]
+    )
     model = ItemKNNRecommender().fit(f, item_names={"pasta": "Spaghetti 500g"})
     recs = model.recommend(["c"], k=1)
     assert recs[["item_id", "reason"]].values.tolist() == [
-        ["sauce", "often bought with Spaghetti 500g"]]
+        ["sauce", "often bought with Spaghetti 500g"]
+    ]
 
 
 def test_als_is_reproducible_and_checks_settings(planted):
@@ -140,7 +162,9 @@ def test_als_is_reproducible_and_checks_settings(planted):
 def test_hybrid_learns_weights_that_beat_equal_weights_on_validation(planted):
     model = HybridRecommender(
         components={"repeat": RepeatPurchaseRecommender(), "popular": PopularityRecommender()},
-        grid=(0.0, 1.0, 4.0), passes=1).fit(planted)
+        grid=(0.0, 1.0, 4.0),
+        passes=1,
+    ).fit(planted)
     assert model.weights_source_.startswith("learned")
     v = model.validation_
     assert v["recall@10"] >= max(v["recall@10[repeat]"], v["recall@10[popular]"]) - 1e-12
@@ -172,20 +196,26 @@ def test_recommenders_refuse_to_be_saved(tmp_path):
         model.save(tmp_path / "m.json")
 
 
-PRODUCTS = pd.DataFrame({
-    "product_id": ["new", "a", "b", "c", "d"],
-    "category": ["Dairy", "Dairy", "Dairy", "Bakery", None],
-    "subcategory": ["Yogurt", "Yogurt", "Milk", "Bread", None],
-    "brand": ["Farm", "Other", "Farm", "Farm", "Farm"],
-    "unit_price": [3.0, 3.0, 6.0, 3.0, None],
-})
+PRODUCTS = pd.DataFrame(
+    {
+        "product_id": ["new", "a", "b", "c", "d"],
+        "category": ["Dairy", "Dairy", "Dairy", "Bakery", None],
+        "subcategory": ["Yogurt", "Yogurt", "Milk", "Bread", None],
+        "brand": ["Farm", "Other", "Farm", "Farm", "Farm"],
+        "unit_price": [3.0, 3.0, 6.0, 3.0, None],
+    }
+)
 
 
 def test_new_product_gets_neighbours_by_category_brand_and_price():
     out = similar_products(PRODUCTS, ["new"], k=4)
     assert out["similar_id"].tolist() == ["a", "b", "c", "d"]
     assert out["score"].round(4).tolist() == [
-        0.5 + 0.2 + 0.15, round(0.5 + 0.15 + 0.15 * 0.5, 4), 0.15 + 0.15, 0.15]
+        0.5 + 0.2 + 0.15,
+        round(0.5 + 0.15 + 0.15 * 0.5, 4),
+        0.15 + 0.15,
+        0.15,
+    ]
     assert out["reason"].tolist()[0] == "same category, same subcategory"
     assert (out["item_id"] == "new").all()
 

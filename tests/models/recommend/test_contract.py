@@ -30,10 +30,15 @@ FACTORIES = {
     "knn_jaccard": lambda: ItemKNNRecommender(similarity="jaccard", neighbours=10),
     "als": lambda: ALSRecommender(factors=8, iterations=5, random_state=1),
     "hybrid": lambda: HybridRecommender(
-        components={"repeat": RepeatPurchaseRecommender(), "knn": ItemKNNRecommender(),
-                    "als": ALSRecommender(factors=8, iterations=5),
-                    "popular": PopularityRecommender()},
-        grid=(0.0, 1.0, 2.0), passes=1),
+        components={
+            "repeat": RepeatPurchaseRecommender(),
+            "knn": ItemKNNRecommender(),
+            "als": ALSRecommender(factors=8, iterations=5),
+            "popular": PopularityRecommender(),
+        },
+        grid=(0.0, 1.0, 2.0),
+        passes=1,
+    ),
 }
 
 K = 5
@@ -42,8 +47,7 @@ K = 5
 def _segments(frame: pd.DataFrame) -> pd.DataFrame:
     ids = np.sort(frame["customer_id"].unique())
     seg = np.where(np.arange(len(ids)) % 2 == 0, "Loyal", "New")
-    return pd.DataFrame({"customer_id": np.r_[ids, ["NEWBIE"]],
-                         "segment": np.r_[seg, ["Loyal"]]})
+    return pd.DataFrame({"customer_id": np.r_[ids, ["NEWBIE"]], "segment": np.r_[seg, ["Loyal"]]})
 
 
 @pytest.fixture(params=list(FACTORIES), scope="module")
@@ -73,8 +77,12 @@ def test_k_per_customer_ranks_one_to_k_no_duplicates(fitted, customers):
     _, model = fitted
     recs = model.recommend(customers, K)
     assert recs.groupby("customer_id").size().reindex(customers).eq(K).all()
-    assert recs.groupby("customer_id")["rank"].apply(list).map(
-        lambda r: r == list(range(1, K + 1))).all()
+    assert (
+        recs.groupby("customer_id")["rank"]
+        .apply(list)
+        .map(lambda r: r == list(range(1, K + 1)))
+        .all()
+    )
     assert not recs.duplicated(["customer_id", "item_id"]).any()
     assert recs["customer_id"].tolist() == [c for c in customers for _ in range(K)]
 
@@ -122,10 +130,14 @@ def test_unknown_customers_get_flagged_cold_start(fitted, customers):
     assert cold["cold_start"].all()
     assert len(cold) == 2 * K
     assert not recs.loc[recs["customer_id"] == customers[0], "cold_start"].any()
-    assert cold.loc[cold.customer_id == "NEWBIE", "reason"].eq(
-        "popular in your segment (Loyal)").all()
-    assert cold.loc[cold.customer_id == "STRANGER", "reason"].str.startswith(
-        "popular in the last").all()
+    assert (
+        cold.loc[cold.customer_id == "NEWBIE", "reason"].eq("popular in your segment (Loyal)").all()
+    )
+    assert (
+        cold.loc[cold.customer_id == "STRANGER", "reason"]
+        .str.startswith("popular in the last")
+        .all()
+    )
 
 
 def test_not_fitted_error_before_fit():

@@ -42,10 +42,20 @@ def test_time_split_input_errors(planted):
 
 def test_evaluate_reports_every_metric(planted):
     train, test = time_split(planted, "2026-04-01", target="days", days=14)
-    out = evaluate_recommender(RepeatPurchaseRecommender(), train, test, k=10,
-                               categories={"I00": "A", "I01": "A"})
-    for name in ("precision", "recall", "ndcg", "hit_rate", "coverage", "diversity",
-                 "recall_repeat", "recall_explore", "repeat_share"):
+    out = evaluate_recommender(
+        RepeatPurchaseRecommender(), train, test, k=10, categories={"I00": "A", "I01": "A"}
+    )
+    for name in (
+        "precision",
+        "recall",
+        "ndcg",
+        "hit_rate",
+        "coverage",
+        "diversity",
+        "recall_repeat",
+        "recall_explore",
+        "repeat_share",
+    ):
         assert 0.0 <= out[name] <= 1.0, name
     assert out["novelty"] > 0
     assert out["recall"] > 0.1
@@ -57,8 +67,12 @@ def test_evaluate_reports_every_metric(planted):
 
 def test_planted_habits_are_found(planted):
     train, test = time_split(planted, "2026-04-01", target="days", days=14)
-    table = compare_recommenders({"popularity": PopularityRecommender(),
-                                  "repeat": RepeatPurchaseRecommender()}, train, test, k=10)
+    table = compare_recommenders(
+        {"popularity": PopularityRecommender(), "repeat": RepeatPurchaseRecommender()},
+        train,
+        test,
+        k=10,
+    )
     assert table.loc["repeat", "recall"] > 1.5 * table.loc["popularity", "recall"]
     assert table.loc["repeat", "recall_repeat"] > table.loc["repeat", "recall_explore"]
 
@@ -96,5 +110,5 @@ def test_the_table_has_a_row_per_model_and_sane_values(retailer_table):
     assert len(t) == 7
     assert t["recall"].is_monotonic_decreasing
     assert ((t["coverage"] > 0) & (t["coverage"] <= 1)).all()
-    assert (t.loc["popularity", "novelty"] < t.loc["knn", "novelty"])
+    assert t.loc["popularity", "novelty"] < t.loc["knn", "novelty"]
     assert t["cold_start_customers"].nunique() == 1  # same split for everyone

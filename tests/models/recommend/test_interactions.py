@@ -9,15 +9,26 @@ import pytest
 from omnicrm.errors import InputError
 from omnicrm.models.recommend import Interactions, interactions_from_order_lines
 
-LINES = pd.DataFrame({
-    "order_id": ["o1", "o1", "o1", "o2", "o3", "o4", "o5"],
-    "customer_id": ["a", "a", "a", "a", None, "b", "b"],
-    "product_id": ["milk", "milk", "bread", "milk", "milk", "jam", "jam"],
-    "quantity": [2.0, -1.0, 1.0, -1.0, 1.0, 1.0, 3.0],
-    "order_ts": pd.to_datetime(["2026-01-01 10:00", "2026-01-01 10:00", "2026-01-01 10:00",
-                                "2026-01-03 09:00", "2026-01-02 12:00", "2026-01-05 08:00",
-                                "2026-02-01 08:00"], utc=True),
-})
+LINES = pd.DataFrame(
+    {
+        "order_id": ["o1", "o1", "o1", "o2", "o3", "o4", "o5"],
+        "customer_id": ["a", "a", "a", "a", None, "b", "b"],
+        "product_id": ["milk", "milk", "bread", "milk", "milk", "jam", "jam"],
+        "quantity": [2.0, -1.0, 1.0, -1.0, 1.0, 1.0, 3.0],
+        "order_ts": pd.to_datetime(
+            [
+                "2026-01-01 10:00",
+                "2026-01-01 10:00",
+                "2026-01-01 10:00",
+                "2026-01-03 09:00",
+                "2026-01-02 12:00",
+                "2026-01-05 08:00",
+                "2026-02-01 08:00",
+            ],
+            utc=True,
+        ),
+    }
+)
 EXPECTED = [("a", "bread", 1.0), ("a", "milk", 1.0), ("b", "jam", 1.0), ("b", "jam", 3.0)]
 
 
@@ -46,9 +57,15 @@ def test_missing_columns_are_named(warehouse):
 
 
 def test_subset_codes_like_the_filtered_frame():
-    frame = pd.DataFrame({"customer_id": ["c", "a", "b", "a"], "item_id": ["z", "x", "y", "y"],
-                          "ts": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03",
-                                                "2026-01-04"], utc=True)})
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["c", "a", "b", "a"],
+            "item_id": ["z", "x", "y", "y"],
+            "ts": pd.to_datetime(
+                ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"], utc=True
+            ),
+        }
+    )
     data = Interactions.from_frame(frame)
     mask = np.array([False, True, True, False])
     sub, direct = data.subset(mask), Interactions.from_frame(frame[mask])
@@ -60,8 +77,13 @@ def test_subset_codes_like_the_filtered_frame():
 
 
 def test_ids_are_text_and_numbers_merge_with_their_text():
-    frame = pd.DataFrame({"customer_id": [1, "1", 2], "item_id": ["x", "x", "y"],
-                          "ts": pd.to_datetime(["2026-01-01"] * 3, utc=True)})
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, "1", 2],
+            "item_id": ["x", "x", "y"],
+            "ts": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+        }
+    )
     data = Interactions.from_frame(frame)
     assert data.customers.tolist() == ["1", "2"]
     assert data.user.tolist() == [0, 0, 1]
@@ -75,8 +97,9 @@ def test_same_interactions_on_postgresql(postgres_url):
     try:
         table = con.create_table("recommend_lines", LINES, temp=True, overwrite=True)
         assert _rows(interactions_from_order_lines(table)) == EXPECTED
-        out = interactions_from_order_lines(table, since="2026-01-05 08:00",
-                                            as_of="2026-02-01 08:00")
+        out = interactions_from_order_lines(
+            table, since="2026-01-05 08:00", as_of="2026-02-01 08:00"
+        )
         assert _rows(out) == [("b", "jam", 1.0)]
     finally:
         con.disconnect()

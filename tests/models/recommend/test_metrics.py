@@ -19,10 +19,16 @@ from omnicrm.models.recommend import (
 # customer a: list x, y, z; bought y and w  -> 1 hit at rank 2
 # customer b: list z, x;    bought z        -> 1 hit at rank 1
 # customer c: no list;      bought q        -> 0 hits
-RECS = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b"],
-                     "item_id": ["x", "y", "z", "z", "x"], "rank": [1, 2, 3, 1, 2]})
-TRUTH = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "c"],
-                      "item_id": ["y", "w", "z", "q", "q"]})
+RECS = pd.DataFrame(
+    {
+        "customer_id": ["a", "a", "a", "b", "b"],
+        "item_id": ["x", "y", "z", "z", "x"],
+        "rank": [1, 2, 3, 1, 2],
+    }
+)
+TRUTH = pd.DataFrame(
+    {"customer_id": ["a", "a", "b", "c", "c"], "item_id": ["y", "w", "z", "q", "q"]}
+)
 
 
 def test_ranking_metrics_by_hand():
@@ -55,7 +61,8 @@ def test_coverage_diversity_novelty_by_hand():
     assert intra_list_diversity(RECS, cats) == pytest.approx((2 / 3 + 1) / 2)
     # an item without a category is its own category
     assert intra_list_diversity(RECS, {"x": "Dairy", "y": "Dairy"}) == pytest.approx(
-        (2 / 3 + 1) / 2)
+        (2 / 3 + 1) / 2
+    )
     buyers = {"x": 8, "y": 2, "z": 1}
     expected = (2 * -math.log2(8 / 8) + -math.log2(2 / 8) + 2 * -math.log2(1 / 8)) / 5
     assert novelty(RECS, buyers, n_customers=8) == pytest.approx(expected)

@@ -54,7 +54,7 @@ def bought_together(
     min_support: float = 0.0,
     by: str = "lift",
 ) -> pd.DataFrame:
-    """"Frequently bought together": the top-k items that follow ``item`` in the rules.
+    """ "Frequently bought together": the top-k items that follow ``item`` in the rules.
 
     Uses the rules ``(item,) -> (other,)``. Ranked by ``by`` (``"lift"`` or ``"confidence"``),
     ties broken by the other one, then support, then the item.
@@ -384,4 +384,3 @@ def _reason(antecedent: tuple, confidence: float) -> str:
     names = [str(item) for item in antecedent]
     joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return f"often bought with {joined} ({confidence:.0%})"
-

@@ -146,8 +146,7 @@ def baskets_by_level(
     """
     if level not in LEVELS:
         raise InputError(
-            f"level={level!r} is not a level of the product hierarchy: use one of "
-            f"{tuple(LEVELS)}"
+            f"level={level!r} is not a level of the product hierarchy: use one of {tuple(LEVELS)}"
         )
     baskets = baskets_from_order_lines(lines, per=per, as_of=as_of)
     if level == "product":

@@ -52,11 +52,11 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray, *, method: str = "isotonic") 
     if len(np.unique(y)) < 2:
         raise InputError(
             "the calibration slice has only one outcome (all churned or all retained); use "
-            "a longer history so the held-out origin has both")
+            "a longer history so the held-out origin has both"
+        )
     if method == "isotonic":
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
-        return {"method": method, "x": iso.X_thresholds_.tolist(),
-                "y": iso.y_thresholds_.tolist()}
+        return {"method": method, "x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()}
     z = logit(np.clip(raw, _EPS, 1 - _EPS))
 
     def loss(ab: np.ndarray) -> tuple[float, np.ndarray]:
@@ -90,12 +90,14 @@ def calibration_table(y: np.ndarray, probability: np.ndarray, *, bins: int = 10)
     y = np.asarray(y, dtype="float64")
     p = np.asarray(probability, dtype="float64")
     if len(y) != len(p) or len(y) == 0:
-        raise InputError("calibration_table needs equally long, non-empty outcomes and "
-                         "probabilities")
+        raise InputError(
+            "calibration_table needs equally long, non-empty outcomes and probabilities"
+        )
     order = np.argsort(p, kind="stable")
     group = np.empty(len(p), dtype="int64")
     group[order] = np.arange(len(p)) * bins // len(p)
     frame = pd.DataFrame({"bin": group + 1, "p": p, "y": y})
-    out = frame.groupby("bin").agg(customers=("y", "size"), predicted=("p", "mean"),
-                                   observed=("y", "mean"))
+    out = frame.groupby("bin").agg(
+        customers=("y", "size"), predicted=("p", "mean"), observed=("y", "mean")
+    )
     return out.reset_index()

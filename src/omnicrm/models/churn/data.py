@@ -36,7 +36,12 @@ OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
 """Optional tables and the columns the features read from each."""
 
 LINE_COLUMNS: tuple[str, ...] = (
-    *SALES_COLUMNS, "channel", "product_id", "unit_price", "discount_amount", "promotion_id",
+    *SALES_COLUMNS,
+    "channel",
+    "product_id",
+    "unit_price",
+    "discount_amount",
+    "promotion_id",
 )
 """Columns of ``order_lines`` the features read (``order_lines`` contract)."""
 
@@ -95,13 +100,11 @@ def as_of_day(as_of: date | datetime | str) -> date:
 
 
 @overload
-def history_span(lines: ibis.Table, *, customers: Literal[False] = False) -> tuple[date, date]:
-    ...
+def history_span(lines: ibis.Table, *, customers: Literal[False] = False) -> tuple[date, date]: ...
 
 
 @overload
-def history_span(lines: ibis.Table, *, customers: Literal[True]) -> tuple[date, date, int]:
-    ...
+def history_span(lines: ibis.Table, *, customers: Literal[True]) -> tuple[date, date, int]: ...
 
 
 def history_span(lines: ibis.Table, *, customers: bool = False):
@@ -157,8 +160,10 @@ def check_label_window(as_of: date, horizon_days: int, last_day: date) -> None:
 
 def check_horizon_days(horizon_days: object) -> int:
     """Return ``horizon_days`` if it is a whole number of days from 7 to 730."""
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or not (
-        7 <= horizon_days <= 730
+    if (
+        isinstance(horizon_days, bool)
+        or not isinstance(horizon_days, int)
+        or not (7 <= horizon_days <= 730)
     ):
         raise InputError(
             f"horizon_days = {horizon_days!r} must be a whole number of days from 7 to 730 "

@@ -46,9 +46,15 @@ MIN_HISTORY_DAYS = 90
 """Fewest days of history an origin needs before it (BG/NBD needs repeat purchases)."""
 
 
-def label_origins(last_day: date, *, horizon_days: int = 90, n_origins: int = 4,
-                  step_days: int | None = None, first_day: date | None = None,
-                  latest: date | None = None) -> list[date]:
+def label_origins(
+    last_day: date,
+    *,
+    horizon_days: int = 90,
+    n_origins: int = 4,
+    step_days: int | None = None,
+    first_day: date | None = None,
+    latest: date | None = None,
+) -> list[date]:
     """Origins (oldest first) whose label windows end on or before ``last_day``.
 
     ``latest`` (default ``last_day + 1 - horizon_days``) is the newest origin; earlier ones are
@@ -69,9 +75,14 @@ def label_origins(last_day: date, *, horizon_days: int = 90, n_origins: int = 4,
     return sorted(origins)
 
 
-def origin_frames(tables: ChurnTables, origins: list[date], *, horizon_days: int = 90,
-                  labelled: bool = True, sample: float | None = None,
-                  ) -> tuple[pd.DataFrame, dict[date, CLVFit]]:
+def origin_frames(
+    tables: ChurnTables,
+    origins: list[date],
+    *,
+    horizon_days: int = 90,
+    labelled: bool = True,
+    sample: float | None = None,
+) -> tuple[pd.DataFrame, dict[date, CLVFit]]:
     """Frames of several origins from one query, with one BG/NBD + Gamma-Gamma fit per origin.
 
     Parameters
@@ -95,8 +106,9 @@ def origin_frames(tables: ChurnTables, origins: list[date], *, horizon_days: int
     customers = None
     if sample is not None and sample < 1:
         customers = sampled_customers(tables.lines, sample)
-    expr = origin_features(tables, days, horizon_days=horizon_days if labelled else None,
-                           customers=customers)
+    expr = origin_features(
+        tables, days, horizon_days=horizon_days if labelled else None, customers=customers
+    )
     data = expr.to_pyarrow().to_pandas()
     for col in ("as_of", *DISPLAY_COLUMNS):
         data[col] = pd.to_datetime(data[col])
@@ -108,15 +120,16 @@ def origin_frames(tables: ChurnTables, origins: list[date], *, horizon_days: int
     for day in days:
         rows = np.flatnonzero(stamps == np.datetime64(day, "ns"))
         if len(rows) == 0:
-            raise InputError(f"no customer has a purchase before as_of {day}; choose a later "
-                             "as_of")
-        summary = pd.DataFrame({
-            "customer_id": data["customer_id"].to_numpy()[rows],
-            "frequency": data["frequency_days"].to_numpy()[rows],
-            "recency": data["recency_weeks"].to_numpy()[rows],
-            "T": data["T_weeks"].to_numpy()[rows],
-            "monetary_value": data["monetary_value"].to_numpy()[rows],
-        })
+            raise InputError(f"no customer has a purchase before as_of {day}; choose a later as_of")
+        summary = pd.DataFrame(
+            {
+                "customer_id": data["customer_id"].to_numpy()[rows],
+                "frequency": data["frequency_days"].to_numpy()[rows],
+                "recency": data["recency_weeks"].to_numpy()[rows],
+                "T": data["T_weeks"].to_numpy()[rows],
+                "monetary_value": data["monetary_value"].to_numpy()[rows],
+            }
+        )
         fit = fit_clv_summary(summary, as_of=day, horizon_days=horizon_days)
         fits[day] = fit
         p_alive[rows] = fit.scores["p_alive"].to_numpy()
@@ -144,8 +157,13 @@ def sampled_customers(lines: ibis.Table, share: float) -> ibis.Table:
     return known.filter(bucket < max(1, round(share * buckets))).select("customer_id").distinct()
 
 
-def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_days: int = 90,
-                 labelled: bool = True) -> tuple[pd.DataFrame, CLVFit]:
+def origin_frame(
+    tables: ChurnTables,
+    as_of: date | datetime | str,
+    *,
+    horizon_days: int = 90,
+    labelled: bool = True,
+) -> tuple[pd.DataFrame, CLVFit]:
     """Features (+ BG/NBD outputs, + label when ``labelled``) of every customer at ``as_of``.
 
     Returns the frame (columns ``as_of, customer_id``, :data:`MODEL_FEATURES`, display columns
@@ -156,9 +174,14 @@ def origin_frame(tables: ChurnTables, as_of: date | datetime | str, *, horizon_d
     return frame, fits[day]
 
 
-def training_frame(tables: ChurnTables, origins: list[date], *,
-                   horizon_days: int = 90, sample: float | None = None,
-                   last_day: date | None = None) -> pd.DataFrame:
+def training_frame(
+    tables: ChurnTables,
+    origins: list[date],
+    *,
+    horizon_days: int = 90,
+    sample: float | None = None,
+    last_day: date | None = None,
+) -> pd.DataFrame:
     """Labelled frames of all ``origins`` stacked (one row per customer and origin).
 
     ``sample`` keeps that share of the customers (see :func:`origin_frames`). ``last_day``

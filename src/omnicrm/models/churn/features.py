@@ -68,16 +68,33 @@ EVENT_WINDOWS: tuple[int, ...] = (30, 90)
 """Windows (days) of the behaviour-event counts."""
 
 FEATURE_COLUMNS: tuple[str, ...] = (
-    "recency_days", "tenure_days", "frequency", "monetary", "avg_order_value",
-    *[f"{kind}_{w}d" for w in TREND_WINDOWS for kind in ("orders", "spend", "orders_prev",
-                                                          "spend_prev", "orders_trend",
-                                                          "spend_trend")],
-    "gap_mean_days", "gap_median_days", "gap_std_days", "gap_now_ratio",
-    *[f"share_{c}" for c in CHANNELS], "channels_used",
-    "categories_bought", "categories_90d",
-    "return_line_rate", "return_amount_share",
-    "discount_share", "promo_spend_share",
-    "last_nps", "last_csat", "nps_mean", "is_detractor", "days_since_feedback",
+    "recency_days",
+    "tenure_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    *[
+        f"{kind}_{w}d"
+        for w in TREND_WINDOWS
+        for kind in ("orders", "spend", "orders_prev", "spend_prev", "orders_trend", "spend_trend")
+    ],
+    "gap_mean_days",
+    "gap_median_days",
+    "gap_std_days",
+    "gap_now_ratio",
+    *[f"share_{c}" for c in CHANNELS],
+    "channels_used",
+    "categories_bought",
+    "categories_90d",
+    "return_line_rate",
+    "return_amount_share",
+    "discount_share",
+    "promo_spend_share",
+    "last_nps",
+    "last_csat",
+    "nps_mean",
+    "is_detractor",
+    "days_since_feedback",
     *[f"{kind}_{w}d" for w in EVENT_WINDOWS for kind in ("visits", "signins", "views")],
     "days_since_event",
 )
@@ -122,8 +139,9 @@ def _ratio(num: ibis.Value, den: ibis.Value) -> ibis.Value:
     return ibis.ifelse(den > 0, num.cast("float64") / den, ibis.null("float64"))
 
 
-def origins_table(origins: Sequence[date | datetime | str], *,
-                  horizon_days: int | None = None) -> ibis.Table:
+def origins_table(
+    origins: Sequence[date | datetime | str], *, horizon_days: int | None = None
+) -> ibis.Table:
     """The origins as a small table: one row per ``as_of`` day, joined to the data.
 
     Columns ``o_day`` (the day), ``o_start`` (its midnight UTC), ``o_end`` (``o_start`` +
@@ -132,12 +150,19 @@ def origins_table(origins: Sequence[date | datetime | str], *,
     ``o_back_{W} <= ts < o_start`` (whole UTC days, as :func:`days_before`).
     """
     days = sorted({as_of_day(o) for o in origins})
-    starts = pd.Series([pd.Timestamp(as_of_timestamp(d)) for d in days],
-                       dtype="datetime64[us, UTC]")
-    data: dict[str, object] = {"o_day": days, "o_start": starts,
-                               "o_end": starts + pd.Timedelta(days=horizon_days or 0)}
-    schema: dict[str, str] = {"o_day": "date", "o_start": "timestamp('UTC')",
-                              "o_end": "timestamp('UTC')"}
+    starts = pd.Series(
+        [pd.Timestamp(as_of_timestamp(d)) for d in days], dtype="datetime64[us, UTC]"
+    )
+    data: dict[str, object] = {
+        "o_day": days,
+        "o_start": starts,
+        "o_end": starts + pd.Timedelta(days=horizon_days or 0),
+    }
+    schema: dict[str, str] = {
+        "o_day": "date",
+        "o_start": "timestamp('UTC')",
+        "o_end": "timestamp('UTC')",
+    }
     for w in sorted({*TREND_WINDOWS, *EVENT_WINDOWS, 90}):
         data[f"o_back_{w}"] = starts - pd.Timedelta(days=w)
         data[f"o_back2_{w}"] = starts - pd.Timedelta(days=2 * w)
@@ -250,7 +275,8 @@ def _day_features(orders: ibis.Table, origins: ibis.Table) -> ibis.Table:
     purchases = orders.filter(orders.bought)
     purchases = purchases.mutate(day=purchases.order_ts.date())
     days = purchases.group_by(["customer_id", "day"]).aggregate(
-        spend=purchases.purchase_spend.sum())
+        spend=purchases.purchase_spend.sum()
+    )
     previous = days.day.lag().over(group_by=days.customer_id, order_by=days.day)
     days = days.mutate(gap=days.day.delta(previous, unit="day").cast("float64"))
     j = days.join(origins, days.day < origins.o_day)
@@ -266,7 +292,8 @@ def _day_features(orders: ibis.Table, origins: ibis.Table) -> ibis.Table:
         clv_repeat_spend=j.spend.sum(where=j.gap.notnull()),
     )
     return per.mutate(gap_std_days=_sample_std(per.gap_n, per.gap_sum, per.gap_sum_sq)).drop(
-        "gap_n", "gap_sum", "gap_sum_sq")
+        "gap_n", "gap_sum", "gap_sum_sq"
+    )
 
 
 def _sample_std(n: ibis.Value, total: ibis.Value, squares: ibis.Value) -> ibis.Value:
@@ -281,8 +308,9 @@ def _sample_std(n: ibis.Value, total: ibis.Value, squares: ibis.Value) -> ibis.V
     return ibis.ifelse(n > 1, variance.sqrt(), ibis.null("float64"))
 
 
-def _category_features(lines: ibis.Table, products: ibis.Table, origins: ibis.Table,
-                       end: ibis.Value) -> ibis.Table:
+def _category_features(
+    lines: ibis.Table, products: ibis.Table, origins: ibis.Table, end: ibis.Value
+) -> ibis.Table:
     """``categories_bought`` and ``categories_90d`` per ``(o_day, customer_id)``.
 
     A category counts as bought before an origin when the customer's first purchase of it is
@@ -290,32 +318,44 @@ def _category_features(lines: ibis.Table, products: ibis.Table, origins: ibis.Ta
     the last 90 days when a purchase of it falls in ``[o_back_90, o_start)`` (only the lines
     of those windows are joined to the origins). No sort or window over the lines.
     """
-    bought = lines.filter(lines.customer_id.notnull(), lines.order_ts < end,
-                          ~lines.is_return.fill_null(False), lines.quantity > 0)
+    bought = lines.filter(
+        lines.customer_id.notnull(),
+        lines.order_ts < end,
+        ~lines.is_return.fill_null(False),
+        lines.quantity > 0,
+    )
     cats = products.select(cat_product_id=products.product_id, category=products.category)
     pc = bought.join(cats, bought.product_id == cats.cat_product_id)
     pc = pc.filter(pc.category.notnull()).select("customer_id", "category", "order_ts")
     firsts = pc.group_by(["customer_id", "category"]).aggregate(first_ts=pc.order_ts.min())
     ever = firsts.join(origins, firsts.first_ts < origins.o_start)
-    ever = ever.group_by([ever.o_day.name("c_o_day"), ever.customer_id.name("c_customer_id")]
-                         ).aggregate(categories_bought=ever.count().cast("float64"))
+    ever = ever.group_by(
+        [ever.o_day.name("c_o_day"), ever.customer_id.name("c_customer_id")]
+    ).aggregate(categories_bought=ever.count().cast("float64"))
     recent = pc.join(origins, [pc.order_ts >= origins.o_back_90, pc.order_ts < origins.o_start])
-    recent = recent.group_by([recent.o_day.name("r_o_day"),
-                              recent.customer_id.name("r_customer_id"), recent.category]
-                             ).aggregate()
+    recent = recent.group_by(
+        [recent.o_day.name("r_o_day"), recent.customer_id.name("r_customer_id"), recent.category]
+    ).aggregate()
     recent = recent.group_by(["r_o_day", "r_customer_id"]).aggregate(
-        categories_90d=recent.count().cast("float64"))
-    joined = ever.left_join(recent, [ever.c_o_day == recent.r_o_day,
-                                     ever.c_customer_id == recent.r_customer_id])
-    return joined.select("c_o_day", "c_customer_id", "categories_bought",
-                         categories_90d=joined.categories_90d.fill_null(0.0))
+        categories_90d=recent.count().cast("float64")
+    )
+    joined = ever.left_join(
+        recent, [ever.c_o_day == recent.r_o_day, ever.c_customer_id == recent.r_customer_id]
+    )
+    return joined.select(
+        "c_o_day",
+        "c_customer_id",
+        "categories_bought",
+        categories_90d=joined.categories_90d.fill_null(0.0),
+    )
 
 
 def _latest(table: ibis.Table, value: str, ts: str) -> ibis.Table:
     """Each (origin, customer)'s most recent non-null ``value`` and its time."""
     rows = table.filter(table[value].notnull())
-    order = ibis.row_number().over(group_by=[rows.o_day, rows.customer_id],
-                                   order_by=ibis.desc(rows[ts]))
+    order = ibis.row_number().over(
+        group_by=[rows.o_day, rows.customer_id], order_by=ibis.desc(rows[ts])
+    )
     rows = rows.mutate(_rank=order)
     return rows.filter(rows._rank == 0).select("o_day", "customer_id", value, ts)
 
@@ -323,29 +363,36 @@ def _latest(table: ibis.Table, value: str, ts: str) -> ibis.Table:
 def _feedback_features(feedback: ibis.Table, origins: ibis.Table) -> ibis.Table:
     fb = feedback.filter(feedback.customer_id.notnull())
     fb = fb.join(origins, fb.response_ts < origins.o_start).select(
-        "o_day", "customer_id", "response_ts", "nps", "csat")
+        "o_day", "customer_id", "response_ts", "nps", "csat"
+    )
     stats = fb.group_by(["o_day", "customer_id"]).aggregate(
         nps_mean=fb.nps.cast("float64").mean(),
         last_response=fb.response_ts.max(),
     )
     nps = _latest(fb, "nps", "response_ts").rename(
-        nps_o_day="o_day", nps_customer_id="customer_id", nps_ts="response_ts")
+        nps_o_day="o_day", nps_customer_id="customer_id", nps_ts="response_ts"
+    )
     csat = _latest(fb, "csat", "response_ts").rename(
-        csat_o_day="o_day", csat_customer_id="customer_id", csat_ts="response_ts")
-    joined = stats.left_join(nps, [stats.o_day == nps.nps_o_day,
-                                   stats.customer_id == nps.nps_customer_id])
-    joined = joined.left_join(csat, [joined.o_day == csat.csat_o_day,
-                                     joined.customer_id == csat.csat_customer_id])
+        csat_o_day="o_day", csat_customer_id="customer_id", csat_ts="response_ts"
+    )
+    joined = stats.left_join(
+        nps, [stats.o_day == nps.nps_o_day, stats.customer_id == nps.nps_customer_id]
+    )
+    joined = joined.left_join(
+        csat, [joined.o_day == csat.csat_o_day, joined.customer_id == csat.csat_customer_id]
+    )
     return joined.select(
         fb_o_day=joined.o_day,
         fb_customer_id=joined.customer_id,
         last_nps=joined.nps.cast("float64"),
         last_csat=joined.csat.cast("float64"),
         nps_mean=joined.nps_mean,
-        is_detractor=ibis.ifelse(joined.nps.isnull(), ibis.null("float64"),
-                                 ibis.ifelse(joined.nps <= 6, 1.0, 0.0)),
-        days_since_feedback=joined.o_day.delta(joined.last_response.date(), unit="day"
-                                               ).cast("float64"),
+        is_detractor=ibis.ifelse(
+            joined.nps.isnull(), ibis.null("float64"), ibis.ifelse(joined.nps <= 6, 1.0, 0.0)
+        ),
+        days_since_feedback=joined.o_day.delta(joined.last_response.date(), unit="day").cast(
+            "float64"
+        ),
         last_nps_date=joined.nps_ts.date(),
         last_csat_date=joined.csat_ts.date(),
     )
@@ -357,20 +404,29 @@ def _event_features(events: ibis.Table, origins: ibis.Table) -> ibis.Table:
     aggs: dict[str, ibis.Value] = {}
     for w in EVENT_WINDOWS:
         inside = ev.event_ts >= ev[f"o_back_{w}"]
-        aggs[f"visits_{w}d"] = ev.event_ts.date().nunique(
-            where=inside & (ev.event_type == "store_visit")).cast("float64")
+        aggs[f"visits_{w}d"] = (
+            ev.event_ts.date()
+            .nunique(where=inside & (ev.event_type == "store_visit"))
+            .cast("float64")
+        )
         aggs[f"signins_{w}d"] = ev.count(where=inside & (ev.event_type == "sign_in")).cast(
-            "float64")
+            "float64"
+        )
         aggs[f"views_{w}d"] = ev.count(where=inside & (ev.event_type == "view")).cast("float64")
     aggs["last_event"] = ev.event_ts.max()
     per = ev.group_by(ev_o_day=ev.o_day, ev_customer_id=ev.customer_id).aggregate(**aggs)
-    return per.mutate(days_since_event=per.ev_o_day.delta(per.last_event.date(), unit="day"
-                                                          ).cast("float64")).drop("last_event")
+    return per.mutate(
+        days_since_event=per.ev_o_day.delta(per.last_event.date(), unit="day").cast("float64")
+    ).drop("last_event")
 
 
-def origin_features(tables: ChurnTables, origins: Sequence[date | datetime | str], *,
-                    horizon_days: int | None = None,
-                    customers: ibis.Table | None = None) -> ibis.Table:
+def origin_features(
+    tables: ChurnTables,
+    origins: Sequence[date | datetime | str],
+    *,
+    horizon_days: int | None = None,
+    customers: ibis.Table | None = None,
+) -> ibis.Table:
     """Churn features of every customer at each of several origins, in one query.
 
     Parameters
@@ -399,8 +455,10 @@ def origin_features(tables: ChurnTables, origins: Sequence[date | datetime | str
     if not origins:
         raise InputError("origin_features needs at least one origin")
     table = origins_table(origins, horizon_days=horizon_days)
-    end = ibis.literal(max(as_of_timestamp(as_of_day(o)) for o in origins)
-                       + timedelta(days=horizon_days or 0), type="timestamp('UTC')")
+    end = ibis.literal(
+        max(as_of_timestamp(as_of_day(o)) for o in origins) + timedelta(days=horizon_days or 0),
+        type="timestamp('UTC')",
+    )
     lines = tables.lines
     if customers is not None:
         keep = customers.select(sample_customer_id=customers.customer_id)
@@ -408,25 +466,36 @@ def origin_features(tables: ChurnTables, origins: Sequence[date | datetime | str
     orders = _orders(lines, end)
     base = _line_features(orders, table)
     days = _day_features(orders, table)
-    out = base.left_join(days, [base.o_day == days.d_o_day,
-                                base.customer_id == days.d_customer_id])
+    out = base.left_join(days, [base.o_day == days.d_o_day, base.customer_id == days.d_customer_id])
     out = out.mutate(gap_now_ratio=_ratio(out.recency_days, out.gap_median_days))
     if tables.products is not None:
         cats = _category_features(lines, tables.products, table, end)
-        out = out.left_join(cats, [out.o_day == cats.c_o_day,
-                                   out.customer_id == cats.c_customer_id])
-        out = out.mutate(categories_bought=out.categories_bought.fill_null(0.0),
-                         categories_90d=out.categories_90d.fill_null(0.0))
+        out = out.left_join(
+            cats, [out.o_day == cats.c_o_day, out.customer_id == cats.c_customer_id]
+        )
+        out = out.mutate(
+            categories_bought=out.categories_bought.fill_null(0.0),
+            categories_90d=out.categories_90d.fill_null(0.0),
+        )
     else:
-        out = out.mutate(categories_bought=ibis.null("float64"),
-                         categories_90d=ibis.null("float64"))
+        out = out.mutate(
+            categories_bought=ibis.null("float64"), categories_90d=ibis.null("float64")
+        )
     if tables.feedback is not None:
         fb = _feedback_features(tables.feedback, table)
         out = out.left_join(fb, [out.o_day == fb.fb_o_day, out.customer_id == fb.fb_customer_id])
     else:
         out = out.mutate(
-            **{c: ibis.null("float64") for c in ("last_nps", "last_csat", "nps_mean",
-                                                  "is_detractor", "days_since_feedback")},
+            **{
+                c: ibis.null("float64")
+                for c in (
+                    "last_nps",
+                    "last_csat",
+                    "nps_mean",
+                    "is_detractor",
+                    "days_since_feedback",
+                )
+            },
             **{c: ibis.null("date") for c in DISPLAY_COLUMNS},
         )
     event_cols = [c for c in FEATURE_COLUMNS if c.startswith(("visits_", "signins_", "views_"))]
@@ -443,16 +512,19 @@ def origin_features(tables: ChurnTables, origins: Sequence[date | datetime | str
         "recency_weeks": out.clv_last.delta(out.clv_first, unit="day").cast("float64") / 7,
         "T_weeks": last_observed.cast("float64") / 7,
         "monetary_value": ibis.cases(
-            (repeat > 0,
-             (out.clv_repeat_spend / CENT).fill_null(0.0) / repeat.cast("float64")),
-            else_=0.0),
+            (repeat > 0, (out.clv_repeat_spend / CENT).fill_null(0.0) / repeat.cast("float64")),
+            else_=0.0,
+        ),
     }
     if horizon_days is None:
         out = out.mutate(purchases_in_window=ibis.literal(0, type="int64"))
-    return out.select(as_of=out.o_day, customer_id=out.customer_id,
-                      **{c: out[c] for c in (*FEATURE_COLUMNS, *DISPLAY_COLUMNS)},
-                      purchases_in_window=out.purchases_in_window,
-                      **summary).order_by(["as_of", "customer_id"])
+    return out.select(
+        as_of=out.o_day,
+        customer_id=out.customer_id,
+        **{c: out[c] for c in (*FEATURE_COLUMNS, *DISPLAY_COLUMNS)},
+        purchases_in_window=out.purchases_in_window,
+        **summary,
+    ).order_by(["as_of", "customer_id"])
 
 
 def churn_features(tables: ChurnTables, *, as_of: date | datetime | str) -> ibis.Table:

@@ -29,8 +29,9 @@ from omnicrm.analytics.rfm import SALES_COLUMNS, as_of_timestamp, require_column
 from omnicrm.models.churn.data import as_of_day, check_horizon_days
 
 
-def churn_labels(lines: ibis.Table, *, as_of: date | datetime | str,
-                 horizon_days: int = 90) -> ibis.Table:
+def churn_labels(
+    lines: ibis.Table, *, as_of: date | datetime | str, horizon_days: int = 90
+) -> ibis.Table:
     """Label each customer with a purchase before ``as_of``.
 
     Parameters
@@ -59,8 +60,8 @@ def churn_labels(lines: ibis.Table, *, as_of: date | datetime | str,
     before = known.filter(known.bought, known.order_ts < start).select("customer_id").distinct()
     window = known.filter(known.bought, known.order_ts >= start, known.order_ts < end)
     counts = window.group_by(w_customer_id=window.customer_id).aggregate(
-        purchases_in_window=window.order_id.nunique())
+        purchases_in_window=window.order_id.nunique()
+    )
     out = before.left_join(counts, before.customer_id == counts.w_customer_id)
     n = out.purchases_in_window.fill_null(0).cast("int64")
-    return out.select("customer_id", purchases_in_window=n, churned=n == 0).order_by(
-        "customer_id")
+    return out.select("customer_id", purchases_in_window=n, churned=n == 0).order_by("customer_id")

@@ -34,14 +34,17 @@ def _arrays(y: object, score: object) -> tuple[np.ndarray, np.ndarray]:
     if labels.ndim != 1 or values.ndim != 1 or len(labels) != len(values):
         raise InputError(
             f"labels and scores must be two 1-d arrays of the same length, got shapes "
-            f"{labels.shape} and {values.shape}")
+            f"{labels.shape} and {values.shape}"
+        )
     if len(labels) == 0:
         raise InputError("no customers to evaluate: labels and scores are empty")
     if not np.isin(labels, (0, 1, True, False)).all():
         raise InputError("labels must be 0/1 or booleans (1 = churned)")
     if not np.isfinite(values).all():
-        raise InputError(f"scores contain {int((~np.isfinite(values)).sum())} missing or "
-                         "infinite values; score every customer")
+        raise InputError(
+            f"scores contain {int((~np.isfinite(values)).sum())} missing or "
+            "infinite values; score every customer"
+        )
     return labels.astype("int64"), values
 
 
@@ -51,7 +54,8 @@ def _both_classes(y: np.ndarray, metric: str) -> tuple[int, int]:
     if pos == 0 or neg == 0:
         raise InputError(
             f"{metric} needs both churned and retained customers; all {len(y)} are "
-            f"{'churned' if neg == 0 else 'retained'}: use a longer history or another as_of")
+            f"{'churned' if neg == 0 else 'retained'}: use a longer history or another as_of"
+        )
     return pos, neg
 
 

@@ -84,14 +84,30 @@ class ChurnModel(JSONModel):
     """
 
     _fitted_attributes: ClassVar[tuple[str, ...]] = (
-        "feature_names_", "booster_text_", "calibrator_", "training_origins_",
-        "calibration_origin_", "n_train_", "n_calibration_", "train_churn_rate_",
+        "feature_names_",
+        "booster_text_",
+        "calibrator_",
+        "training_origins_",
+        "calibration_origin_",
+        "n_train_",
+        "n_calibration_",
+        "train_churn_rate_",
     )
 
-    def __init__(self, horizon_days: int = 90, calibration: str = "isotonic",
-                 n_estimators: int = 80, learning_rate: float = 0.15, num_leaves: int = 15,
-                 max_depth: int = 4, min_child_samples: int = 40, min_customers: int = 200,
-                 min_positives: int = 20, random_state: int = 0, n_jobs: int = 2):
+    def __init__(
+        self,
+        horizon_days: int = 90,
+        calibration: str = "isotonic",
+        n_estimators: int = 80,
+        learning_rate: float = 0.15,
+        num_leaves: int = 15,
+        max_depth: int = 4,
+        min_child_samples: int = 40,
+        min_customers: int = 200,
+        min_positives: int = 20,
+        random_state: int = 0,
+        n_jobs: int = 2,
+    ):
         self.horizon_days = horizon_days
         self.calibration = calibration
         self.n_estimators = n_estimators
@@ -113,12 +129,19 @@ class ChurnModel(JSONModel):
         if not 0 < self.learning_rate <= 1:
             raise InputError(f"learning_rate = {self.learning_rate!r} must be in (0, 1]")
         return {
-            "objective": "binary", "learning_rate": float(self.learning_rate),
-            "num_leaves": self.num_leaves, "max_depth": self.max_depth,
+            "objective": "binary",
+            "learning_rate": float(self.learning_rate),
+            "num_leaves": self.num_leaves,
+            "max_depth": self.max_depth,
             "min_child_samples": self.min_child_samples,
-            "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-            "lambda_l2": 1.0, "seed": self.random_state, "deterministic": True,
-            "num_threads": 1, "verbose": -1,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "seed": self.random_state,
+            "deterministic": True,
+            "num_threads": 1,
+            "verbose": -1,
         }
 
     def fit(self, frame: pd.DataFrame) -> ChurnModel:
@@ -144,28 +167,35 @@ class ChurnModel(JSONModel):
             raise InputError(
                 f"fit needs labelled customers at two or more as_of origins (train on the "
                 f"earlier, calibrate on the latest); got {len(origins)}: build the frame with "
-                "training_frame(tables, label_origins(...))")
+                "training_frame(tables, label_origins(...))"
+            )
         cal_origin = origins[-1]
         train_mask = (as_of + pd.Timedelta(days=horizon) <= cal_origin).to_numpy()
         cal_mask = (as_of == cal_origin).to_numpy()
         if not train_mask.any():
             raise InputError(
                 f"no origin's {horizon}-day label window ends by the calibration origin "
-                f"{cal_origin.date()}: space origins at least horizon_days apart")
+                f"{cal_origin.date()}: space origins at least horizon_days apart"
+            )
         y = frame["churned"].astype(bool).to_numpy()
         self._check_slice(y[train_mask], "training")
         self._check_slice(y[cal_mask], "calibration")
         x = frame.loc[:, list(MODEL_FEATURES)].to_numpy(dtype="float64")
-        booster = lgb.train(params, lgb.Dataset(x[train_mask], y[train_mask].astype(float),
-                                                feature_name=list(MODEL_FEATURES)),
-                            num_boost_round=self.n_estimators)
+        booster = lgb.train(
+            params,
+            lgb.Dataset(
+                x[train_mask], y[train_mask].astype(float), feature_name=list(MODEL_FEATURES)
+            ),
+            num_boost_round=self.n_estimators,
+        )
         raw_cal = booster.predict(x[cal_mask])
         self.calibrator_ = fit_calibrator(raw_cal, y[cal_mask], method=self.calibration)
         self.feature_names_ = list(MODEL_FEATURES)
         self.booster_text_ = booster.model_to_string()
         self._booster = booster
-        self.training_origins_ = [str(pd.Timestamp(o).date())
-                                  for o in sorted(as_of[train_mask].unique())]
+        self.training_origins_ = [
+            str(pd.Timestamp(o).date()) for o in sorted(as_of[train_mask].unique())
+        ]
         self.calibration_origin_ = str(pd.Timestamp(cal_origin).date())
         self.n_train_ = int(train_mask.sum())
         self.n_calibration_ = int(cal_mask.sum())
@@ -177,13 +207,15 @@ class ChurnModel(JSONModel):
             raise InputError(
                 f"the {name} slice has {len(y)} customers, fewer than min_customers = "
                 f"{self.min_customers}; use more origins, a longer history or a lower "
-                "min_customers")
+                "min_customers"
+            )
         churned = int(y.sum())
         for count, what in ((churned, "churned"), (len(y) - churned, "retained")):
             if count < self.min_positives:
                 raise InputError(
                     f"the {name} slice has {count} {what} customers, fewer than min_positives "
-                    f"= {self.min_positives}; use more origins or a different horizon_days")
+                    f"= {self.min_positives}; use more origins or a different horizon_days"
+                )
 
     # -- predictions --------------------------------------------------------------------------
     def _model(self) -> lgb.Booster:
@@ -213,27 +245,39 @@ class ChurnModel(JSONModel):
         TreeSHAP as LightGBM's ``pred_contrib=True``, computed once per split pattern of each
         tree (:func:`omnicrm.models.churn.treeshap.tree_contributions`).
         """
-        values = tree_contributions(self._model(), self._matrix(frame), num_threads=self.n_jobs,
-                                    seed=self.random_state)
+        values = tree_contributions(
+            self._model(), self._matrix(frame), num_threads=self.n_jobs, seed=self.random_state
+        )
         return pd.DataFrame(values, columns=[*self.feature_names_, "bias"], index=frame.index)
 
     def feature_importance(self) -> pd.Series:
         """Total gain of each feature's splits, largest first."""
         gain = self._model().feature_importance(importance_type="gain")
-        return pd.Series(gain, index=self.feature_names_, name="gain").sort_values(
-            ascending=False)
+        return pd.Series(gain, index=self.feature_names_, name="gain").sort_values(ascending=False)
 
-    def explain(self, frame: pd.DataFrame, *, lang: str = "en", top: int = 3,
-                min_contribution: float = 0.05,
-                templates: ReasonTemplates | None = None) -> pd.DataFrame:
+    def explain(
+        self,
+        frame: pd.DataFrame,
+        *,
+        lang: str = "en",
+        top: int = 3,
+        min_contribution: float = 0.05,
+        templates: ReasonTemplates | None = None,
+    ) -> pd.DataFrame:
         """Top reasons per customer (``churn_reasons``, ``churn_reasons_json``), row-aligned.
 
         See :func:`omnicrm.models.churn.reasons.reason_texts`.
         """
         contrib = self.contributions(frame).drop(columns="bias")
-        out = reason_texts(contrib.reset_index(drop=True), frame.reset_index(drop=True),
-                           lang=lang, top=top, min_contribution=min_contribution,
-                           horizon_days=self.horizon_days, templates=templates)
+        out = reason_texts(
+            contrib.reset_index(drop=True),
+            frame.reset_index(drop=True),
+            lang=lang,
+            top=top,
+            min_contribution=min_contribution,
+            horizon_days=self.horizon_days,
+            templates=templates,
+        )
         out.index = frame.index
         return out
 
@@ -243,8 +287,10 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...]) -> None:
         raise InputError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
-                                          else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise InputError(
             f"the frame lacks column(s) {shown}; build it with "
-            "omnicrm.models.churn.dataset.training_frame(...) or origin_frame(...)")
+            "omnicrm.models.churn.dataset.training_frame(...) or origin_frame(...)"
+        )

@@ -27,29 +27,46 @@ def plot_risk_list(risk: pd.DataFrame, *, top: int = 20, title: str | None = Non
             raise InputError(f"risk list has no column {col!r}; pass risk_list(...)")
     head = risk.sort_values("value_at_risk", ascending=False).head(top).iloc[::-1]
     reasons = head["churn_reasons"] if "churn_reasons" in head.columns else [""] * len(head)
-    hover = [f"churn {p:.0%} · CLV {c:,.0f}<br>{r}" for p, c, r in
-             zip(head["churn_prob"], head["clv_12m"], reasons, strict=True)]
-    fig = go.Figure(go.Bar(x=head["value_at_risk"], y=head["customer_id"].astype(str),
-                           orientation="h", hovertext=hover, hoverinfo="text+x",
-                           name="value at risk"))
-    fig.update_layout(title=title or f"Top {len(head)} customers by value at risk",
-                      xaxis_title="12-month CLV x churn probability", yaxis_title="customer",
-                      template="plotly_white")
+    hover = [
+        f"churn {p:.0%} · CLV {c:,.0f}<br>{r}"
+        for p, c, r in zip(head["churn_prob"], head["clv_12m"], reasons, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=head["value_at_risk"],
+            y=head["customer_id"].astype(str),
+            orientation="h",
+            hovertext=hover,
+            hoverinfo="text+x",
+            name="value at risk",
+        )
+    )
+    fig.update_layout(
+        title=title or f"Top {len(head)} customers by value at risk",
+        xaxis_title="12-month CLV x churn probability",
+        yaxis_title="customer",
+        template="plotly_white",
+    )
     return fig
 
 
-def plot_calibration(y: np.ndarray, probabilities: dict[str, np.ndarray], *, bins: int = 10,
-                     title: str | None = None) -> go.Figure:
+def plot_calibration(
+    y: np.ndarray, probabilities: dict[str, np.ndarray], *, bins: int = 10, title: str | None = None
+) -> go.Figure:
     """Reliability diagram: observed churn rate vs mean prediction per quantile bin."""
     fig = go.Figure()
-    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
-                    line={"dash": "dot", "color": "grey"})
+    fig.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="perfect", line={"dash": "dot", "color": "grey"}
+    )
     for name, p in probabilities.items():
         table = calibration_table(y, p, bins=bins)
-        fig.add_scatter(x=table["predicted"], y=table["observed"], mode="lines+markers",
-                        name=name)
-    fig.update_layout(title=title or "Calibration", xaxis_title="predicted churn probability",
-                      yaxis_title="observed churn rate", template="plotly_white")
+        fig.add_scatter(x=table["predicted"], y=table["observed"], mode="lines+markers", name=name)
+    fig.update_layout(
+        title=title or "Calibration",
+        xaxis_title="predicted churn probability",
+        yaxis_title="observed churn rate",
+        template="plotly_white",
+    )
     return fig
 
 
@@ -63,8 +80,9 @@ def lift_table(y: np.ndarray, score: np.ndarray, *, bins: int = 10) -> pd.DataFr
     return pd.DataFrame({"decile": rate.index + 1, "lift": rate.to_numpy() / y.mean()})
 
 
-def plot_lift(y: np.ndarray, scores: dict[str, np.ndarray], *, bins: int = 10,
-              title: str | None = None) -> go.Figure:
+def plot_lift(
+    y: np.ndarray, scores: dict[str, np.ndarray], *, bins: int = 10, title: str | None = None
+) -> go.Figure:
     """Lift per score decile for each scorer (the churn model and its baselines)."""
     y = np.asarray(y)
     if len(y) == 0 or y.sum() == 0:
@@ -74,6 +92,10 @@ def plot_lift(y: np.ndarray, scores: dict[str, np.ndarray], *, bins: int = 10,
         table = lift_table(y, score, bins=bins)
         fig.add_scatter(x=table["decile"], y=table["lift"], mode="lines+markers", name=name)
     fig.add_hline(y=1.0, line_dash="dot", line_color="grey")
-    fig.update_layout(title=title or "Lift by decile", xaxis_title="decile (1 = highest risk)",
-                      yaxis_title="churn rate / overall churn rate", template="plotly_white")
+    fig.update_layout(
+        title=title or "Lift by decile",
+        xaxis_title="decile (1 = highest risk)",
+        yaxis_title="churn rate / overall churn rate",
+        template="plotly_white",
+    )
     return fig

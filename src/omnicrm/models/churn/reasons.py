@@ -60,8 +60,14 @@ SEPARATOR = " · "
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 
-_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-        "==": operator.eq, "!=": operator.ne}
+_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 _DERIVED = ("value", "pct", "drop_pct", "rise_pct", "horizon_days")
 
 
@@ -85,8 +91,9 @@ class ReasonTemplates:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise InputError(f"reason template file '{path}' does not exist; check the path"
-                             ) from None
+            raise InputError(
+                f"reason template file '{path}' does not exist; check the path"
+            ) from None
         return cls._parse(text, str(path))
 
     @classmethod
@@ -94,8 +101,9 @@ class ReasonTemplates:
         reader = csv.DictReader(text.splitlines())
         need = {"feature", "when", *LANGUAGES}
         if not need <= set(reader.fieldnames or ()):
-            raise InputError(f"{source}: columns must include {sorted(need)}, found "
-                             f"{reader.fieldnames}")
+            raise InputError(
+                f"{source}: columns must include {sorted(need)}, found {reader.fieldnames}"
+            )
         rows = []
         for line, rec in enumerate(reader, start=2):
             op, threshold = _parse_when(rec["when"], source, line)
@@ -117,21 +125,23 @@ def _parse_when(when: str, source: str, line: int) -> tuple[str, float | None]:
     for op in sorted(_OPS, key=len, reverse=True):
         if text.startswith(op):
             try:
-                return op, float(text[len(op):])
+                return op, float(text[len(op) :])
             except ValueError:
                 break
     raise InputError(
         f"{source} line {line}: when {when!r} is not a condition; write an operator "
-        f"({', '.join(_OPS)}) and a number, e.g. '< 1', or '*' for always")
+        f"({', '.join(_OPS)}) and a number, e.g. '< 1', or '*' for always"
+    )
 
 
 def _check_template(template: str, source: str, line: int, lang: str) -> None:
     try:
         list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise InputError(f"{source} line {line}: the {lang} text {template!r} is not a valid "
-                         f"template ({exc}); write placeholders as {{name}} or {{name:.0f}}"
-                         ) from None
+        raise InputError(
+            f"{source} line {line}: the {lang} text {template!r} is not a valid "
+            f"template ({exc}); write placeholders as {{name}} or {{name:.0f}}"
+        ) from None
 
 
 def _fields(template: str) -> list[str]:
@@ -188,8 +198,10 @@ def reason_texts(
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise InputError(f"top = {top!r} must be a whole number >= 1")
     if len(contributions) != len(frame):
-        raise InputError(f"contributions have {len(contributions)} rows but the frame has "
-                         f"{len(frame)}; pass row-aligned tables")
+        raise InputError(
+            f"contributions have {len(contributions)} rows but the frame has "
+            f"{len(frame)}; pass row-aligned tables"
+        )
     templates = templates or ReasonTemplates.default()
     shown = _display(frame.reset_index(drop=True))
     worded = [c for c in contributions.columns if c in templates.features()]
@@ -213,10 +225,13 @@ def reason_texts(
             ok &= _OPS[op](np.nan_to_num(value), threshold)
         template = words[lang]
         fields = _fields(template)
-        derived = {"value": value, "pct": np.round(100 * value),
-                   "drop_pct": np.round(100 * (1 - value)),
-                   "rise_pct": np.round(100 * (value - 1)),
-                   "horizon_days": np.full(len(value), horizon_days)}
+        derived = {
+            "value": value,
+            "pct": np.round(100 * value),
+            "drop_pct": np.round(100 * (1 - value)),
+            "rise_pct": np.round(100 * (value - 1)),
+            "horizon_days": np.full(len(value), horizon_days),
+        }
         columns = {}
         for name in fields:
             if name in _DERIVED:
@@ -225,9 +240,11 @@ def reason_texts(
                 columns[name] = shown[name].to_numpy()[who]
                 ok &= pd.notna(columns[name])
             else:
-                raise InputError(f"{templates.source}: placeholder {{{name}}} of feature "
-                                 f"{feature!r} is not a column; use a feature name or one of "
-                                 f"{list(_DERIVED)}")
+                raise InputError(
+                    f"{templates.source}: placeholder {{{name}}} of feature "
+                    f"{feature!r} is not a column; use a feature name or one of "
+                    f"{list(_DERIVED)}"
+                )
         for name in ("pct", "drop_pct", "rise_pct"):
             if name in columns:
                 columns[name] = np.nan_to_num(columns[name]).astype("int64")
@@ -235,10 +252,14 @@ def reason_texts(
         texts[at[idx]] = _render(template, {k: v[idx] for k, v in columns.items()}, len(idx))
         unset[at[idx]] = False
     kept = ~unset
-    cand = pd.DataFrame({"row": rows[kept],
-                         "feature": np.asarray(worded, dtype=object)[cols[kept]],
-                         "contribution": values[rows[kept], cols[kept]],
-                         "text": texts[kept]})
+    cand = pd.DataFrame(
+        {
+            "row": rows[kept],
+            "feature": np.asarray(worded, dtype=object)[cols[kept]],
+            "contribution": values[rows[kept], cols[kept]],
+            "text": texts[kept],
+        }
+    )
     cand = cand.drop_duplicates(["row", "text"])
     cand = cand.groupby("row", sort=False).head(top)
     return _assemble(cand, len(frame), top)
@@ -259,8 +280,9 @@ def _render(template: str, columns: dict[str, np.ndarray], n: int) -> np.ndarray
     first = np.unique(codes, return_index=True)[1]
     names = list(columns)
     unique_rows = keys.iloc[first].itertuples(index=False, name=None)
-    rendered = np.array([template.format(**dict(zip(names, row, strict=True)))
-                         for row in unique_rows], dtype=object)
+    rendered = np.array(
+        [template.format(**dict(zip(names, row, strict=True))) for row in unique_rows], dtype=object
+    )
     return rendered[codes]
 
 
@@ -290,9 +312,15 @@ def _assemble(cand: pd.DataFrame, n: int, top: int) -> pd.DataFrame:
         rows = cand["row"].to_numpy()
         rank = cand.groupby("row", sort=False).cumcount().to_numpy()
         text = cand["text"].to_numpy(dtype=object)
-        item = ('{"feature": ' + _json_string(cand["feature"].to_numpy(dtype=object))
-                + ', "contribution": ' + _json_number(cand["contribution"].to_numpy())
-                + ', "text": ' + _json_string(text) + "}")
+        item = (
+            '{"feature": '
+            + _json_string(cand["feature"].to_numpy(dtype=object))
+            + ', "contribution": '
+            + _json_number(cand["contribution"].to_numpy())
+            + ', "text": '
+            + _json_string(text)
+            + "}"
+        )
         for k in range(top):
             at = rank == k
             if not at.any():

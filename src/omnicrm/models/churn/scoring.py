@@ -43,12 +43,21 @@ from omnicrm.models.churn.model import ChurnModel
 from omnicrm.models.clv.scoring import CLV_COLUMNS
 
 SCORE_COLUMNS: tuple[str, ...] = (
-    *CLV_COLUMNS, "churn_prob", "churn_reasons", "churn_reasons_json", "value_at_risk",
+    *CLV_COLUMNS,
+    "churn_prob",
+    "churn_reasons",
+    "churn_reasons_json",
+    "value_at_risk",
 )
 """Columns :func:`score_customers` adds (with the default 90-day horizon)."""
 
 RISK_COLUMNS: tuple[str, ...] = (
-    "rank", "customer_id", "value_at_risk", "churn_prob", "clv_12m", "p_alive",
+    "rank",
+    "customer_id",
+    "value_at_risk",
+    "churn_prob",
+    "clv_12m",
+    "p_alive",
     "churn_reasons",
 )
 
@@ -57,10 +66,15 @@ MAX_TRAINING_CUSTOMERS = 100_000
 """Default cap on the customers the churn model is trained on (a random sample above it)."""
 
 
-def fit_churn_model(tables: ChurnTables, *, as_of: date | datetime | str,
-                    horizon_days: int = 90, n_origins: int = 5,
-                    model: ChurnModel | None = None,
-                    max_customers: int | None = MAX_TRAINING_CUSTOMERS) -> ChurnModel:
+def fit_churn_model(
+    tables: ChurnTables,
+    *,
+    as_of: date | datetime | str,
+    horizon_days: int = 90,
+    n_origins: int = 5,
+    model: ChurnModel | None = None,
+    max_customers: int | None = MAX_TRAINING_CUSTOMERS,
+) -> ChurnModel:
     """Fit a churn model for scoring at ``as_of`` on the latest ``n_origins`` usable origins.
 
     The newest origin is ``as_of - horizon_days`` (or earlier when the data end first), so
@@ -73,18 +87,19 @@ def fit_churn_model(tables: ChurnTables, *, as_of: date | datetime | str,
     first, last, population = history_span(tables.lines, customers=True)
     day = as_of_day(as_of)
     newest = min(day, last + timedelta(days=1)) - timedelta(days=horizon_days)
-    origins = label_origins(last, horizon_days=horizon_days, n_origins=n_origins,
-                            first_day=first, latest=newest)
+    origins = label_origins(
+        last, horizon_days=horizon_days, n_origins=n_origins, first_day=first, latest=newest
+    )
     if len(origins) < 2:
         raise InputError(
             f"as_of {day} leaves {len(origins)} origin(s) with {horizon_days} days of outcome "
             f"and 90 days of history before it; the churn model needs two: choose an as_of "
-            f"on or after {first + timedelta(days=90 + 2 * horizon_days)}")
+            f"on or after {first + timedelta(days=90 + 2 * horizon_days)}"
+        )
     sample = None
     if max_customers is not None and population > max_customers:
         sample = max_customers / population
-    frame = training_frame(tables, origins, horizon_days=horizon_days, sample=sample,
-                           last_day=last)
+    frame = training_frame(tables, origins, horizon_days=horizon_days, sample=sample, last_day=last)
     settings = model.get_params() if model is not None else {}
     settings["horizon_days"] = horizon_days
     return ChurnModel(**settings).fit(frame)
@@ -136,7 +151,8 @@ def score_customers(
     out = out.reset_index(drop=True).assign(
         churn_prob=model.predict_proba(frame),
         churn_reasons=reasons["churn_reasons"].to_numpy(),
-        churn_reasons_json=reasons["churn_reasons_json"].to_numpy())
+        churn_reasons_json=reasons["churn_reasons_json"].to_numpy(),
+    )
     out["value_at_risk"] = out["clv_12m"] * out["churn_prob"]
     if not out["customer_id"].is_monotonic_increasing:  # SQL collations differ
         out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
@@ -167,14 +183,17 @@ def risk_list(scored: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
         scored = scored.to_pandas()
     missing = [c for c in ("customer_id", "clv_12m", "churn_prob") if c not in scored.columns]
     if missing:
-        raise InputError(f"the scored table lacks {', '.join(missing)}; pass the output of "
-                         "score_customers(...)")
+        raise InputError(
+            f"the scored table lacks {', '.join(missing)}; pass the output of score_customers(...)"
+        )
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         raise InputError(f"top = {top!r} must be a whole number >= 1")
     frame = scored.dropna(subset=["clv_12m", "churn_prob"]).assign(
-        value_at_risk=lambda f: f["clv_12m"] * f["churn_prob"])
-    frame = frame.sort_values(["value_at_risk", "customer_id"], ascending=[False, True],
-                              kind="stable").reset_index(drop=True)
+        value_at_risk=lambda f: f["clv_12m"] * f["churn_prob"]
+    )
+    frame = frame.sort_values(
+        ["value_at_risk", "customer_id"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
     frame.insert(0, "rank", range(1, len(frame) + 1))
     frame = frame[[c for c in RISK_COLUMNS if c in frame.columns]]
     return frame if top is None else frame.head(top)
@@ -186,8 +205,10 @@ def write_risk_list_csv(risk: pd.DataFrame, path: str | Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         risk.round({"value_at_risk": 2, "clv_12m": 2, "churn_prob": 4, "p_alive": 4}).to_csv(
-            path, index=False, encoding="utf-8-sig")
+            path, index=False, encoding="utf-8-sig"
+        )
     except OSError as exc:
-        raise InputError(f"cannot write the risk list to '{path}' ({exc.strerror}); choose a "
-                         "writable path") from None
+        raise InputError(
+            f"cannot write the risk list to '{path}' ({exc.strerror}); choose a writable path"
+        ) from None
     return path

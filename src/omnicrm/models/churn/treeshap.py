@@ -81,15 +81,21 @@ def _patterned(booster: lgb.Booster, x: np.ndarray, num_threads: int) -> np.ndar
         index = np.zeros(1 << len(nodes), dtype=np.int64)
         index[patterns] = np.arange(len(patterns))
         inverse = index[code]
-        values = booster.predict(x[first[patterns]], pred_contrib=True, start_iteration=t,
-                                 num_iteration=1, num_threads=num_threads)
+        values = booster.predict(
+            x[first[patterns]],
+            pred_contrib=True,
+            start_iteration=t,
+            num_iteration=1,
+            num_threads=num_threads,
+        )
         for f in {node["split_feature"] for node in nodes} | {width - 1}:
             out[f] += values[:, f][inverse]
     return out.T
 
 
-def tree_contributions(booster: lgb.Booster, x: np.ndarray, *, num_threads: int = 0,
-                       seed: int = 0) -> np.ndarray:
+def tree_contributions(
+    booster: lgb.Booster, x: np.ndarray, *, num_threads: int = 0, seed: int = 0
+) -> np.ndarray:
     """``booster.predict(x, pred_contrib=True)`` for a binary or regression model, faster.
 
     Parameters

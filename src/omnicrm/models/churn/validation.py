@@ -66,8 +66,9 @@ def baseline_scores(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def rolling_origin_evaluation(frame: pd.DataFrame, model: ChurnModel, *,
-                              n_test_origins: int = 2) -> RollingEvaluation:
+def rolling_origin_evaluation(
+    frame: pd.DataFrame, model: ChurnModel, *, n_test_origins: int = 2
+) -> RollingEvaluation:
     """Evaluate ``model``'s settings on the latest ``n_test_origins`` origins of ``frame``.
 
     Parameters
@@ -84,8 +85,11 @@ def rolling_origin_evaluation(frame: pd.DataFrame, model: ChurnModel, *,
     InputError
         When a test origin lacks two earlier, non-overlapping origins to train and calibrate.
     """
-    if isinstance(n_test_origins, bool) or not isinstance(n_test_origins, int) or (
-            n_test_origins < 1):
+    if (
+        isinstance(n_test_origins, bool)
+        or not isinstance(n_test_origins, int)
+        or (n_test_origins < 1)
+    ):
         raise InputError(f"n_test_origins = {n_test_origins!r} must be a whole number >= 1")
     as_of = pd.to_datetime(frame["as_of"])
     origins = sorted(as_of.unique())
@@ -98,19 +102,25 @@ def rolling_origin_evaluation(frame: pd.DataFrame, model: ChurnModel, *,
                 f"test origin {pd.Timestamp(test_origin).date()} has "
                 f"{as_of[earlier].nunique()} earlier origin(s) whose label windows end before "
                 "it; rolling-origin validation needs two (train + calibrate): add origins "
-                "(n_origins) or test fewer (n_test_origins)")
+                "(n_origins) or test fewer (n_test_origins)"
+            )
         fitted = ChurnModel(**model.get_params()).fit(frame[earlier.to_numpy()])
         test = frame[(as_of == test_origin).to_numpy()]
         y = test["churned"].astype(bool).to_numpy()
         scores = {"churn": fitted.predict_proba(test), **baseline_scores(test)}
         for name, score in scores.items():
-            rows.append({
-                "test_as_of": str(pd.Timestamp(test_origin).date()), "model": name,
-                **score_metrics(y, score),
-                "training_origins": ", ".join(fitted.training_origins_),
-                "calibration_origin": fitted.calibration_origin_,
-            })
+            rows.append(
+                {
+                    "test_as_of": str(pd.Timestamp(test_origin).date()),
+                    "model": name,
+                    **score_metrics(y, score),
+                    "training_origins": ", ".join(fitted.training_origins_),
+                    "calibration_origin": fitted.calibration_origin_,
+                }
+            )
         predictions = test[["customer_id", "churned"]].assign(
-            churn_prob=scores["churn"], churn_raw=fitted.predict_raw(test),
-            **{name: scores[name] for name in BASELINES})
+            churn_prob=scores["churn"],
+            churn_raw=fitted.predict_raw(test),
+            **{name: scores[name] for name in BASELINES},
+        )
     return RollingEvaluation(metrics=pd.DataFrame(rows), predictions=predictions)

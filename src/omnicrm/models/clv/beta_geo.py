@@ -93,8 +93,13 @@ class BetaGeoModel(PurchaseModel):
         ll = a1 + a2 + lse
         w3 = np.exp(a3 - lse)
         w4 = np.exp(a4 - lse)
-        d_r = (digamma(r + x) - digamma(r) + np.log(alpha)
-               - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x))
+        d_r = (
+            digamma(r + x)
+            - digamma(r)
+            + np.log(alpha)
+            - w3 * np.log(alpha + T)
+            - w4 * np.log(alpha + t_x)
+        )
         d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + x)
@@ -111,8 +116,7 @@ class BetaGeoModel(PurchaseModel):
         w = stats.weights
         w_x = stats.weight_by("frequency")
         b_x = b + np.maximum(x_u, 1.0) - 1.0
-        ll_x = gammaln(r + x_u) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x_u) - betaln(
-            a, b)
+        ll_x = gammaln(r + x_u) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x_u) - betaln(a, b)
         inv_t = 1.0 / (alpha + stats.values["recency"])
         inv_big_t = 1.0 / (alpha + stats.values["T"])
         log_t = np.log(alpha + stats.values["recency"])[stats.codes["recency"]]
@@ -125,13 +129,18 @@ class BetaGeoModel(PurchaseModel):
         w3 = np.exp(a3 - lse) * w
         w4 = np.exp(a4 - lse) * w
         psi_ab, psi_abx = digamma(a + b), digamma(a + b + x_u)
-        d_r = (dot(w_x, digamma(r + x_u) - digamma(r) + np.log(alpha))
-               - dot(w3, log_big_t) - dot(w4, log_t))
-        d_alpha = (w.sum() * r / alpha - dot(w3 * rx, inv_big_t[stats.codes["T"]])
-                   - dot(w4 * rx, inv_t[stats.codes["recency"]]))
+        d_r = (
+            dot(w_x, digamma(r + x_u) - digamma(r) + np.log(alpha))
+            - dot(w3, log_big_t)
+            - dot(w4, log_t)
+        )
+        d_alpha = (
+            w.sum() * r / alpha
+            - dot(w3 * rx, inv_big_t[stats.codes["T"]])
+            - dot(w4 * rx, inv_t[stats.codes["recency"]])
+        )
         d_a = dot(w_x, psi_ab - psi_abx) + w4.sum() / a
-        d_b = (dot(w_x, psi_ab + digamma(b + x_u) - digamma(b) - psi_abx)
-               - dot(w4, (1.0 / b_x)[cx]))
+        d_b = dot(w_x, psi_ab + digamma(b + x_u) - digamma(b) - psi_abx) - dot(w4, (1.0 / b_x)[cx])
         return total, np.array([d_r, d_alpha, d_a, d_b])
 
     def _bracket(self, t, x, T):
@@ -139,13 +148,15 @@ class BetaGeoModel(PurchaseModel):
         r, alpha, a, b = self._params()
         z = t / (alpha + T + t)
         with np.errstate(invalid="ignore", over="ignore"):
-            tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0,
-                                                             a + b + x - 1.0, z)
+            tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(
+                a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+            )
         failed = ~np.isfinite(tail)
         if np.any(failed):  # large a and b: sum the original series instead
             x, z = np.broadcast_arrays(np.asarray(x, dtype="float64"), z)
-            tail = np.where(failed, power_times_hyp2f1(r + x, r + x, b + x, a + b + x - 1.0, z),
-                            tail)
+            tail = np.where(
+                failed, power_times_hyp2f1(r + x, r + x, b + x, a + b + x - 1.0, z), tail
+            )
         return (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
 
     def _expected_new(self, t):
@@ -154,8 +165,11 @@ class BetaGeoModel(PurchaseModel):
     def _log_odds_dead(self, x, t_x, T):
         r, alpha, a, b = self._params()
         with np.errstate(divide="ignore"):
-            odds = (np.log(a) - np.log(b + np.maximum(x, 1.0) - 1.0)
-                    + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x)))
+            odds = (
+                np.log(a)
+                - np.log(b + np.maximum(x, 1.0) - 1.0)
+                + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+            )
         return np.where(x > 0, odds, -np.inf)
 
     def _p_alive(self, x, t_x, T):

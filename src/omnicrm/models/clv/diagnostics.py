@@ -41,7 +41,10 @@ from omnicrm.models.clv.summary import _as_day, _days_per_unit, purchase_days
 
 
 def conditional_expectations(
-    model: PurchaseModel, cal_holdout: pd.DataFrame, *, max_frequency: int = 7,
+    model: PurchaseModel,
+    cal_holdout: pd.DataFrame,
+    *,
+    max_frequency: int = 7,
     weights: str | None = None,
 ) -> pd.DataFrame:
     """Actual vs expected mean holdout purchases by calibration frequency.
@@ -75,8 +78,7 @@ def conditional_expectations(
             "duration_holdout differs between customers; build cal_holdout with "
             "calibration_holdout_summary(...), which gives every customer the same holdout"
         )
-    counts = (np.ones(len(actual)) if weights is None
-              else weight_column(cal_holdout, weights))
+    counts = np.ones(len(actual)) if weights is None else weight_column(cal_holdout, weights)
     expected = model.expected_purchases(float(durations[0]), cal_holdout).to_numpy()
     x = numeric_column(cal_holdout, "frequency")
     group = np.minimum(x, max_frequency).astype("int64")
@@ -86,8 +88,14 @@ def conditional_expectations(
         mean_actual = np.bincount(group, weights=counts * actual, minlength=size) / customers
         mean_expected = np.bincount(group, weights=counts * expected, minlength=size) / customers
     labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
-    return pd.DataFrame({"frequency": labels, "customers": customers.astype("int64"),
-                         "actual": mean_actual, "expected": mean_expected})
+    return pd.DataFrame(
+        {
+            "frequency": labels,
+            "customers": customers.astype("int64"),
+            "actual": mean_actual,
+            "expected": mean_expected,
+        }
+    )
 
 
 def repeat_purchase_tracking(
@@ -121,13 +129,15 @@ def repeat_purchase_tracking(
     days = days[(days["day"] >= first_day) & (days["day"] <= last_day)]
     if days.empty:
         raise InputError(
-            f"no transactions between start {first_day.date()} and end {last_day.date()}")
+            f"no transactions between start {first_day.date()} and end {last_day.date()}"
+        )
     day = days["day"].to_numpy()
     birth = pd.Series(day).groupby(days["customer_id"].to_numpy()).transform("min").to_numpy()
     births = pd.Series(day[day == birth]).value_counts()
     repeats = pd.Series(day[day > birth]).value_counts()
-    return tracking_from_day_counts(model, births=births, repeats=repeats, start=first_day,
-                                    end=last_day, time_unit=time_unit)
+    return tracking_from_day_counts(
+        model, births=births, repeats=repeats, start=first_day, end=last_day, time_unit=time_unit
+    )
 
 
 def tracking_from_day_counts(
@@ -196,7 +206,8 @@ def tracking_from_day_counts(
     birth_day, birth_count = by_day(births)
     if birth_count.sum() == 0:
         raise InputError(
-            f"no first purchase between start {first_day.date()} and end {last_day.date()}")
+            f"no first purchase between start {first_day.date()} and end {last_day.date()}"
+        )
     actual = np.bincount(repeat_day // unit, weights=repeat_count, minlength=n_periods)
     birth_days, inverse = np.unique(birth_day, return_inverse=True)
     counts = np.bincount(inverse, weights=birth_count)
@@ -204,16 +215,19 @@ def tracking_from_day_counts(
     period_last = np.minimum(np.arange(1, n_periods + 1) * unit - 1, n_days - 1)
     elapsed = np.clip(period_last[None, :] - birth_days[:, None], 0, None) / unit
     cumulative = counts @ np.asarray(
-        model.expected_purchases_new_customer(elapsed.ravel())).reshape(elapsed.shape)
+        model.expected_purchases_new_customer(elapsed.ravel())
+    ).reshape(elapsed.shape)
     actual = np.rint(actual).astype("int64")
-    return pd.DataFrame({
-        "period": np.arange(1, n_periods + 1),
-        "period_start": first_day + pd.to_timedelta(np.arange(n_periods) * unit, unit="D"),
-        "actual": actual,
-        "expected": np.diff(cumulative, prepend=0.0),
-        "actual_cumulative": np.cumsum(actual),
-        "expected_cumulative": cumulative,
-    })
+    return pd.DataFrame(
+        {
+            "period": np.arange(1, n_periods + 1),
+            "period_start": first_day + pd.to_timedelta(np.arange(n_periods) * unit, unit="D"),
+            "actual": actual,
+            "expected": np.diff(cumulative, prepend=0.0),
+            "actual_cumulative": np.cumsum(actual),
+            "expected_cumulative": cumulative,
+        }
+    )
 
 
 def plot_conditional_expectations(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
@@ -223,17 +237,29 @@ def plot_conditional_expectations(table: pd.DataFrame, *, title: str | None = No
             raise InputError(f"table has no column {col!r}; pass conditional_expectations(...)")
     fig = go.Figure()
     fig.add_scatter(x=table["frequency"], y=table["actual"], mode="lines+markers", name="Actual")
-    fig.add_scatter(x=table["frequency"], y=table["expected"], mode="lines+markers",
-                    name="Model", line={"dash": "dash"})
+    fig.add_scatter(
+        x=table["frequency"],
+        y=table["expected"],
+        mode="lines+markers",
+        name="Model",
+        line={"dash": "dash"},
+    )
     fig.update_layout(
         title=title or "Holdout purchases by calibration frequency",
         xaxis_title="Purchases in calibration period (repeat)",
-        yaxis_title="Mean purchases in holdout period", template="plotly_white")
+        yaxis_title="Mean purchases in holdout period",
+        template="plotly_white",
+    )
     return fig
 
 
-def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True,
-                  calibration_end: int | None = None, title: str | None = None) -> go.Figure:
+def plot_tracking(
+    table: pd.DataFrame,
+    *,
+    cumulative: bool = True,
+    calibration_end: int | None = None,
+    title: str | None = None,
+) -> go.Figure:
     """Line chart of :func:`repeat_purchase_tracking` (cumulative or per period).
 
     ``calibration_end`` (a period number) draws a vertical line where the holdout starts.
@@ -244,11 +270,17 @@ def plot_tracking(table: pd.DataFrame, *, cumulative: bool = True,
             raise InputError(f"table has no column {col!r}; pass repeat_purchase_tracking(...)")
     fig = go.Figure()
     fig.add_scatter(x=table["period"], y=table["actual" + suffix], mode="lines", name="Actual")
-    fig.add_scatter(x=table["period"], y=table["expected" + suffix], mode="lines",
-                    name="Model", line={"dash": "dash"})
+    fig.add_scatter(
+        x=table["period"],
+        y=table["expected" + suffix],
+        mode="lines",
+        name="Model",
+        line={"dash": "dash"},
+    )
     if calibration_end is not None:
         fig.add_vline(x=calibration_end, line_dash="dot", line_color="grey")
     kind = "Cumulative repeat purchases" if cumulative else "Repeat purchases per period"
-    fig.update_layout(title=title or kind, xaxis_title="Period", yaxis_title=kind,
-                      template="plotly_white")
+    fig.update_layout(
+        title=title or kind, xaxis_title="Period", yaxis_title=kind, template="plotly_white"
+    )
     return fig

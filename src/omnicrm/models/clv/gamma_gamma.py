@@ -84,7 +84,9 @@ class GammaGammaModel(JSONModel):
     """
 
     _fitted_attributes: ClassVar[tuple[str, ...]] = (
-        "params_", "log_likelihood_", "n_customers_",
+        "params_",
+        "log_likelihood_",
+        "n_customers_",
     )
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
 
@@ -97,8 +99,15 @@ class GammaGammaModel(JSONModel):
         p, q, v = params
         px = p * x
         log_vxm = np.log(v + x * m)
-        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
-              + (px - 1.0) * np.log(m) + px * np.log(x) - (px + q) * log_vxm)
+        ll = (
+            gammaln(px + q)
+            - gammaln(px)
+            - gammaln(q)
+            + q * np.log(v)
+            + (px - 1.0) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * log_vxm
+        )
         psi_pxq = digamma(px + q)
         d_p = x * (psi_pxq - digamma(px) + np.log(m) + np.log(x) - log_vxm)
         d_q = psi_pxq - digamma(q) + np.log(v) - log_vxm
@@ -130,11 +139,20 @@ class GammaGammaModel(JSONModel):
             log_vxm = np.log(v + xm)
             psi_pxq = digamma(px_u + q)
             weight_vxm = p * wx_x + q * w
-            ll = (dot(w_x, gammaln(px_u + q) - gammaln(px_u) - gammaln(q) + q * np.log(v)
-                      + px_u * log_x_u)
-                  + p * sum_x_log_m - sum_log_m - dot(weight_vxm, log_vxm))
-            d_p = (dot(w_x, x_u * (psi_pxq - digamma(px_u) + log_x_u)) + sum_x_log_m
-                   - dot(wx_x, log_vxm))
+            ll = (
+                dot(
+                    w_x,
+                    gammaln(px_u + q) - gammaln(px_u) - gammaln(q) + q * np.log(v) + px_u * log_x_u,
+                )
+                + p * sum_x_log_m
+                - sum_log_m
+                - dot(weight_vxm, log_vxm)
+            )
+            d_p = (
+                dot(w_x, x_u * (psi_pxq - digamma(px_u) + log_x_u))
+                + sum_x_log_m
+                - dot(wx_x, log_vxm)
+            )
             d_q = dot(w_x, psi_pxq - digamma(q) + np.log(v)) - dot(w, log_vxm)
             d_v = w_x.sum() * q / v - dot(weight_vxm, 1.0 / (v + xm))
             return float(ll), np.array([d_p, d_q, d_v])
@@ -148,8 +166,7 @@ class GammaGammaModel(JSONModel):
         -------
         self
         """
-        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
-                                        self._param_names)
+        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params, self._param_names)
         arrays = spend_arrays(summary)
         n = len(arrays["frequency"])
         if n < MIN_CUSTOMERS:
@@ -158,9 +175,14 @@ class GammaGammaModel(JSONModel):
                 "use a longer period or more customers"
             )
         stats = compress(arrays, ("frequency", "monetary_value"))
-        result = maximize(self._total_loglik_of(stats), stats.n_customers, start,
-                          names=self._param_names, model="Gamma-Gamma",
-                          penalizer_coef=penalizer)
+        result = maximize(
+            self._total_loglik_of(stats),
+            stats.n_customers,
+            start,
+            names=self._param_names,
+            model="Gamma-Gamma",
+            penalizer_coef=penalizer,
+        )
         self.params_ = result.params
         self.log_likelihood_ = result.log_likelihood
         self.n_customers_ = stats.n_customers
@@ -205,11 +227,25 @@ class GammaGammaModel(JSONModel):
         ll, _ = self._loglik(params, a["frequency"], a["monetary_value"])
         return pd.Series(ll, index=_index(summary), name="log_likelihood")
 
-    def clv(self, summary: pd.DataFrame, purchase_model: PurchaseModel, *, horizon: int,
-            discount_rate: float, margin: float = 1.0, period: float = 1.0) -> pd.Series:
+    def clv(
+        self,
+        summary: pd.DataFrame,
+        purchase_model: PurchaseModel,
+        *,
+        horizon: int,
+        discount_rate: float,
+        margin: float = 1.0,
+        period: float = 1.0,
+    ) -> pd.Series:
         """Discounted customer lifetime value; see :func:`.value.customer_lifetime_value`."""
         from omnicrm.models.clv.value import customer_lifetime_value
 
-        return customer_lifetime_value(purchase_model, self, summary, horizon=horizon,
-                                       discount_rate=discount_rate, margin=margin,
-                                       period=period)
+        return customer_lifetime_value(
+            purchase_model,
+            self,
+            summary,
+            horizon=horizon,
+            discount_rate=discount_rate,
+            margin=margin,
+            period=period,
+        )

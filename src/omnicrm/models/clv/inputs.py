@@ -72,11 +72,15 @@ def purchase_arrays(summary: pd.DataFrame) -> dict[str, np.ndarray]:
         (x != np.round(x), "frequency is not a whole number; it counts repeat purchases"),
         (t_x < 0, "recency is negative; recency is the time from first to last purchase"),
         (T < 0, "T is negative; T is the time from the first purchase to the observation end"),
-        (t_x > T * (1 + 1e-12) + 1e-12,
-         "recency > T; the last purchase cannot be after the observation end "
-         "(check observation_period_end and the time unit of both columns)"),
-        ((x == 0) & (t_x != 0),
-         "frequency is 0 but recency is not 0; with no repeat purchase recency must be 0"),
+        (
+            t_x > T * (1 + 1e-12) + 1e-12,
+            "recency > T; the last purchase cannot be after the observation end "
+            "(check observation_period_end and the time unit of both columns)",
+        ),
+        (
+            (x == 0) & (t_x != 0),
+            "frequency is 0 but recency is not 0; with no repeat purchase recency must be 0",
+        ),
     )
     for mask, reason in checks:
         if mask.any():
@@ -156,20 +160,24 @@ class SufficientStats:
         if key not in self._pairs:
             n_second = len(self.values[second])
             row_pair, distinct = pd.factorize(
-                self.codes[first] * n_second + self.codes[second], sort=False)
+                self.codes[first] * n_second + self.codes[second], sort=False
+            )
             code_first, code_second = np.divmod(np.asarray(distinct, dtype="int64"), n_second)
-            self._pairs[key] = (self.values[first][code_first],
-                                self.values[second][code_second], row_pair)
+            self._pairs[key] = (
+                self.values[first][code_first],
+                self.values[second][code_second],
+                row_pair,
+            )
         return self._pairs[key]
 
     def weight_by(self, name: str) -> np.ndarray:
         """Customers per distinct value of column ``name`` (aligned with ``values[name]``)."""
-        return np.bincount(self.codes[name], weights=self.weights,
-                           minlength=len(self.values[name]))
+        return np.bincount(self.codes[name], weights=self.weights, minlength=len(self.values[name]))
 
 
-def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...],
-             weights: np.ndarray | None = None) -> SufficientStats:
+def compress(
+    arrays: dict[str, np.ndarray], names: tuple[str, ...], weights: np.ndarray | None = None
+) -> SufficientStats:
     """Group identical rows of ``arrays[names]``; weights are the group sizes (exact).
 
     Vectorised hashing: each column is factorised, the codes are combined into one integer key
@@ -206,8 +214,9 @@ def compress(arrays: dict[str, np.ndarray], names: tuple[str, ...],
     )
 
 
-def distinct_rows(arrays: dict[str, np.ndarray], names: tuple[str, ...]
-                  ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def distinct_rows(
+    arrays: dict[str, np.ndarray], names: tuple[str, ...]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Distinct rows of ``arrays[names]`` and, per row, the index of its distinct row.
 
     A prediction that depends on a customer only through these columns is computed once per
@@ -237,17 +246,22 @@ def distinct_rows(arrays: dict[str, np.ndarray], names: tuple[str, ...]
     return {name: arrays[name][first] for name in names}, inverse
 
 
-def fit_settings(penalizer_coef: object, initial_params: object,
-                 names: tuple[str, ...]) -> tuple[float, np.ndarray]:
+def fit_settings(
+    penalizer_coef: object, initial_params: object, names: tuple[str, ...]
+) -> tuple[float, np.ndarray]:
     """Validated penalty and starting log-parameters (zeros, i.e. all 1, by default)."""
-    if isinstance(penalizer_coef, bool) or not isinstance(penalizer_coef, (int, float)) or not (
-            np.isfinite(penalizer_coef) and penalizer_coef >= 0):
+    if (
+        isinstance(penalizer_coef, bool)
+        or not isinstance(penalizer_coef, (int, float))
+        or not (np.isfinite(penalizer_coef) and penalizer_coef >= 0)
+    ):
         raise InputError(f"penalizer_coef = {penalizer_coef!r} must be a number >= 0 (0 = none)")
     if initial_params is None:
         return float(penalizer_coef), np.zeros(len(names))
     if not isinstance(initial_params, dict) or set(initial_params) != set(names):
         raise InputError(
-            f"initial_params must be a dict with keys {list(names)}, got {initial_params!r}")
+            f"initial_params must be a dict with keys {list(names)}, got {initial_params!r}"
+        )
     try:
         values = np.array([float(initial_params[n]) for n in names])
     except (TypeError, ValueError):

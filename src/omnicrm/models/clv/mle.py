@@ -118,8 +118,11 @@ def maximize(
     start = np.asarray(x0, dtype="float64")
     f0 = objective(start)
     if not np.isfinite(f0[0] if isinstance(f0, tuple) else f0):
-        raise ConvergenceError(advice.format(
-            detail=f": the log-likelihood is not finite at the initial values {np.exp(start)}"))
+        raise ConvergenceError(
+            advice.format(
+                detail=f": the log-likelihood is not finite at the initial values {np.exp(start)}"
+            )
+        )
 
     # L-BFGS-B's tiny linear algebra goes through BLAS: waking its thread pool costs more than
     # the work itself (milliseconds per iteration on a busy machine), so run it single-threaded.
@@ -127,8 +130,9 @@ def maximize(
         return _run(objective, loglik, start, jac, names, advice)
 
 
-def _run(objective, loglik: LogLik, start: np.ndarray, jac, names: tuple[str, ...],
-         advice: str) -> FitResult:
+def _run(
+    objective, loglik: LogLik, start: np.ndarray, jac, names: tuple[str, ...], advice: str
+) -> FitResult:
     """The optimisation proper (see :func:`maximize`)."""
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     options = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxls": 50}
@@ -141,22 +145,35 @@ def _run(objective, loglik: LogLik, start: np.ndarray, jac, names: tuple[str, ..
             return out[0] if isinstance(out, tuple) else out
 
         best = res.x if np.isfinite(res.fun) else start
-        nm = minimize(value_only, best, method="Nelder-Mead",
-                      options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000,
-                               "adaptive": True})
-        res = minimize(objective, np.clip(nm.x, -LOG_BOUND, LOG_BOUND), jac=jac,
-                       method="L-BFGS-B", bounds=bounds, options=options)
+        nm = minimize(
+            value_only,
+            best,
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20000, "adaptive": True},
+        )
+        res = minimize(
+            objective,
+            np.clip(nm.x, -LOG_BOUND, LOG_BOUND),
+            jac=jac,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options=options,
+        )
         iterations += int(nm.nit) + int(res.nit)
         if not np.isfinite(res.fun) or (not res.success and nm.fun < res.fun - 1e-12):
             raise ConvergenceError(advice.format(detail=f" ({res.message})"))
     theta = np.asarray(res.x)
     at_edge = np.abs(theta) > LOG_BOUND - 0.5
     if at_edge.any():
-        which = ", ".join(f"{n}={np.exp(t):.3g}" for n, t, e in zip(names, theta, at_edge,
-                                                                      strict=True) if e)
-        raise ConvergenceError(advice.format(
-            detail=f": parameter(s) {which} ran off to 0 or infinity (the data do not identify "
-            "them)"))
+        which = ", ".join(
+            f"{n}={np.exp(t):.3g}" for n, t, e in zip(names, theta, at_edge, strict=True) if e
+        )
+        raise ConvergenceError(
+            advice.format(
+                detail=f": parameter(s) {which} ran off to 0 or infinity (the data do not identify "
+                "them)"
+            )
+        )
     params = np.exp(theta)
     ll, _ = loglik(params)
     return FitResult(

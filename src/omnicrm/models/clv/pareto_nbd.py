@@ -116,23 +116,32 @@ class ParetoNBDModel(PurchaseModel):
         x_T, T_p, row_T = stats.pairs("frequency", "T")
         head = gammaln(r + x_u) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive_all = (-(r + x_T) * np.log(alpha + T_p) - s * np.log(beta + T_p))[row_T]
-        log_a0_rows = _log_a0_from(log_f(params, x_tx, tx_p)[row_tx],
-                                   log_f(params, x_T, T_p)[row_T])
+        log_a0_rows = _log_a0_from(
+            log_f(params, x_tx, tx_p)[row_tx], log_f(params, x_T, T_p)[row_T]
+        )
         died = (np.log(s) - np.log(r + s + x_u))[cx] + log_a0_rows
         return dot(w_x, head) + dot(stats.weights, np.logaddexp(alive_all, died)), None
 
     def _p_alive(self, x, t_x, T):
         params = self._params()
         r, alpha, s, beta = params
-        log_ratio = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
-                     + s * np.log(beta + T) + log_a0(params, x, t_x, T))
+        log_ratio = (
+            np.log(s)
+            - np.log(r + s + x)
+            + (r + x) * np.log(alpha + T)
+            + s * np.log(beta + T)
+            + log_a0(params, x, t_x, T)
+        )
         return expit(-log_ratio)
 
     def _expected_conditional(self, t, x, t_x, T):
         r, alpha, s, beta = self._params()
         rate = (r + x) * (beta + T) / (alpha + T)
-        return (rate * one_minus_power_over(s - 1.0, (beta + T) / (beta + T + t))
-                * self._p_alive(x, t_x, T))
+        return (
+            rate
+            * one_minus_power_over(s - 1.0, (beta + T) / (beta + T + t))
+            * self._p_alive(x, t_x, T)
+        )
 
     def _expected_new(self, t):
         r, alpha, s, beta = self._params()

@@ -58,7 +58,9 @@ class PurchaseModel(JSONModel, ABC):
     _model_name: ClassVar[str] = ""
     _analytic_gradient: ClassVar[bool] = True
     _fitted_attributes: ClassVar[tuple[str, ...]] = (
-        "params_", "log_likelihood_", "n_customers_",
+        "params_",
+        "log_likelihood_",
+        "n_customers_",
     )
 
     def __init__(self, penalizer_coef: float = 0.0, initial_params: dict | None = None):
@@ -67,12 +69,14 @@ class PurchaseModel(JSONModel, ABC):
 
     # -- subclass hooks -----------------------------------------------------------------------
     @abstractmethod
-    def _loglik(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _loglik(
+        self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-customer log-likelihood (and its gradient, or ``None``)."""
 
-    def _total_loglik(self, params: np.ndarray, stats: SufficientStats
-                      ) -> tuple[float, np.ndarray | None]:
+    def _total_loglik(
+        self, params: np.ndarray, stats: SufficientStats
+    ) -> tuple[float, np.ndarray | None]:
         """Log-likelihood summed over customers (and its gradient); override to go faster."""
         names = ("frequency", "recency", "T")
         ll, grad = self._loglik(params, *(stats.column(n) for n in names))
@@ -84,8 +88,9 @@ class PurchaseModel(JSONModel, ABC):
         """Expected purchases of a new customer in ``(0, t]``."""
 
     @abstractmethod
-    def _expected_conditional(self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray,
-                              T: np.ndarray) -> np.ndarray:
+    def _expected_conditional(
+        self, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
         """Expected purchases in the next ``t`` given the customer's history."""
 
     @abstractmethod
@@ -122,8 +127,7 @@ class PurchaseModel(JSONModel, ABC):
         >>> m.n_customers_, round(m.params_["r"], 3), round(m.params_["b"], 2)
         (1000, 0.425, 18.85)
         """
-        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params,
-                                        self._param_names)
+        penalizer, start = fit_settings(self.penalizer_coef, self.initial_params, self._param_names)
         arrays = purchase_arrays(summary)
         counts = None if weights is None else weight_column(summary, weights)
         n_rows = len(arrays["frequency"]) if counts is None else int(counts.sum())
@@ -186,8 +190,8 @@ class PurchaseModel(JSONModel, ABC):
         times = check_horizon(times, "times").reshape(1, -1)
         rows, inverse = _distinct_histories(summary)
         return self._expected_conditional(
-            times, rows["frequency"][:, None], rows["recency"][:, None],
-            rows["T"][:, None])[inverse]
+            times, rows["frequency"][:, None], rows["recency"][:, None], rows["T"][:, None]
+        )[inverse]
 
     def p_alive(self, summary: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still active at the end of the observation."""

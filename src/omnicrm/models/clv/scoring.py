@@ -75,8 +75,9 @@ class CLVFit:
 def purchase_lines(lines: ibis.Table) -> ibis.Table:
     """Lines that are purchases (not returns, positive quantity), with a customer id."""
     require_columns(lines, SALES_COLUMNS, "the sales lines table")
-    return lines.filter(lines.customer_id.notnull(), ~lines.is_return.fill_null(False),
-                        lines.quantity > 0)
+    return lines.filter(
+        lines.customer_id.notnull(), ~lines.is_return.fill_null(False), lines.quantity > 0
+    )
 
 
 def clv_summary(lines: ibis.Table, *, as_of: date | datetime | str) -> pd.DataFrame:
@@ -139,9 +140,15 @@ def fit_clv(
     if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
         raise InputError(f"horizon_days = {horizon_days!r} must be a whole number of days >= 1")
     summary = clv_summary(lines, as_of=as_of)
-    return fit_clv_summary(summary, as_of=as_of, horizon_days=horizon_days, months=months,
-                           discount_rate=discount_rate, margin=margin,
-                           penalizer_coef=penalizer_coef)
+    return fit_clv_summary(
+        summary,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        months=months,
+        discount_rate=discount_rate,
+        margin=margin,
+        penalizer_coef=penalizer_coef,
+    )
 
 
 def fit_clv_summary(
@@ -167,22 +174,36 @@ def fit_clv_summary(
     # a repeat buyer whose repeat days net to <= 0 (e.g. fully discounted) is valued at the
     # population mean spend, like a one-time buyer
     spent = summary.monetary_value > 0
-    spend_input = summary.assign(frequency=np.where(spent, summary.frequency, 0),
-                                 monetary_value=np.where(spent, summary.monetary_value, 0.0))
+    spend_input = summary.assign(
+        frequency=np.where(spent, summary.frequency, 0),
+        monetary_value=np.where(spent, summary.monetary_value, 0.0),
+    )
     scores = summary.copy()
     scores["p_alive"] = bg.p_alive(summary).to_numpy()
     scores[f"expected_purchases_{horizon_days}d"] = bg.expected_purchases(
-        horizon_days / 7, summary).to_numpy()
+        horizon_days / 7, summary
+    ).to_numpy()
     scores["expected_spend"] = gg.expected_spend(spend_input).to_numpy()
     scores[f"clv_{months}m"] = gg.clv(
-        spend_input, bg, horizon=months, discount_rate=discount_rate, margin=margin,
-        period=WEEKS_PER_MONTH).to_numpy()
-    return CLVFit(scores=scores.reset_index(drop=True), summary=summary, purchase_model=bg,
-                  spend_model=gg, as_of=as_of_timestamp(as_of).date())
+        spend_input,
+        bg,
+        horizon=months,
+        discount_rate=discount_rate,
+        margin=margin,
+        period=WEEKS_PER_MONTH,
+    ).to_numpy()
+    return CLVFit(
+        scores=scores.reset_index(drop=True),
+        summary=summary,
+        purchase_model=bg,
+        spend_model=gg,
+        as_of=as_of_timestamp(as_of).date(),
+    )
 
 
-def fit_with_fallback(cls: type, summary: pd.DataFrame, penalizer_coef: float | None = None,
-                      **fit_args: object):
+def fit_with_fallback(
+    cls: type, summary: pd.DataFrame, penalizer_coef: float | None = None, **fit_args: object
+):
     """Fit ``cls`` (a CLV model class); without a penalty, retry with :data:`FALLBACK_PENALIZER`.
 
     ``fit_args`` go to ``fit`` (e.g. ``weights=`` of a purchase model). Raises the retry's
@@ -203,7 +224,8 @@ def add_clv(scores: ibis.Table, context: object) -> ibis.Table:
     context's ``lines`` and ``as_of`` are used with the default settings of :func:`fit_clv`.
     """
     fit = fit_clv(context.lines, as_of=context.as_of)  # type: ignore[attr-defined]
-    values = ibis.memtable(fit.scores[["customer_id", *CLV_COLUMNS]].rename(
-        columns={"customer_id": "clv_customer_id"}))
+    values = ibis.memtable(
+        fit.scores[["customer_id", *CLV_COLUMNS]].rename(columns={"customer_id": "clv_customer_id"})
+    )
     joined = scores.left_join(values, scores.customer_id == values.clv_customer_id)
     return joined.drop("clv_customer_id")

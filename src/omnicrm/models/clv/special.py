@@ -32,8 +32,9 @@ import numpy as np
 from scipy.special import hyp2f1, logsumexp, roots_jacobi
 
 
-def log_hyp2f1_a_a1(a: np.ndarray | float, b: np.ndarray | float,
-                    z: np.ndarray | float) -> np.ndarray:
+def log_hyp2f1_a_a1(
+    a: np.ndarray | float, b: np.ndarray | float, z: np.ndarray | float
+) -> np.ndarray:
     """``log 2F1(a, b; a + 1; z)`` for ``0 <= z < 1``, stable for large ``a``.
 
     Examples
@@ -49,8 +50,9 @@ def log_hyp2f1_a_a1(a: np.ndarray | float, b: np.ndarray | float,
     failed = ~np.isfinite(log_rest) & (b > 1.0) & (z >= 0.0) & (z < 1.0)
     if failed.any():
         log_rest = np.array(log_rest, copy=True)
-        log_rest[failed] = _log_hyp2f1_1_by_quadrature(a[failed] + 1.0 - b[failed],
-                                                       a[failed] + 1.0, z[failed])
+        log_rest[failed] = _log_hyp2f1_1_by_quadrature(
+            a[failed] + 1.0 - b[failed], a[failed] + 1.0, z[failed]
+        )
     return (1.0 - b) * np.log1p(-z) + log_rest
 
 
@@ -67,8 +69,11 @@ def _log_hyp2f1_1_by_quadrature(b: np.ndarray, c: np.ndarray, z: np.ndarray) -> 
         nodes, weights = roots_jacobi(QUADRATURE_NODES, value - 1.0, 0.0)
         u = (nodes + 1.0) / 2.0  # [-1, 1] -> [0, 1]; (1 - u)^(d-1) du = 2^-d (1 - x)^(d-1) dx
         log_ratio = np.log1p(-u)[None, :] - np.log1p(-z[rows, None] * u[None, :])
-        out[rows] = (np.log(c[rows] - 1.0) - value * np.log(2.0)
-                     + logsumexp(np.log(weights)[None, :] + b[rows, None] * log_ratio, axis=1))
+        out[rows] = (
+            np.log(c[rows] - 1.0)
+            - value * np.log(2.0)
+            + logsumexp(np.log(weights)[None, :] + b[rows, None] * log_ratio, axis=1)
+        )
     return out
 
 
@@ -103,8 +108,13 @@ SERIES_MAX_TERMS = 200_000
 """Bound on the terms :func:`power_times_hyp2f1` sums (reached only for ``z`` next to 1)."""
 
 
-def power_times_hyp2f1(p: np.ndarray | float, a: np.ndarray | float, b: np.ndarray | float,
-                       c: np.ndarray | float, z: np.ndarray | float) -> np.ndarray:
+def power_times_hyp2f1(
+    p: np.ndarray | float,
+    a: np.ndarray | float,
+    b: np.ndarray | float,
+    c: np.ndarray | float,
+    z: np.ndarray | float,
+) -> np.ndarray:
     """``(1 - z)^p 2F1(a, b; c; z)`` by summing the power series, for ``a, b, c > 0``.
 
     The BG/NBD forecast needs ``((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x;

@@ -75,8 +75,11 @@ def purchase_days(
     """One row per (customer, purchase date) with the day's total spend."""
     _require_columns(
         transactions,
-        {"customer_id": customer_id_col, "datetime": datetime_col,
-         "monetary_value": monetary_value_col},
+        {
+            "customer_id": customer_id_col,
+            "datetime": datetime_col,
+            "monetary_value": monetary_value_col,
+        },
     )
     frame = pd.DataFrame({"customer_id": transactions[customer_id_col].to_numpy()})
     try:
@@ -131,21 +134,25 @@ def _as_day(value: object, name: str) -> pd.Timestamp:
     return ts.normalize()
 
 
-def _summarise_days(days: pd.DataFrame, end: pd.Timestamp, unit_days: int,
-                    with_monetary: bool) -> pd.DataFrame:
+def _summarise_days(
+    days: pd.DataFrame, end: pd.Timestamp, unit_days: int, with_monetary: bool
+) -> pd.DataFrame:
     grouped = days.groupby("customer_id", sort=True)
     first = grouped["day"].min()
     last = grouped["day"].max()
     n_days = grouped["day"].size()
     total = grouped["spend"].sum()
     first_spend = days.loc[grouped["day"].idxmin(), ["customer_id", "spend"]].set_index(
-        "customer_id")["spend"]
-    out = pd.DataFrame({
-        "customer_id": first.index,
-        "frequency": (n_days - 1).to_numpy(dtype="int64"),
-        "recency": ((last - first).dt.days / unit_days).to_numpy(dtype="float64"),
-        "T": ((end - first).dt.days / unit_days).to_numpy(dtype="float64"),
-    })
+        "customer_id"
+    )["spend"]
+    out = pd.DataFrame(
+        {
+            "customer_id": first.index,
+            "frequency": (n_days - 1).to_numpy(dtype="int64"),
+            "recency": ((last - first).dt.days / unit_days).to_numpy(dtype="float64"),
+            "T": ((end - first).dt.days / unit_days).to_numpy(dtype="float64"),
+        }
+    )
     if with_monetary:
         repeat_spend = (total - first_spend.reindex(total.index)).to_numpy(dtype="float64")
         freq = out["frequency"].to_numpy()
@@ -302,8 +309,11 @@ def rfm_summary_expr(
     """
     unit_days = _days_per_unit(time_unit)
     cols = set(lines_table.columns)
-    for role, col in (("customer_id", customer_id_col), ("datetime", datetime_col),
-                      ("monetary_value", monetary_value_col)):
+    for role, col in (
+        ("customer_id", customer_id_col),
+        ("datetime", datetime_col),
+        ("monetary_value", monetary_value_col),
+    ):
         if col is not None and col not in cols:
             raise InputError(
                 f"{role} column {col!r} is not in the table (columns: {sorted(cols)}); "
@@ -313,8 +323,11 @@ def rfm_summary_expr(
     end = ibis.date(end_day)
     t = lines_table
     day = t[datetime_col].date()
-    spend = (t[monetary_value_col].cast("float64") if monetary_value_col is not None
-             else ibis.literal(0.0))
+    spend = (
+        t[monetary_value_col].cast("float64")
+        if monetary_value_col is not None
+        else ibis.literal(0.0)
+    )
     daily = (
         t.filter(t[customer_id_col].notnull(), day <= end)
         .group_by(customer_id=t[customer_id_col].cast("string"), day=day)

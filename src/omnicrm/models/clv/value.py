@@ -75,7 +75,8 @@ def customer_lifetime_value(
     if not isinstance(purchase_model, PurchaseModel):
         raise InputError(
             f"purchase_model must be a fitted BetaGeoModel or ParetoNBDModel, got "
-            f"{type(purchase_model).__name__}")
+            f"{type(purchase_model).__name__}"
+        )
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise InputError(f"horizon = {horizon!r} must be a whole number of periods >= 1")
     if not np.isfinite(discount_rate) or discount_rate <= -1:

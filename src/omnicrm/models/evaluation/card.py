@@ -76,9 +76,17 @@ class ModelCard:
 
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON-friendly data (NaN becomes ``None``)."""
-        return _plain({
-            "name": self.name, "title": self.title, "data_window": self.data_window,
-            "split": self.split, "metrics": self.metrics, "baselines": self.baselines,
-            "ground_truth": self.ground_truth, "parameters": self.parameters,
-            "details": self.details, "notes": self.notes,
-        })
+        return _plain(
+            {
+                "name": self.name,
+                "title": self.title,
+                "data_window": self.data_window,
+                "split": self.split,
+                "metrics": self.metrics,
+                "baselines": self.baselines,
+                "ground_truth": self.ground_truth,
+                "parameters": self.parameters,
+                "details": self.details,
+                "notes": self.notes,
+            }
+        )

@@ -33,15 +33,22 @@ METRIC_NAMES = ("customers", "churn_rate", "roc_auc", "pr_auc", "lift_top_decile
 
 def _frame(ctx: EvaluationContext, latest) -> pd.DataFrame:
     def build() -> pd.DataFrame:
-        origins = label_origins(ctx.last_day, horizon_days=ctx.horizon_days,
-                                n_origins=N_ORIGINS, first_day=ctx.first_day, latest=latest)
+        origins = label_origins(
+            ctx.last_day,
+            horizon_days=ctx.horizon_days,
+            n_origins=N_ORIGINS,
+            first_day=ctx.first_day,
+            latest=latest,
+        )
         if len(origins) < 3:
             raise InputError(
                 f"the churn card needs three origins {ctx.horizon_days} days apart up to as_of "
                 f"{latest} (train, calibrate, test), each with 90 days of history; the data "
                 f"allow {len(origins)}: choose a later as_of, a shorter --horizon-days or load "
-                "a longer history")
+                "a longer history"
+            )
         return training_frame(ctx.tables, origins, horizon_days=ctx.horizon_days)
+
     return ctx.cached(f"churn_frame:{latest}", build)
 
 
@@ -55,14 +62,16 @@ def churn_card(ctx: EvaluationContext) -> ModelCard:
     pred = result.predictions
     y = pred["churned"].to_numpy()
     card = ModelCard(
-        name="churn", title=f"Churn early warning (no purchase in {ctx.horizon_days} days)",
+        name="churn",
+        title=f"Churn early warning (no purchase in {ctx.horizon_days} days)",
         data_window={**ctx.window(), "rows": len(frame)},
-        split={"test_as_of": first["test_as_of"],
-               "training_origins": first["training_origins"].split(", "),
-               "calibration_origin": first["calibration_origin"],
-               "label_window_days": ctx.horizon_days,
-               "scheme": "rolling origin; label windows of train, calibration and test "
-                         "do not overlap"},
+        split={
+            "test_as_of": first["test_as_of"],
+            "training_origins": first["training_origins"].split(", "),
+            "calibration_origin": first["calibration_origin"],
+            "label_window_days": ctx.horizon_days,
+            "scheme": "rolling origin; label windows of train, calibration and test do not overlap",
+        },
         metrics={k: rows.loc["churn", k] for k in METRIC_NAMES},
         baselines={b: {k: rows.loc[b, k] for k in METRIC_NAMES} for b in BASELINES},
         details={
@@ -71,17 +80,25 @@ def churn_card(ctx: EvaluationContext) -> ModelCard:
             "lift": lift_table(y, pred["churn_prob"]).to_dict("records"),
             "lift_bgnbd_p_alive": lift_table(y, pred["bgnbd_p_alive"]).to_dict("records"),
         },
-        notes=["churned = no purchase (returns excluded) in the label window",
-               "bgnbd_p_alive ranks by 1 - P(alive); bgnbd_expected by exp(-E[purchases])",
-               "probabilities calibrated (isotonic) on the calibration origin"],
+        notes=[
+            "churned = no purchase (returns excluded) in the label window",
+            "bgnbd_p_alive ranks by 1 - P(alive); bgnbd_expected by exp(-E[purchases])",
+            "probabilities calibrated (isotonic) on the calibration origin",
+        ],
     )
     latest = ctx.score_day - timedelta(days=ctx.horizon_days)
     final = ChurnModel(horizon_days=ctx.horizon_days).fit(_frame(ctx, latest))
-    card.parameters = {"top_features_by_gain": final.feature_importance().head(10).round(1)
-                       .to_dict(), "calibration": final.calibrator_["method"]}
+    card.parameters = {
+        "top_features_by_gain": final.feature_importance().head(10).round(1).to_dict(),
+        "calibration": final.calibrator_["method"],
+    }
     if ctx.truth is not None:
-        scored, _ = ctx.cached("churn_score_frame", lambda: origin_frame(
-            ctx.tables, ctx.score_day, horizon_days=ctx.horizon_days, labelled=False))
+        scored, _ = ctx.cached(
+            "churn_score_frame",
+            lambda: origin_frame(
+                ctx.tables, ctx.score_day, horizon_days=ctx.horizon_days, labelled=False
+            ),
+        )
         t = scored.merge(ctx.truth, on="customer_id", how="inner")
         prob = final.predict_proba(t)
         dead = ~t["alive_at_end"].to_numpy()
@@ -92,10 +109,10 @@ def churn_card(ctx: EvaluationContext) -> ModelCard:
             "auc_dead_by_churn_prob": roc_auc(dead, prob),
             "auc_dead_by_1_minus_p_alive": roc_auc(dead, 1 - t["p_alive"].to_numpy()),
             "auc_no_purchase_90d_by_churn_prob": roc_auc(none90, prob),
-            "auc_no_purchase_90d_by_1_minus_p_alive": roc_auc(
-                none90, 1 - t["p_alive"].to_numpy()),
+            "auc_no_purchase_90d_by_1_minus_p_alive": roc_auc(none90, 1 - t["p_alive"].to_numpy()),
             "auc_no_purchase_90d_by_bgnbd_expected": roc_auc(
-                none90, np.exp(-t["bgnbd_expected_purchases"].to_numpy())),
+                none90, np.exp(-t["bgnbd_expected_purchases"].to_numpy())
+            ),
             "mean_churn_prob": float(prob.mean()),
             "true_no_purchase_90d_share": float(none90.mean()),
         }

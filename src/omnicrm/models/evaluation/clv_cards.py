@@ -71,6 +71,7 @@ def holdout_outcomes(lines: ibis.Table, start: date, end: date) -> pd.DataFrame:
 
 def cal_holdout(ctx: EvaluationContext) -> pd.DataFrame:
     """Calibration summary at ``as_of`` plus holdout purchases and spend (cached)."""
+
     def build() -> pd.DataFrame:
         summary = clv_summary(ctx.tables.lines, as_of=ctx.as_of)
         outcome = holdout_outcomes(ctx.tables.lines, ctx.as_of, ctx.last_day)
@@ -81,6 +82,7 @@ def cal_holdout(ctx: EvaluationContext) -> pd.DataFrame:
         frame["frequency_holdout"] = frame["holdout_purchases"]
         frame["duration_holdout"] = holdout_weeks(ctx)
         return frame
+
     return ctx.cached("cal_holdout", build)
 
 
@@ -89,9 +91,12 @@ def holdout_weeks(ctx: EvaluationContext) -> float:
 
 
 def _split(ctx: EvaluationContext) -> dict:
-    return {"fit_on": f"purchases before {ctx.as_of}",
-            "holdout": f"{ctx.as_of} to {ctx.last_day}",
-            "holdout_weeks": round(holdout_weeks(ctx), 2), "time_unit": "weeks"}
+    return {
+        "fit_on": f"purchases before {ctx.as_of}",
+        "holdout": f"{ctx.as_of} to {ctx.last_day}",
+        "holdout_weeks": round(holdout_weeks(ctx), 2),
+        "time_unit": "weeks",
+    }
 
 
 def _count_metrics(expected: np.ndarray, actual: np.ndarray) -> dict:
@@ -99,7 +104,7 @@ def _count_metrics(expected: np.ndarray, actual: np.ndarray) -> dict:
     total = float(actual.sum())
     return {
         "mae_purchases": float(np.mean(np.abs(err))),
-        "rmse_purchases": float(np.sqrt(np.mean(err ** 2))),
+        "rmse_purchases": float(np.sqrt(np.mean(err**2))),
         "spearman": spearman(expected, actual),
         "expected_total": float(expected.sum()),
         "actual_total": total,
@@ -109,13 +114,16 @@ def _count_metrics(expected: np.ndarray, actual: np.ndarray) -> dict:
 
 def full_fit(ctx: EvaluationContext, name: str) -> tuple[pd.DataFrame, object]:
     """A model fitted on all the data (summary at the day after the data end), cached."""
+
     def build() -> tuple[pd.DataFrame, object]:
-        summary = ctx.cached("full_summary",
-                             lambda: clv_summary(ctx.tables.lines, as_of=ctx.score_day))
+        summary = ctx.cached(
+            "full_summary", lambda: clv_summary(ctx.tables.lines, as_of=ctx.score_day)
+        )
         if name == "gamma_gamma":
             repeat = summary[(summary.frequency > 0) & (summary.monetary_value > 0)]
             return summary, fit_with_fallback(GammaGammaModel, repeat)
         return summary, fit_with_fallback(PURCHASE_MODELS[name][1], summary)
+
     return ctx.cached(f"full_fit:{name}", build)
 
 
@@ -132,20 +140,29 @@ def purchase_card(ctx: EvaluationContext, name: str) -> ModelCard:
     actual = data["holdout_purchases"].to_numpy(dtype="float64")
     expected = model.expected_purchases(weeks, data).to_numpy()
     T = data["T"].to_numpy()
-    naive = np.divide(data["frequency"].to_numpy(dtype="float64"), T,
-                      out=np.zeros(len(T)), where=T > 0) * weeks
+    naive = (
+        np.divide(data["frequency"].to_numpy(dtype="float64"), T, out=np.zeros(len(T)), where=T > 0)
+        * weeks
+    )
     card = ModelCard(
-        name=name, title=title,
+        name=name,
+        title=title,
         data_window={**ctx.window(), "customers": len(data)},
         split=_split(ctx),
         metrics=_count_metrics(expected, actual),
         baselines={"naive_rate": _count_metrics(naive, actual)},
-        parameters={**model.params_, "log_likelihood": model.log_likelihood_,
-                    "penalizer_coef": model.penalizer_coef},
-        details={"conditional_expectations":
-                 conditional_expectations(model, data).to_dict("records")},
-        notes=["purchases are purchase days (same-day orders merged, returns excluded)",
-               "naive_rate: each customer's calibration repeat rate x holdout length"],
+        parameters={
+            **model.params_,
+            "log_likelihood": model.log_likelihood_,
+            "penalizer_coef": model.penalizer_coef,
+        },
+        details={
+            "conditional_expectations": conditional_expectations(model, data).to_dict("records")
+        },
+        notes=[
+            "purchases are purchase days (same-day orders merged, returns excluded)",
+            "naive_rate: each customer's calibration repeat rate x holdout length",
+        ],
     )
     if ctx.truth is not None:
         summary, full = full_fit(ctx, name)
@@ -155,8 +172,7 @@ def purchase_card(ctx: EvaluationContext, name: str) -> ModelCard:
         card.ground_truth = {
             "customers": len(t),
             "auc_dead_by_1_minus_p_alive": roc_auc(~t["alive_at_end"], 1 - p_alive),
-            "auc_no_purchase_90d_by_expected": roc_auc(t["purchases_next_90d"] == 0,
-                                                       np.exp(-e90)),
+            "auc_no_purchase_90d_by_expected": roc_auc(t["purchases_next_90d"] == 0, np.exp(-e90)),
             "spearman_expected_vs_purchases_90d": spearman(e90, t["purchases_next_90d"]),
             "true_alive_share": float(t["alive_at_end"].mean()),
             "mean_p_alive": float(p_alive.mean()),
@@ -178,7 +194,8 @@ def _past_year_spend(ctx: EvaluationContext) -> pd.DataFrame:
     start = ctx.score_day - timedelta(days=365)
     out = holdout_outcomes(ctx.tables.lines, start, ctx.last_day)
     return out.rename(columns={"holdout_spend": "spend_last_365d"})[
-        ["customer_id", "spend_last_365d"]]
+        ["customer_id", "spend_last_365d"]
+    ]
 
 
 def _top_decile_capture(score: np.ndarray, value: np.ndarray) -> float:
@@ -201,50 +218,71 @@ def gamma_gamma_card(ctx: EvaluationContext) -> ModelCard:
     population = float(repeat.monetary_value.mean())
     weeks = holdout_weeks(ctx)
     spent = data.monetary_value > 0
-    spend_input = data.assign(frequency=np.where(spent, data.frequency, 0),
-                              monetary_value=np.where(spent, data.monetary_value, 0.0))
-    predicted_spend = (bg.expected_purchases(weeks, data).to_numpy()
-                       * gg.expected_spend(spend_input).to_numpy())
+    spend_input = data.assign(
+        frequency=np.where(spent, data.frequency, 0),
+        monetary_value=np.where(spent, data.monetary_value, 0.0),
+    )
+    predicted_spend = (
+        bg.expected_purchases(weeks, data).to_numpy() * gg.expected_spend(spend_input).to_numpy()
+    )
     T = data["T"].to_numpy()
-    naive_spend = np.divide(data.frequency.to_numpy(dtype="float64") * data.monetary_value,
-                            T, out=np.zeros(len(T)), where=T > 0) * weeks
+    naive_spend = (
+        np.divide(
+            data.frequency.to_numpy(dtype="float64") * data.monetary_value,
+            T,
+            out=np.zeros(len(T)),
+            where=T > 0,
+        )
+        * weeks
+    )
     actual_spend = data.holdout_spend.to_numpy()
     card = ModelCard(
-        name="gamma_gamma", title="Gamma-Gamma spend model (and CLV)",
+        name="gamma_gamma",
+        title="Gamma-Gamma spend model (and CLV)",
         data_window={**ctx.window(), "customers": len(data), "repeat_buyers": len(repeat)},
         split=_split(ctx),
         metrics={
             "customers_judged": len(judged),
             "mae_spend_per_purchase": float(np.mean(np.abs(expected - actual_mean))),
             "spearman_holdout_spend": spearman(predicted_spend, actual_spend),
-            "corr_frequency_monetary": float(np.corrcoef(repeat.frequency,
-                                                         repeat.monetary_value)[0, 1]),
+            "corr_frequency_monetary": float(
+                np.corrcoef(repeat.frequency, repeat.monetary_value)[0, 1]
+            ),
         },
         baselines={
             "own_calibration_mean": {
-                "mae_spend_per_purchase": float(np.mean(np.abs(
-                    judged.monetary_value.to_numpy() - actual_mean)))},
+                "mae_spend_per_purchase": float(
+                    np.mean(np.abs(judged.monetary_value.to_numpy() - actual_mean))
+                )
+            },
             "population_mean": {
-                "mae_spend_per_purchase": float(np.mean(np.abs(population - actual_mean)))},
+                "mae_spend_per_purchase": float(np.mean(np.abs(population - actual_mean)))
+            },
             "naive_rate": {"spearman_holdout_spend": spearman(naive_spend, actual_spend)},
         },
         parameters={**gg.params_, "log_likelihood": gg.log_likelihood_},
-        notes=["judged: repeat buyers of the calibration period who bought in the holdout",
-               "spearman_holdout_spend ranks BG/NBD x Gamma-Gamma predicted holdout spend",
-               "the model assumes spend is independent of frequency: "
-               "corr_frequency_monetary should be near 0"],
+        notes=[
+            "judged: repeat buyers of the calibration period who bought in the holdout",
+            "spearman_holdout_spend ranks BG/NBD x Gamma-Gamma predicted holdout spend",
+            "the model assumes spend is independent of frequency: "
+            "corr_frequency_monetary should be near 0",
+        ],
     )
     if ctx.truth is not None:
         summary, gg_full = full_fit(ctx, "gamma_gamma")
         _, bg_full = full_fit(ctx, "bgnbd")
         spent = summary.monetary_value > 0
-        spend_input = summary.assign(frequency=np.where(spent, summary.frequency, 0),
-                                     monetary_value=np.where(spent, summary.monetary_value, 0.0))
-        clv = gg_full.clv(spend_input, bg_full, horizon=12, discount_rate=0.01, margin=1.0,
-                          period=WEEKS_PER_MONTH)
+        spend_input = summary.assign(
+            frequency=np.where(spent, summary.frequency, 0),
+            monetary_value=np.where(spent, summary.monetary_value, 0.0),
+        )
+        clv = gg_full.clv(
+            spend_input, bg_full, horizon=12, discount_rate=0.01, margin=1.0, period=WEEKS_PER_MONTH
+        )
         t = _truth_frame(ctx, summary.assign(clv_12m=clv.to_numpy()))
         t = t.merge(_past_year_spend(ctx), on="customer_id", how="left").fillna(
-            {"spend_last_365d": 0.0})
+            {"spend_last_365d": 0.0}
+        )
         future = t["spend_next_365d"].to_numpy(dtype="float64")
         card.ground_truth = {
             "customers": len(t),
@@ -252,6 +290,7 @@ def gamma_gamma_card(ctx: EvaluationContext) -> ModelCard:
             "top_decile_capture_clv_12m": _top_decile_capture(t["clv_12m"].to_numpy(), future),
             "baseline_spearman_last_365d_spend": spearman(t["spend_last_365d"], future),
             "baseline_top_decile_capture_last_365d": _top_decile_capture(
-                t["spend_last_365d"].to_numpy(), future),
+                t["spend_last_365d"].to_numpy(), future
+            ),
         }
     return card

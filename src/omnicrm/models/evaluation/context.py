@@ -33,7 +33,10 @@ from omnicrm.models.churn.data import (
 )
 
 TRUTH_COLUMNS: tuple[str, ...] = (
-    "customer_id", "alive_at_end", "purchases_next_90d", "spend_next_365d",
+    "customer_id",
+    "alive_at_end",
+    "purchases_next_90d",
+    "spend_next_365d",
 )
 """Columns a truth file needs (``truth.csv`` of :func:`omnicrm.datagen.generate`)."""
 
@@ -43,23 +46,30 @@ def load_truth(source: str | Path | IO[str]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(source, dtype={"customer_id": str})
     except FileNotFoundError:
-        raise InputError(f"truth file '{source}' does not exist; pass the truth.csv written "
-                         "by omnicrm datagen") from None
+        raise InputError(
+            f"truth file '{source}' does not exist; pass the truth.csv written by omnicrm datagen"
+        ) from None
     except OSError as exc:
-        raise InputError(f"truth file '{source}' cannot be read ({exc.strerror}); pass the "
-                         "path of the truth.csv written by omnicrm datagen") from None
+        raise InputError(
+            f"truth file '{source}' cannot be read ({exc.strerror}); pass the "
+            "path of the truth.csv written by omnicrm datagen"
+        ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"truth file '{source}' is not a readable CSV ({exc})") from None
     missing = [c for c in TRUTH_COLUMNS if c not in frame.columns]
     if missing:
-        raise InputError(f"truth file '{source}' lacks column(s) {', '.join(missing)}; it "
-                         f"needs {', '.join(TRUTH_COLUMNS)}")
+        raise InputError(
+            f"truth file '{source}' lacks column(s) {', '.join(missing)}; it "
+            f"needs {', '.join(TRUTH_COLUMNS)}"
+        )
     alive = frame["alive_at_end"].astype(str).str.strip().str.lower()
     bad = ~alive.isin(["true", "false", "1", "0"])
     if bad.any():
-        raise InputError(f"truth file '{source}': alive_at_end is "
-                         f"{frame['alive_at_end'][bad].iloc[0]!r} in row {int(bad.idxmax()) + 2};"
-                         " write true or false")
+        raise InputError(
+            f"truth file '{source}': alive_at_end is "
+            f"{frame['alive_at_end'][bad].iloc[0]!r} in row {int(bad.idxmax()) + 2};"
+            " write true or false"
+        )
     frame["alive_at_end"] = alive.isin(["true", "1"])
     for col in ("purchases_next_90d", "spend_next_365d"):
         frame[col] = pd.to_numeric(frame[col], errors="raise")
@@ -79,19 +89,33 @@ class EvaluationContext:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def create(cls, tables: ChurnTables, *, as_of: object = None, horizon_days: int = 90,
-               truth: pd.DataFrame | None = None) -> EvaluationContext:
+    def create(
+        cls,
+        tables: ChurnTables,
+        *,
+        as_of: object = None,
+        horizon_days: int = 90,
+        truth: pd.DataFrame | None = None,
+    ) -> EvaluationContext:
         """Check the inputs and fix the split day (see the module doc)."""
         horizon_days = check_horizon_days(horizon_days)
         tables.validate()
         first, last = history_span(tables.lines)
         day = (last + timedelta(days=1 - horizon_days)) if as_of is None else as_of_day(as_of)
         if day <= first:
-            raise InputError(f"as_of {day} is on or before the first purchase ({first}); "
-                             "choose a later as_of so the models have history to fit on")
+            raise InputError(
+                f"as_of {day} is on or before the first purchase ({first}); "
+                "choose a later as_of so the models have history to fit on"
+            )
         check_label_window(day, horizon_days, last)
-        return cls(tables=tables, as_of=day, first_day=first, last_day=last,
-                   horizon_days=horizon_days, truth=truth)
+        return cls(
+            tables=tables,
+            as_of=day,
+            first_day=first,
+            last_day=last,
+            horizon_days=horizon_days,
+            truth=truth,
+        )
 
     @property
     def score_day(self) -> date:
@@ -100,8 +124,11 @@ class EvaluationContext:
 
     def window(self) -> dict[str, Any]:
         """The card's ``data_window``."""
-        return {"first_day": str(self.first_day), "last_day": str(self.last_day),
-                "tables": list(self.tables.available())}
+        return {
+            "first_day": str(self.first_day),
+            "last_day": str(self.last_day),
+            "tables": list(self.tables.available()),
+        }
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         """``build()`` once per context and key."""

@@ -38,12 +38,14 @@ def register(name: str, evaluator: Evaluator) -> None:
     EVALUATORS[name] = evaluator
 
 
-def evaluate_models(ctx: EvaluationContext,
-                    names: Iterable[str] | None = None) -> dict[str, ModelCard]:
+def evaluate_models(
+    ctx: EvaluationContext, names: Iterable[str] | None = None
+) -> dict[str, ModelCard]:
     """Run the evaluators of ``names`` (default: all registered) and return their cards."""
     chosen = list(EVALUATORS) if names is None else list(names)
     unknown = [n for n in chosen if n not in EVALUATORS]
     if unknown:
-        raise InputError(f"unknown model(s) {', '.join(unknown)}; choose from "
-                         f"{', '.join(EVALUATORS)}")
+        raise InputError(
+            f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(EVALUATORS)}"
+        )
     return {name: EVALUATORS[name](ctx) for name in chosen}

@@ -38,8 +38,20 @@ from omnicrm.models.forecast.forecaster import DemandForecaster
 DEFAULT_MODELS: tuple[str, ...] = ("seasonal_naive", "seasonal_es", "ses")
 SEVERITIES: tuple[str, ...] = ("warning", "critical")
 ALERT_COLUMNS: tuple[str, ...] = (
-    "alert_id", "metric", "scope", "ds", "severity", "direction", "actual", "expected",
-    "lo_warning", "hi_warning", "lo_critical", "hi_critical", "deviation_pct", "message",
+    "alert_id",
+    "metric",
+    "scope",
+    "ds",
+    "severity",
+    "direction",
+    "actual",
+    "expected",
+    "lo_warning",
+    "hi_warning",
+    "lo_critical",
+    "hi_critical",
+    "deviation_pct",
+    "message",
 )
 
 
@@ -59,8 +71,17 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def explain(metric: str, scope: str, day: pd.Timestamp, actual: float, expected: float,
-            lo: float, hi: float, level: int, unit: str = "") -> str:
+def explain(
+    metric: str,
+    scope: str,
+    day: pd.Timestamp,
+    actual: float,
+    expected: float,
+    lo: float,
+    hi: float,
+    level: int,
+    unit: str = "",
+) -> str:
     """One sentence saying what happened, by how much, and against which interval."""
     u = f" {unit}" if unit else ""
     where = "" if scope == "all" else f" ({scope})"
@@ -69,13 +90,20 @@ def explain(metric: str, scope: str, day: pd.Timestamp, actual: float, expected:
         how = f"{pct:.0f}% {'below' if actual < expected else 'above'} the expected"
     else:
         how = f"{'below' if actual < expected else 'above'} the expected"
-    return (f"{metric}{where} {_fmt(actual)}{u} on {pd.Timestamp(day):%Y-%m-%d} is {how} "
-            f"{_fmt(expected)}{u} ({level}% interval {_fmt(lo)}–{_fmt(hi)})")
+    return (
+        f"{metric}{where} {_fmt(actual)}{u} on {pd.Timestamp(day):%Y-%m-%d} is {how} "
+        f"{_fmt(expected)}{u} ({level}% interval {_fmt(lo)}–{_fmt(hi)})"
+    )
 
 
 def detect_anomalies(
-    kpis: pd.DataFrame, *, check_days: int = 1, levels: Sequence[int] = (80, 95),
-    models: Sequence[str] = DEFAULT_MODELS, season_length: int = 7, n_windows: int = 4,
+    kpis: pd.DataFrame,
+    *,
+    check_days: int = 1,
+    levels: Sequence[int] = (80, 95),
+    models: Sequence[str] = DEFAULT_MODELS,
+    season_length: int = 7,
+    n_windows: int = 4,
     units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Alerts for the last ``check_days`` days of every KPI series.
@@ -104,13 +132,17 @@ def detect_anomalies(
     """
     need = {"metric", "scope", "ds", "value"}
     if not need <= set(kpis.columns):
-        raise InputError(f"KPI frame lacks columns {sorted(need - set(kpis.columns))}; it needs "
-                         "metric, scope, ds, value")
+        raise InputError(
+            f"KPI frame lacks columns {sorted(need - set(kpis.columns))}; it needs "
+            "metric, scope, ds, value"
+        )
     if not isinstance(check_days, (int, np.integer)) or check_days < 1:
         raise InputError(f"check_days={check_days!r} must be an integer >= 1")
     if len(levels) != 2 or not 0 < levels[0] < levels[1] < 100:
-        raise InputError(f"levels={tuple(levels)!r} must be two increasing percentages, "
-                         "e.g. (80, 95) for warning and critical")
+        raise InputError(
+            f"levels={tuple(levels)!r} must be two increasing percentages, "
+            "e.g. (80, 95) for warning and critical"
+        )
     if kpis.empty:
         return pd.DataFrame(columns=list(ALERT_COLUMNS))
     k = kpis.copy()
@@ -121,11 +153,19 @@ def detect_anomalies(
     first_checked = last - pd.Timedelta(days=check_days - 1)
     hist = k[k["ds"] < first_checked][["unique_id", "ds", "value"]]
     if hist.empty:
-        raise InputError(f"no KPI history before {first_checked:%Y-%m-%d}: the checked days "
-                         "need earlier days to be forecast from")
-    f = DemandForecaster(h=check_days, models=models, season_length=season_length,
-                         levels=tuple(levels), n_windows=n_windows, step_size=1,
-                         target_col="value").fit(hist)
+        raise InputError(
+            f"no KPI history before {first_checked:%Y-%m-%d}: the checked days "
+            "need earlier days to be forecast from"
+        )
+    f = DemandForecaster(
+        h=check_days,
+        models=models,
+        season_length=season_length,
+        levels=tuple(levels),
+        n_windows=n_windows,
+        step_size=1,
+        target_col="value",
+    ).fit(hist)
     fc = f.predict()
     lo_w, hi_w = f"yhat_lo_{levels[0]}", f"yhat_hi_{levels[0]}"
     lo_c, hi_c = f"yhat_lo_{levels[1]}", f"yhat_hi_{levels[1]}"
@@ -145,20 +185,44 @@ def detect_anomalies(
     msgs, ids = [], []
     for r in j.itertuples(index=False):  # one row per alert, a handful per day
         crit = r.severity == "critical"
-        lo, hi = (getattr(r, lo_c), getattr(r, hi_c)) if crit else (getattr(r, lo_w),
-                                                                     getattr(r, hi_w))
-        msgs.append(explain(r.metric, r.scope, r.ds, r.value, r.yhat, lo, hi,
-                            levels[1] if crit else levels[0], units.get(r.metric, "")))
+        lo, hi = (
+            (getattr(r, lo_c), getattr(r, hi_c)) if crit else (getattr(r, lo_w), getattr(r, hi_w))
+        )
+        msgs.append(
+            explain(
+                r.metric,
+                r.scope,
+                r.ds,
+                r.value,
+                r.yhat,
+                lo,
+                hi,
+                levels[1] if crit else levels[0],
+                units.get(r.metric, ""),
+            )
+        )
         ids.append(alert_id(r.metric, r.scope, r.ds, r.severity))
-    out = pd.DataFrame({
-        "alert_id": ids, "metric": j["metric"].to_numpy(), "scope": j["scope"].to_numpy(),
-        "ds": j["ds"].to_numpy(), "severity": j["severity"].to_numpy(),
-        "direction": j["direction"].to_numpy(), "actual": j["value"].to_numpy(),
-        "expected": exp, "lo_warning": j[lo_w].to_numpy(), "hi_warning": j[hi_w].to_numpy(),
-        "lo_critical": j[lo_c].to_numpy(), "hi_critical": j[hi_c].to_numpy(),
-        "deviation_pct": j["deviation_pct"].to_numpy(), "message": msgs,
-    })
+    out = pd.DataFrame(
+        {
+            "alert_id": ids,
+            "metric": j["metric"].to_numpy(),
+            "scope": j["scope"].to_numpy(),
+            "ds": j["ds"].to_numpy(),
+            "severity": j["severity"].to_numpy(),
+            "direction": j["direction"].to_numpy(),
+            "actual": j["value"].to_numpy(),
+            "expected": exp,
+            "lo_warning": j[lo_w].to_numpy(),
+            "hi_warning": j[hi_w].to_numpy(),
+            "lo_critical": j[lo_c].to_numpy(),
+            "hi_critical": j[hi_c].to_numpy(),
+            "deviation_pct": j["deviation_pct"].to_numpy(),
+            "message": msgs,
+        }
+    )
     order = {"critical": 0, "warning": 1}
-    return out.sort_values(["ds", "severity", "metric", "scope"],
-                           key=lambda s: s.map(order) if s.name == "severity" else s,
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["ds", "severity", "metric", "scope"],
+        key=lambda s: s.map(order) if s.name == "severity" else s,
+        kind="stable",
+    ).reset_index(drop=True)

@@ -79,9 +79,18 @@ def min_length(h: int, n_windows: int, step: int, season_length: int) -> int:
 
 
 def run_backtest(
-    clean: pd.DataFrame, diag: pd.DataFrame, names: Sequence[str], *, h: int, n_windows: int,
-    step: int, season_length: int, freq: str, n_jobs: int = 1,
-    lgbm_params: dict[str, Any] | None = None, input_size: int | None = None,
+    clean: pd.DataFrame,
+    diag: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    h: int,
+    n_windows: int,
+    step: int,
+    season_length: int,
+    freq: str,
+    n_jobs: int = 1,
+    lgbm_params: dict[str, Any] | None = None,
+    input_size: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest ``names`` on eligible series; return ``(cv, per_series)`` (may be empty).
 
@@ -98,27 +107,46 @@ def run_backtest(
             spec = MODELS[name]
             if spec.kind == "combo":
                 continue
-            ids = eligible if name == BASELINE else eligible[
-                classes.reindex(eligible).isin(spec.classes).to_numpy()]
+            ids = (
+                eligible
+                if name == BASELINE
+                else eligible[classes.reindex(eligible).isin(spec.classes).to_numpy()]
+            )
             if not len(ids):
                 continue
             sub = data if len(ids) == len(eligible) else data[data["unique_id"].isin(ids)]
-            kw = {"h": h, "n_windows": n_windows, "step_size": step,
-                  "season_length": season_length, "freq": freq}
+            kw = {
+                "h": h,
+                "n_windows": n_windows,
+                "step_size": step,
+                "season_length": season_length,
+                "freq": freq,
+            }
             if spec.kind == "ml":
-                parts.append(engine.ml_cross_validation(sub, lgbm_params=lgbm_params,
-                                                        input_size=input_size, n_jobs=n_jobs,
-                                                        **kw))
+                parts.append(
+                    engine.ml_cross_validation(
+                        sub, lgbm_params=lgbm_params, input_size=input_size, n_jobs=n_jobs, **kw
+                    )
+                )
             else:
                 parts.append(engine.stat_cross_validation(sub, name, **kw))
     cols = ["unique_id", "ds", "cutoff", "y", "model", "yhat"]
     cv = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
     if COMBO in names and len(cv):
-        cv = pd.concat([cv, combine(cv, ["unique_id", "ds", "cutoff"])[cols]],
-                       ignore_index=True)
+        cv = pd.concat([cv, combine(cv, ["unique_id", "ds", "cutoff"])[cols]], ignore_index=True)
     if cv.empty:
-        return cv, pd.DataFrame(columns=["unique_id", "demand_class", "model", "windows",
-                                         "mase", "rmsse", "wape", "bias"])
+        return cv, pd.DataFrame(
+            columns=[
+                "unique_id",
+                "demand_class",
+                "model",
+                "windows",
+                "mase",
+                "rmsse",
+                "wape",
+                "bias",
+            ]
+        )
     per = evaluate(cv, clean, season_length=season_length)
     d = per["demand"].where(per["demand"] != 0)
     per["wape"] = per["abs_error"] / d
@@ -130,18 +158,28 @@ def run_backtest(
 def summary_table(per: pd.DataFrame) -> pd.DataFrame:
     """Per demand class (and ``"all"``) and model, with the MASE ratio to the baseline."""
     if per.empty:
-        return pd.DataFrame(columns=["demand_class", "model", "series", "mase", "rmsse", "wape",
-                                     "bias", "mase_ratio"])
+        return pd.DataFrame(
+            columns=[
+                "demand_class",
+                "model",
+                "series",
+                "mase",
+                "rmsse",
+                "wape",
+                "bias",
+                "mase_ratio",
+            ]
+        )
     both = pd.concat([per, per.assign(demand_class="all")], ignore_index=True)
     out = summarise(both, by=("demand_class", "model"))
     base = both.loc[both["model"] == BASELINE, ["unique_id", "demand_class", "mase"]].rename(
-        columns={"mase": "base"})
+        columns={"mase": "base"}
+    )
     paired = both.merge(base, on=["unique_id", "demand_class"], how="inner")
     paired = paired[np.isfinite(paired["mase"]) & np.isfinite(paired["base"])]
     ratio = paired.groupby(["demand_class", "model"]).agg(m=("mase", "mean"), b=("base", "mean"))
     ratio["mase_ratio"] = ratio["m"] / ratio["b"].where(ratio["b"] > 0)
-    out = out.merge(ratio[["mase_ratio"]].reset_index(), on=["demand_class", "model"],
-                    how="left")
+    out = out.merge(ratio[["mase_ratio"]].reset_index(), on=["demand_class", "model"], how="left")
     return out.sort_values(["demand_class", "mase"], kind="stable").reset_index(drop=True)
 
 
@@ -149,42 +187,79 @@ def _num(x: Any) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 6)
 
 
-def model_card(summary: pd.DataFrame, diag: pd.DataFrame, cv: pd.DataFrame, *, h: int,
-               n_windows: int, step: int, freq: str, season_length: int) -> dict[str, Any]:
+def model_card(
+    summary: pd.DataFrame,
+    diag: pd.DataFrame,
+    cv: pd.DataFrame,
+    *,
+    h: int,
+    n_windows: int,
+    step: int,
+    freq: str,
+    season_length: int,
+) -> dict[str, Any]:
     """A JSON-friendly description of the data, the backtest design and the accuracy."""
-    def rows(frame: pd.DataFrame) -> dict[str, Any]:
-        return {r.model: {"series": int(r.series), "mase": _num(r.mase), "rmsse": _num(r.rmsse),
-                          "wape": _num(r.wape), "bias": _num(r.bias),
-                          "mase_ratio_to_seasonal_naive": _num(r.mase_ratio)}
-                for r in frame.itertuples()}
 
-    cutoffs = sorted(pd.to_datetime(cv["cutoff"]).dt.strftime("%Y-%m-%d").unique()) if len(cv) \
-        else []
+    def rows(frame: pd.DataFrame) -> dict[str, Any]:
+        return {
+            r.model: {
+                "series": int(r.series),
+                "mase": _num(r.mase),
+                "rmsse": _num(r.rmsse),
+                "wape": _num(r.wape),
+                "bias": _num(r.bias),
+                "mase_ratio_to_seasonal_naive": _num(r.mase_ratio),
+            }
+            for r in frame.itertuples()
+        }
+
+    cutoffs = (
+        sorted(pd.to_datetime(cv["cutoff"]).dt.strftime("%Y-%m-%d").unique()) if len(cv) else []
+    )
     return {
         "data": {
             "series": len(diag),
             "first_ds": pd.Timestamp(diag["first_ds"].min()).strftime("%Y-%m-%d"),
             "last_ds": pd.Timestamp(diag["last_ds"].max()).strftime("%Y-%m-%d"),
-            "freq": freq, "season_length": season_length,
-            "demand_classes": {str(k): int(v) for k, v in
-                               diag["demand_class"].value_counts().sort_index().items()},
+            "freq": freq,
+            "season_length": season_length,
+            "demand_classes": {
+                str(k): int(v) for k, v in diag["demand_class"].value_counts().sort_index().items()
+            },
         },
-        "backtest": {"h": h, "n_windows": n_windows, "step_size": step, "cutoffs": cutoffs,
-                     "series_backtested": int(diag.get("backtested", pd.Series(dtype=bool))
-                                              .sum()),
-                     "baseline": BASELINE,
-                     "method": "rolling origin; models trained only on data up to each cutoff"},
+        "backtest": {
+            "h": h,
+            "n_windows": n_windows,
+            "step_size": step,
+            "cutoffs": cutoffs,
+            "series_backtested": int(diag.get("backtested", pd.Series(dtype=bool)).sum()),
+            "baseline": BASELINE,
+            "method": "rolling origin; models trained only on data up to each cutoff",
+        },
         "models": rows(summary[summary["demand_class"] == "all"]),
-        "by_class": {c: rows(summary[summary["demand_class"] == c])
-                     for c in summary["demand_class"].unique() if c != "all"},
+        "by_class": {
+            c: rows(summary[summary["demand_class"] == c])
+            for c in summary["demand_class"].unique()
+            if c != "all"
+        },
     }
 
 
 def backtest(
-    df: pd.DataFrame, *, h: int, n_windows: int = 3, models: Sequence[str] = ("auto",),
-    step_size: int | None = None, freq: str = "D", season_length: int = 7,
-    id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", n_jobs: int = 1,
-    lgbm_params: dict[str, Any] | None = None, input_size: int | None = None,
+    df: pd.DataFrame,
+    *,
+    h: int,
+    n_windows: int = 3,
+    models: Sequence[str] = ("auto",),
+    step_size: int | None = None,
+    freq: str = "D",
+    season_length: int = 7,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    n_jobs: int = 1,
+    lgbm_params: dict[str, Any] | None = None,
+    input_size: int | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of several models on long-format demand series.
 
@@ -221,11 +296,22 @@ def backtest(
     """
     step = check_backtest_args(h, n_windows, step_size)
     names = expand_models(models)
-    clean, diag = prepare_series(df, freq=freq, season_length=season_length,
-                                 columns=Columns(id_col, time_col, target_col))
-    cv, per = run_backtest(clean, diag, names, h=h, n_windows=n_windows, step=step,
-                           season_length=season_length, freq=freq, n_jobs=n_jobs,
-                           lgbm_params=lgbm_params, input_size=input_size)
+    clean, diag = prepare_series(
+        df, freq=freq, season_length=season_length, columns=Columns(id_col, time_col, target_col)
+    )
+    cv, per = run_backtest(
+        clean,
+        diag,
+        names,
+        h=h,
+        n_windows=n_windows,
+        step=step,
+        season_length=season_length,
+        freq=freq,
+        n_jobs=n_jobs,
+        lgbm_params=lgbm_params,
+        input_size=input_size,
+    )
     if cv.empty:
         need = min_length(h, n_windows, step, season_length)
         raise InputError(
@@ -234,6 +320,14 @@ def backtest(
             f"{int(diag['n_obs'].max())}. Lower h or n_windows"
         )
     summary = summary_table(per)
-    card = model_card(summary, diag, cv, h=h, n_windows=n_windows, step=step, freq=freq,
-                      season_length=season_length)
+    card = model_card(
+        summary,
+        diag,
+        cv,
+        h=h,
+        n_windows=n_windows,
+        step=step,
+        freq=freq,
+        season_length=season_length,
+    )
     return BacktestResult(cv=cv, per_series=per, summary=summary, card=card, diagnostics=diag)

@@ -26,26 +26,31 @@ METRICS = ("mase", "rmsse", "wape", "bias", "mase_ratio_to_seasonal_naive")
 
 def forecast_card(ctx: EvaluationContext) -> ModelCard:
     """Backtest category-level daily demand before ``ctx.as_of``."""
-    series = demand_series(ctx.tables.lines, products=ctx.tables.products, level="category",
-                           as_of=ctx.as_of)
+    series = demand_series(
+        ctx.tables.lines, products=ctx.tables.products, level="category", as_of=ctx.as_of
+    )
     result = backtest(series, h=HORIZON, n_windows=WINDOWS, models=("auto",))
     models = result.card["models"]
-    best = min(models, key=lambda m: models[m]["mase"] if models[m]["mase"] is not None
-               else float("inf"))
+    best = min(
+        models, key=lambda m: models[m]["mase"] if models[m]["mase"] is not None else float("inf")
+    )
     return ModelCard(
         name="forecast",
         title="Daily demand by category (automatic model choice per series)",
         data_window={**ctx.window(), "series": result.card["data"]},
         split={"as_of": str(ctx.as_of), **result.card["backtest"]},
         metrics={k: models[best][k] for k in METRICS if k in models[best]},
-        baselines={name: {k: v[k] for k in METRICS if k in v}
-                   for name, v in models.items() if name != best},
+        baselines={
+            name: {k: v[k] for k in METRICS if k in v} for name, v in models.items() if name != best
+        },
         parameters={"best_model": best},
         details={"by_class": result.card["by_class"]},
-        notes=["MASE and RMSSE are scaled by the in-sample seasonal naive error (period 7); "
-               "WAPE = sum |error| / sum actual; bias = sum error / sum actual.",
-               "Series with no demand in a window are kept; intermittent series use "
-               "Croston/TSB/ADIDA candidates."],
+        notes=[
+            "MASE and RMSSE are scaled by the in-sample seasonal naive error (period 7); "
+            "WAPE = sum |error| / sum actual; bias = sum error / sum actual.",
+            "Series with no demand in a window are kept; intermittent series use "
+            "Croston/TSB/ADIDA candidates.",
+        ],
     )
 
 

@@ -169,10 +169,12 @@ def prepare_series(
     periods = ((end - starts).dt.days // step_days + 1).astype("int64")
     ids = np.repeat(starts.index.to_numpy(), periods.to_numpy())
     step = pd.Timedelta(days=step_days)
-    within = np.arange(len(ids)) - np.repeat(np.cumsum(periods.to_numpy()) - periods.to_numpy(),
-                                             periods.to_numpy())
-    grid = pd.DataFrame({"unique_id": ids,
-                         "ds": np.repeat(starts.to_numpy(), periods.to_numpy()) + within * step})
+    within = np.arange(len(ids)) - np.repeat(
+        np.cumsum(periods.to_numpy()) - periods.to_numpy(), periods.to_numpy()
+    )
+    grid = pd.DataFrame(
+        {"unique_id": ids, "ds": np.repeat(starts.to_numpy(), periods.to_numpy()) + within * step}
+    )
     observed = out.groupby("unique_id").size()
     clean = grid.merge(out, on=["unique_id", "ds"], how="left", sort=False)
     clean["y"] = clean["y"].fillna(0.0)
@@ -182,10 +184,23 @@ def prepare_series(
 
     diag = describe_series(clean, season_length=season_length)
     diag["gaps_filled"] = (diag["n_obs"] - observed.reindex(diag["unique_id"]).to_numpy()).astype(
-        "int64")
+        "int64"
+    )
     diag["negatives_clipped"] = negatives.reindex(diag["unique_id"]).to_numpy().astype("int64")
-    order = ["unique_id", "n_obs", "first_ds", "last_ds", "gaps_filled", "negatives_clipped",
-             "total_demand", "all_zero", "short_for_season", "adi", "cv2", "demand_class"]
+    order = [
+        "unique_id",
+        "n_obs",
+        "first_ds",
+        "last_ds",
+        "gaps_filled",
+        "negatives_clipped",
+        "total_demand",
+        "all_zero",
+        "short_for_season",
+        "adi",
+        "cv2",
+        "demand_class",
+    ]
     return clean, diag[order]
 
 
@@ -204,8 +219,9 @@ def describe_series(df: pd.DataFrame, *, season_length: int = 7) -> pd.DataFrame
     g = df.groupby("unique_id", sort=True)
     y = df["y"].to_numpy(dtype="float64")
     nz = y > 0
-    frame = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "nz": nz,
-                          "ynz": np.where(nz, y, np.nan)})
+    frame = pd.DataFrame(
+        {"unique_id": df["unique_id"].to_numpy(), "nz": nz, "ynz": np.where(nz, y, np.nan)}
+    )
     gz = frame.groupby("unique_id", sort=True)
     n_obs = g.size()
     n_nz = gz["nz"].sum()
@@ -214,25 +230,29 @@ def describe_series(df: pd.DataFrame, *, season_length: int = 7) -> pd.DataFrame
     adi = (n_obs / n_nz.where(n_nz > 0)).astype("float64")
     cv2 = ((std_nz / mean_nz) ** 2).astype("float64")
     cls = np.select(
-        [n_nz.to_numpy() == 0,
-         (adi < ADI_CUTOFF) & (cv2 < CV2_CUTOFF),
-         (adi < ADI_CUTOFF) & (cv2 >= CV2_CUTOFF),
-         (adi >= ADI_CUTOFF) & (cv2 < CV2_CUTOFF)],
+        [
+            n_nz.to_numpy() == 0,
+            (adi < ADI_CUTOFF) & (cv2 < CV2_CUTOFF),
+            (adi < ADI_CUTOFF) & (cv2 >= CV2_CUTOFF),
+            (adi >= ADI_CUTOFF) & (cv2 < CV2_CUTOFF),
+        ],
         ["zero", "smooth", "erratic", "intermittent"],
         default="lumpy",
     )
-    return pd.DataFrame({
-        "unique_id": n_obs.index.to_numpy(),
-        "n_obs": n_obs.to_numpy().astype("int64"),
-        "first_ds": g["ds"].min().to_numpy(),
-        "last_ds": g["ds"].max().to_numpy(),
-        "total_demand": g["y"].sum().to_numpy(),
-        "all_zero": (n_nz.to_numpy() == 0),
-        "short_for_season": n_obs.to_numpy() < 2 * season_length,
-        "adi": adi.to_numpy(),
-        "cv2": cv2.to_numpy(),
-        "demand_class": cls,
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": n_obs.index.to_numpy(),
+            "n_obs": n_obs.to_numpy().astype("int64"),
+            "first_ds": g["ds"].min().to_numpy(),
+            "last_ds": g["ds"].max().to_numpy(),
+            "total_demand": g["y"].sum().to_numpy(),
+            "all_zero": (n_nz.to_numpy() == 0),
+            "short_for_season": n_obs.to_numpy() < 2 * season_length,
+            "adi": adi.to_numpy(),
+            "cv2": cv2.to_numpy(),
+            "demand_class": cls,
+        }
+    )
 
 
 def future_dates(last: pd.Timestamp, h: int, freq: str) -> pd.DatetimeIndex:

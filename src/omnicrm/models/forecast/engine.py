@@ -48,20 +48,32 @@ def _long(wide: pd.DataFrame, name: str, keep: Sequence[str]) -> pd.DataFrame:
 
 
 def stat_cross_validation(
-    df: pd.DataFrame, name: str, *, h: int, n_windows: int, step_size: int,
-    season_length: int, freq: str,
+    df: pd.DataFrame,
+    name: str,
+    *,
+    h: int,
+    n_windows: int,
+    step_size: int,
+    season_length: int,
+    freq: str,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of one statsforecast model on every series of ``df``."""
     from statsforecast import StatsForecast
 
     sf = StatsForecast(models=[MODELS[name].build(season_length)], freq=check_freq(freq))
-    cv = sf.cross_validation(h=h, df=df[["unique_id", "ds", "y"]], n_windows=n_windows,
-                             step_size=step_size)
+    cv = sf.cross_validation(
+        h=h, df=df[["unique_id", "ds", "y"]], n_windows=n_windows, step_size=step_size
+    )
     return _long(cv, name, ["unique_id", "ds", "cutoff", "y"])
 
 
 def stat_forecast(
-    df: pd.DataFrame, name: str, *, h: int, season_length: int, freq: str,
+    df: pd.DataFrame,
+    name: str,
+    *,
+    h: int,
+    season_length: int,
+    freq: str,
 ) -> pd.DataFrame:
     """Fit one statsforecast model per series of ``df`` and forecast ``h`` periods."""
     from statsforecast import StatsForecast
@@ -84,14 +96,16 @@ def _ml(season_length: int, freq: str, lgbm_params: dict[str, Any] | None, n_job
     m = season_length
     params = {**DEFAULT_LGBM, **(lgbm_params or {}), "n_jobs": n_jobs}
     lag_transforms: dict[int, list[Any]] = {
-        1: [RollingMean(window_size=m, min_samples=1), RollingMean(window_size=4 * m,
-                                                                   min_samples=1)],
+        1: [
+            RollingMean(window_size=m, min_samples=1),
+            RollingMean(window_size=4 * m, min_samples=1),
+        ],
     }
     if m > 1:
-        lag_transforms[1].append(SeasonalRollingMean(season_length=m, window_size=4,
-                                                     min_samples=1))
-    date_features: list[Any] = (["dayofweek", "day", "month"] if freq == "D"
-                                else ["month", _iso_week])
+        lag_transforms[1].append(SeasonalRollingMean(season_length=m, window_size=4, min_samples=1))
+    date_features: list[Any] = (
+        ["dayofweek", "day", "month"] if freq == "D" else ["month", _iso_week]
+    )
     return MLForecast(
         models={"lgbm": lgb.LGBMRegressor(**params)},
         freq=check_freq(freq),
@@ -111,8 +125,15 @@ def _tail(df: pd.DataFrame, n: int | None) -> pd.DataFrame:
 
 
 def ml_cross_validation(
-    df: pd.DataFrame, *, h: int, n_windows: int, step_size: int, season_length: int,
-    freq: str, lgbm_params: dict[str, Any] | None = None, n_jobs: int = 1,
+    df: pd.DataFrame,
+    *,
+    h: int,
+    n_windows: int,
+    step_size: int,
+    season_length: int,
+    freq: str,
+    lgbm_params: dict[str, Any] | None = None,
+    n_jobs: int = 1,
     input_size: int | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the global LightGBM model (trained once, at the first origin).
@@ -120,15 +141,28 @@ def ml_cross_validation(
     ``input_size`` limits the training periods per series (the most recent ones).
     """
     fc = _ml(season_length, freq, lgbm_params, n_jobs)
-    cv = fc.cross_validation(df, n_windows=n_windows, h=h, step_size=step_size,
-                             static_features=[], refit=False, input_size=input_size)
+    cv = fc.cross_validation(
+        df,
+        n_windows=n_windows,
+        h=h,
+        step_size=step_size,
+        static_features=[],
+        refit=False,
+        input_size=input_size,
+    )
     return _long(cv, "lgbm", ["unique_id", "ds", "cutoff", "y"])
 
 
 def ml_forecast(
-    df: pd.DataFrame, *, h: int, season_length: int, freq: str,
-    X_df: pd.DataFrame | None = None, lgbm_params: dict[str, Any] | None = None,
-    n_jobs: int = 1, input_size: int | None = None,
+    df: pd.DataFrame,
+    *,
+    h: int,
+    season_length: int,
+    freq: str,
+    X_df: pd.DataFrame | None = None,
+    lgbm_params: dict[str, Any] | None = None,
+    n_jobs: int = 1,
+    input_size: int | None = None,
 ) -> pd.DataFrame:
     """Train the global LightGBM model on ``df`` and forecast ``h`` periods of every series.
 

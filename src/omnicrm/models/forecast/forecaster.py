@@ -113,12 +113,23 @@ class DemandForecaster(JSONModel):
 
     _fitted_attributes = ("forecast_", "selection_", "diagnostics_", "card_")
 
-    def __init__(self, h: int = 28, freq: str = "D", models: Sequence[str] = ("auto",),
-                 season_length: int = 7, levels: Sequence[int] = (80, 95), n_windows: int = 3,
-                 step_size: int | None = None, holidays: Sequence[Any] | None = None,
-                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-                 n_jobs: int = 1, lgbm_params: dict[str, Any] | None = None,
-                 input_size: int | None = None):
+    def __init__(
+        self,
+        h: int = 28,
+        freq: str = "D",
+        models: Sequence[str] = ("auto",),
+        season_length: int = 7,
+        levels: Sequence[int] = (80, 95),
+        n_windows: int = 3,
+        step_size: int | None = None,
+        holidays: Sequence[Any] | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        n_jobs: int = 1,
+        lgbm_params: dict[str, Any] | None = None,
+        input_size: int | None = None,
+    ):
         self.h = h
         self.freq = freq
         self.models = models
@@ -151,8 +162,9 @@ class DemandForecaster(JSONModel):
         names = expand_models(self.models)
         levels = check_levels(self.levels)
         cols = Columns(self.id_col, self.time_col, self.target_col)
-        clean, diag = prepare_series(df, freq=self.freq, season_length=self.season_length,
-                                     columns=cols)
+        clean, diag = prepare_series(
+            df, freq=self.freq, season_length=self.season_length, columns=cols
+        )
         exog = [c for c in clean.columns if c not in ("unique_id", "ds", "y")]
         if exog and X_df is None and "lgbm" in names:
             raise InputError(
@@ -166,27 +178,47 @@ class DemandForecaster(JSONModel):
             future[HOLIDAY_COLUMN] = future["ds"].isin(hol).astype("float64")
             exog.append(HOLIDAY_COLUMN)
         common = {"season_length": self.season_length, "freq": self.freq}
-        cv, per = run_backtest(clean, diag, names, h=self.h, n_windows=self.n_windows,
-                               step=step, lgbm_params=self.lgbm_params,
-                               input_size=self.input_size, n_jobs=self.n_jobs, **common)
+        cv, per = run_backtest(
+            clean,
+            diag,
+            names,
+            h=self.h,
+            n_windows=self.n_windows,
+            step=step,
+            lgbm_params=self.lgbm_params,
+            input_size=self.input_size,
+            n_jobs=self.n_jobs,
+            **common,
+        )
         selection = self._select(diag, per, names)
 
         # (series, model) pairs to forecast: the chosen model, or the members of a combination
         need = selection.loc[~selection["model"].isin(("zero", COMBO)), ["unique_id", "model"]]
         combo_ids = selection.loc[selection["model"] == COMBO, "unique_id"]
         if len(combo_ids):
-            members = per.loc[per["unique_id"].isin(combo_ids)
-                              & ~per["model"].isin((BASELINE, COMBO)), ["unique_id", "model"]]
+            members = per.loc[
+                per["unique_id"].isin(combo_ids) & ~per["model"].isin((BASELINE, COMBO)),
+                ["unique_id", "model"],
+            ]
             need = pd.concat([need, members], ignore_index=True).drop_duplicates()
         parts = []
         for name, ids in need.groupby("model")["unique_id"]:
             if MODELS[name].kind == "ml":
                 train = clean[clean["unique_id"].isin(diag.loc[diag["backtested"], "unique_id"])]
-                fut = future[future["unique_id"].isin(train["unique_id"])][
-                    ["unique_id", "ds", *exog]] if exog else None
-                fc = engine.ml_forecast(train, h=self.h, X_df=fut, lgbm_params=self.lgbm_params,
-                                        input_size=self.input_size, n_jobs=self.n_jobs,
-                                        **common)
+                fut = (
+                    future[future["unique_id"].isin(train["unique_id"])][["unique_id", "ds", *exog]]
+                    if exog
+                    else None
+                )
+                fc = engine.ml_forecast(
+                    train,
+                    h=self.h,
+                    X_df=fut,
+                    lgbm_params=self.lgbm_params,
+                    input_size=self.input_size,
+                    n_jobs=self.n_jobs,
+                    **common,
+                )
                 parts.append(fc[fc["unique_id"].isin(ids)])
             else:
                 hist = clean[clean["unique_id"].isin(ids)]
@@ -208,13 +240,15 @@ class DemandForecaster(JSONModel):
 
         # Intervals: chosen model's backtest errors; naive in-sample errors otherwise.
         chosen = cv.merge(selection[["unique_id", "model"]], on=["unique_id", "model"])
-        err_bt = pd.DataFrame({"unique_id": chosen["unique_id"],
-                               "error": chosen["yhat"] - chosen["y"]})
+        err_bt = pd.DataFrame(
+            {"unique_id": chosen["unique_id"], "error": chosen["yhat"] - chosen["y"]}
+        )
         rest = selection.loc[~selection["how"].eq("backtest"), "unique_id"]
         err_naive = naive_errors(clean[clean["unique_id"].isin(rest)])
         errors = [e for e in (err_bt, err_naive) if len(e)]
         widths = conformal_widths(
-            pd.concat(errors, ignore_index=True) if errors else err_naive, levels)
+            pd.concat(errors, ignore_index=True) if errors else err_naive, levels
+        )
         fc = apply_intervals(fc, widths, levels)
         for lv in levels:
             for side in ("lo", "hi"):
@@ -228,35 +262,58 @@ class DemandForecaster(JSONModel):
         self.selection_ = selection
         self.diagnostics_ = self._notes(diag, selection)
         summary = summary_table(per)
-        self.backtest_ = (BacktestResult(cv=cv, per_series=per, summary=summary, card={},
-                                         diagnostics=self.diagnostics_)
-                          if len(cv) else None)
-        card = model_card(summary, diag, cv, h=self.h, n_windows=self.n_windows, step=step,
-                          freq=self.freq, season_length=self.season_length)
-        card["selected"] = {str(k): int(v) for k, v in
-                            selection["model"].value_counts().sort_index().items()}
+        self.backtest_ = (
+            BacktestResult(
+                cv=cv, per_series=per, summary=summary, card={}, diagnostics=self.diagnostics_
+            )
+            if len(cv)
+            else None
+        )
+        card = model_card(
+            summary,
+            diag,
+            cv,
+            h=self.h,
+            n_windows=self.n_windows,
+            step=step,
+            freq=self.freq,
+            season_length=self.season_length,
+        )
+        card["selected"] = {
+            str(k): int(v) for k, v in selection["model"].value_counts().sort_index().items()
+        }
         if self.backtest_ is not None:
             self.backtest_.card = card
         self.card_ = card
         return self
 
-    def _future_frame(self, clean: pd.DataFrame, diag: pd.DataFrame, X_df: pd.DataFrame | None,
-                      exog: list[str], cols: Columns) -> pd.DataFrame:
+    def _future_frame(
+        self,
+        clean: pd.DataFrame,
+        diag: pd.DataFrame,
+        X_df: pd.DataFrame | None,
+        exog: list[str],
+        cols: Columns,
+    ) -> pd.DataFrame:
         last = clean["ds"].max()
         dates = future_dates(last, self.h, self.freq)
         ids = diag["unique_id"].to_numpy()
-        fut = pd.DataFrame({"unique_id": np.repeat(ids, len(dates)),
-                            "ds": np.tile(dates.to_numpy(), len(ids))})
+        fut = pd.DataFrame(
+            {"unique_id": np.repeat(ids, len(dates)), "ds": np.tile(dates.to_numpy(), len(ids))}
+        )
         if not exog:
             return fut
         if X_df is None:  # exogenous columns unused: no model that reads them was asked for
             return fut
         missing = [c for c in (cols.id, cols.time, *exog) if c not in X_df.columns]
         if missing:
-            raise InputError(f"X_df lacks columns {missing}; it needs {cols.id}, {cols.time} "
-                             f"and the exogenous columns {exog}")
-        x = X_df[[cols.id, cols.time, *exog]].rename(columns={cols.id: "unique_id",
-                                                              cols.time: "ds"})
+            raise InputError(
+                f"X_df lacks columns {missing}; it needs {cols.id}, {cols.time} "
+                f"and the exogenous columns {exog}"
+            )
+        x = X_df[[cols.id, cols.time, *exog]].rename(
+            columns={cols.id: "unique_id", cols.time: "ds"}
+        )
         x["unique_id"] = x["unique_id"].astype(str)
         x["ds"] = pd.to_datetime(x["ds"]).dt.normalize()
         fut = fut.merge(x, on=["unique_id", "ds"], how="left")
@@ -278,22 +335,30 @@ class DemandForecaster(JSONModel):
             p = p.sort_values(["unique_id", "key", "key2", "model"], kind="stable")
             best = p.drop_duplicates("unique_id")[["unique_id", "model", "mase"]]
             sn = per.loc[per["model"] == "seasonal_naive", ["unique_id", "mase"]].rename(
-                columns={"mase": "mase_seasonal_naive"})
+                columns={"mase": "mase_seasonal_naive"}
+            )
             rows.append(best.merge(sn, on="unique_id", how="left").assign(how="backtest"))
-        out = base.merge(pd.concat(rows) if rows else pd.DataFrame(
-            columns=["unique_id", "model", "mase", "mase_seasonal_naive", "how"]),
-            on="unique_id", how="left")
+        out = base.merge(
+            pd.concat(rows)
+            if rows
+            else pd.DataFrame(columns=["unique_id", "model", "mase", "mase_seasonal_naive", "how"]),
+            on="unique_id",
+            how="left",
+        )
         zero = out["all_zero"].to_numpy()
         short = out["model"].isna().to_numpy() & ~zero
         rule = out["demand_class"].map(SHORT_SERIES_MODEL).fillna("seasonal_naive")
-        fallback = [season_model(r, int(n), self.season_length)
-                    for r, n in zip(rule[short], out.loc[short, "n_obs"], strict=True)]
+        fallback = [
+            season_model(r, int(n), self.season_length)
+            for r, n in zip(rule[short], out.loc[short, "n_obs"], strict=True)
+        ]
         out.loc[short, "model"] = fallback
         out.loc[short, "how"] = "short_series_rule"
         out.loc[zero, "model"] = "zero"
         out.loc[zero, "how"] = "all_zero"
-        return out[["unique_id", "demand_class", "model", "how", "mase",
-                    "mase_seasonal_naive"]].reset_index(drop=True)
+        return out[
+            ["unique_id", "demand_class", "model", "how", "mase", "mase_seasonal_naive"]
+        ].reset_index(drop=True)
 
     def _notes(self, diag: pd.DataFrame, selection: pd.DataFrame) -> pd.DataFrame:
         d = diag.merge(selection[["unique_id", "model", "how"]], on="unique_id", how="left")
@@ -307,11 +372,11 @@ class DemandForecaster(JSONModel):
             if r.all_zero:
                 n.append("all-zero history: forecast is 0")
             elif r.how == "short_series_rule":
-                n.append(f"too short to backtest ({r.n_obs} periods): rule-based model "
-                         f"{r.model}")
+                n.append(f"too short to backtest ({r.n_obs} periods): rule-based model {r.model}")
                 if r.short_for_season:
-                    n.append(f"shorter than two seasons ({2 * self.season_length}): "
-                             "non-seasonal model")
+                    n.append(
+                        f"shorter than two seasons ({2 * self.season_length}): non-seasonal model"
+                    )
             notes.append("; ".join(n))
         d["notes"] = notes
         return d
@@ -333,12 +398,17 @@ class DemandForecaster(JSONModel):
         """Write settings, forecasts, selection, diagnostics and card to a JSON file."""
         check_is_fitted(self)
         path = Path(path)
-        frames = {n: json.loads(getattr(self, n).to_json(orient="split", date_format="iso",
-                                                         index=False))
-                  for n in ("forecast_", "selection_", "diagnostics_")}
-        doc = {"format": FORMAT, "version": FORMAT_VERSION, "class": type(self).__name__,
-               "settings": _to_json(self.get_params()),
-               "fitted": {**frames, "card_": self.card_}}
+        frames = {
+            n: json.loads(getattr(self, n).to_json(orient="split", date_format="iso", index=False))
+            for n in ("forecast_", "selection_", "diagnostics_")
+        }
+        doc = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "settings": _to_json(self.get_params()),
+            "fitted": {**frames, "card_": self.card_},
+        }
         path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return path
 

@@ -35,12 +35,15 @@ from omnicrm.models.base import check_is_fitted
 from omnicrm.models.forecast.forecaster import DECIMALS, DemandForecaster
 from omnicrm.models.forecast.intervals import apply_intervals, conformal_widths
 
-_SCALE = 10 ** DECIMALS
+_SCALE = 10**DECIMALS
 
 
 def _node(level: str, value: pd.Series) -> pd.Series:
-    return pd.Series("total", index=value.index) if level == "total" else (
-        level + "=" + value.astype(str))
+    return (
+        pd.Series("total", index=value.index)
+        if level == "total"
+        else (level + "=" + value.astype(str))
+    )
 
 
 def _tagged(frame: pd.DataFrame, tags: pd.DataFrame, level: str) -> pd.DataFrame:
@@ -64,7 +67,8 @@ def sum_exact(forecast: pd.DataFrame, tags: pd.DataFrame, level: str) -> pd.Data
 
 
 def reconcile_bottom_up(
-    forecaster: DemandForecaster, tags: pd.DataFrame,
+    forecaster: DemandForecaster,
+    tags: pd.DataFrame,
     levels: Sequence[str] = ("category", "region", "total"),
 ) -> pd.DataFrame:
     """Bottom-up forecasts with intervals for the requested levels, plus the bottom level.
@@ -89,8 +93,9 @@ def reconcile_bottom_up(
     check_is_fitted(forecaster)
     missing = [lv for lv in levels if lv != "total" and lv not in tags.columns]
     if missing or "unique_id" not in tags.columns:
-        raise InputError(f"hierarchy tags lack columns {['unique_id', *missing]}; they have "
-                         f"{list(tags.columns)}")
+        raise InputError(
+            f"hierarchy tags lack columns {['unique_id', *missing]}; they have {list(tags.columns)}"
+        )
     fc = forecaster.forecast_
     level_pcts = [int(c.rsplit("_", 1)[1]) for c in fc.columns if c.startswith("yhat_lo_")]
     bottom = fc.assign(level="bottom")
@@ -98,8 +103,9 @@ def reconcile_bottom_up(
     bt = getattr(forecaster, "backtest_", None)
     chosen = None
     if bt is not None and len(bt.cv):
-        chosen = bt.cv.merge(forecaster.selection_[["unique_id", "model"]],
-                             on=["unique_id", "model"])
+        chosen = bt.cv.merge(
+            forecaster.selection_[["unique_id", "model"]], on=["unique_id", "model"]
+        )
     sel = forecaster.selection_.set_index("unique_id")
     for level in levels:
         agg = sum_exact(fc, tags, level)
@@ -119,14 +125,22 @@ def reconcile_bottom_up(
             sq = half.reindex(child["unique_id"]).to_numpy() ** 2
             rss[f"q_{p}"] = pd.Series(sq).groupby(child["node"].to_numpy()).sum() ** 0.5
         rss_frame = pd.DataFrame(rss).rename_axis("unique_id").reset_index()
-        widths = pd.concat([widths, rss_frame[~rss_frame["unique_id"].isin(
-            widths["unique_id"])]], ignore_index=True)
+        widths = pd.concat(
+            [widths, rss_frame[~rss_frame["unique_id"].isin(widths["unique_id"])]],
+            ignore_index=True,
+        )
         agg = apply_intervals(agg, widths, level_pcts)
         agg["model"], agg["level"] = "bottom_up", level
         out.append(agg)
     res = pd.concat(out, ignore_index=True)
-    cols = ["level", "unique_id", "ds", "model", "yhat",
-            *[f"yhat_{s}_{p}" for p in level_pcts for s in ("lo", "hi")]]
+    cols = [
+        "level",
+        "unique_id",
+        "ds",
+        "model",
+        "yhat",
+        *[f"yhat_{s}_{p}" for p in level_pcts for s in ("lo", "hi")],
+    ]
     for c in cols[5:]:
         res[c] = np.round(res[c].to_numpy(dtype="float64"), DECIMALS)
     return res[cols]

@@ -40,9 +40,13 @@ def check_levels(levels: Sequence[int | float]) -> tuple[int, ...]:
 
 def conformal_widths(errors: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
     """Half-widths per series: ``unique_id, n, q_<L>…, sigma`` from a frame of errors."""
-    e = pd.DataFrame({"unique_id": errors["unique_id"].to_numpy(),
-                      "abs": np.abs(errors["error"].to_numpy(dtype="float64")),
-                      "sq": errors["error"].to_numpy(dtype="float64") ** 2})
+    e = pd.DataFrame(
+        {
+            "unique_id": errors["unique_id"].to_numpy(),
+            "abs": np.abs(errors["error"].to_numpy(dtype="float64")),
+            "sq": errors["error"].to_numpy(dtype="float64") ** 2,
+        }
+    )
     e = e.sort_values(["unique_id", "abs"], kind="stable").reset_index(drop=True)
     pos = e.groupby("unique_id", sort=False).cumcount().to_numpy()
     g = e.groupby("unique_id", sort=True)
@@ -70,8 +74,9 @@ def naive_errors(history: pd.DataFrame) -> pd.DataFrame:
     return out.dropna()
 
 
-def apply_intervals(forecast: pd.DataFrame, widths: pd.DataFrame,
-                    levels: Sequence[int]) -> pd.DataFrame:
+def apply_intervals(
+    forecast: pd.DataFrame, widths: pd.DataFrame, levels: Sequence[int]
+) -> pd.DataFrame:
     """Add ``yhat_lo_<L>, yhat_hi_<L>`` columns (lower bounds clipped at 0)."""
     w = widths.set_index("unique_id")
     out = forecast.copy()

@@ -57,8 +57,13 @@ def _scale(y_train: Sequence[float], season_length: int, power: int) -> float:
     return float(d.mean())
 
 
-def mase(y_true: Sequence[float], y_pred: Sequence[float], y_train: Sequence[float], *,
-         season_length: int = 7) -> float:
+def mase(
+    y_true: Sequence[float],
+    y_pred: Sequence[float],
+    y_train: Sequence[float],
+    *,
+    season_length: int = 7,
+) -> float:
     """Mean absolute scaled error (Hyndman & Koehler 2006) of one series.
 
     Examples
@@ -71,8 +76,13 @@ def mase(y_true: Sequence[float], y_pred: Sequence[float], y_train: Sequence[flo
     return float(np.mean(np.abs(b - a)) / s) if s > 0 else float("nan")
 
 
-def rmsse(y_true: Sequence[float], y_pred: Sequence[float], y_train: Sequence[float], *,
-          season_length: int = 7) -> float:
+def rmsse(
+    y_true: Sequence[float],
+    y_pred: Sequence[float],
+    y_train: Sequence[float],
+    *,
+    season_length: int = 7,
+) -> float:
     """Root mean squared scaled error (M5) of one series, scaled by the seasonal naive.
 
     Examples
@@ -111,8 +121,9 @@ def bias(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
     return float((b - a).sum() / tot) if tot != 0 else float("nan")
 
 
-def scales_at_cutoffs(history: pd.DataFrame, cutoffs: pd.DataFrame, *,
-                      season_length: int) -> pd.DataFrame:
+def scales_at_cutoffs(
+    history: pd.DataFrame, cutoffs: pd.DataFrame, *, season_length: int
+) -> pd.DataFrame:
     """In-sample seasonal-naive scales of each series at each forecast origin (vectorised).
 
     Parameters
@@ -135,27 +146,41 @@ def scales_at_cutoffs(history: pd.DataFrame, cutoffs: pd.DataFrame, *,
     out = []
     for m in sorted({season_length, 1}):
         d = (h["y"] - g.shift(m)).to_numpy()
-        frame = pd.DataFrame({"unique_id": h["unique_id"].to_numpy(), "ds": h["ds"].to_numpy(),
-                              "abs": np.abs(d), "sq": d * d, "n": ~np.isnan(d)})
+        frame = pd.DataFrame(
+            {
+                "unique_id": h["unique_id"].to_numpy(),
+                "ds": h["ds"].to_numpy(),
+                "abs": np.abs(d),
+                "sq": d * d,
+                "n": ~np.isnan(d),
+            }
+        )
         frame[["abs", "sq"]] = frame[["abs", "sq"]].fillna(0.0)
         frame[["abs", "sq", "n"]] = frame.groupby("unique_id", sort=False)[
-            ["abs", "sq", "n"]].cumsum()
+            ["abs", "sq", "n"]
+        ].cumsum()
         frame["m"] = m
         out.append(frame)
     both = pd.concat(out, ignore_index=True)
-    merged = cutoffs.merge(both, left_on=["unique_id", "cutoff"], right_on=["unique_id", "ds"],
-                           how="left")
+    merged = cutoffs.merge(
+        both, left_on=["unique_id", "cutoff"], right_on=["unique_id", "ds"], how="left"
+    )
     # prefer the seasonal difference when it has at least one term
     merged["ok"] = merged["n"] > 0
     merged["rank"] = np.where(merged["m"] == season_length, 0, 1)
-    merged = merged.sort_values(["unique_id", "cutoff", "ok", "rank"],
-                                ascending=[True, True, False, True], kind="stable")
+    merged = merged.sort_values(
+        ["unique_id", "cutoff", "ok", "rank"], ascending=[True, True, False, True], kind="stable"
+    )
     first = merged.drop_duplicates(["unique_id", "cutoff"], keep="first")
     n = first["n"].where(first["n"] > 0)
-    return pd.DataFrame({
-        "unique_id": first["unique_id"].to_numpy(), "cutoff": first["cutoff"].to_numpy(),
-        "scale_abs": (first["abs"] / n).to_numpy(), "scale_sq": (first["sq"] / n).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": first["unique_id"].to_numpy(),
+            "cutoff": first["cutoff"].to_numpy(),
+            "scale_abs": (first["abs"] / n).to_numpy(),
+            "scale_sq": (first["sq"] / n).to_numpy(),
+        }
+    )
 
 
 def evaluate(cv: pd.DataFrame, history: pd.DataFrame, *, season_length: int) -> pd.DataFrame:
@@ -181,22 +206,46 @@ def evaluate(cv: pd.DataFrame, history: pd.DataFrame, *, season_length: int) -> 
     cut = cv[["unique_id", "cutoff"]].drop_duplicates()
     scales = scales_at_cutoffs(history, cut, season_length=season_length)
     e = cv["yhat"].to_numpy() - cv["y"].to_numpy()
-    frame = pd.DataFrame({"unique_id": cv["unique_id"].to_numpy(),
-                          "model": cv["model"].to_numpy(), "cutoff": cv["cutoff"].to_numpy(),
-                          "abs": np.abs(e), "sq": e * e, "err": e, "y": cv["y"].to_numpy()})
-    w = frame.groupby(["unique_id", "model", "cutoff"], sort=False).agg(
-        mae=("abs", "mean"), mse=("sq", "mean"), abs_error=("abs", "sum"),
-        squared_error=("sq", "sum"), error=("err", "sum"), demand=("y", "sum"),
-    ).reset_index()
+    frame = pd.DataFrame(
+        {
+            "unique_id": cv["unique_id"].to_numpy(),
+            "model": cv["model"].to_numpy(),
+            "cutoff": cv["cutoff"].to_numpy(),
+            "abs": np.abs(e),
+            "sq": e * e,
+            "err": e,
+            "y": cv["y"].to_numpy(),
+        }
+    )
+    w = (
+        frame.groupby(["unique_id", "model", "cutoff"], sort=False)
+        .agg(
+            mae=("abs", "mean"),
+            mse=("sq", "mean"),
+            abs_error=("abs", "sum"),
+            squared_error=("sq", "sum"),
+            error=("err", "sum"),
+            demand=("y", "sum"),
+        )
+        .reset_index()
+    )
     w = w.merge(scales, on=["unique_id", "cutoff"], how="left")
     w["mase"] = w["mae"] / w["scale_abs"].where(w["scale_abs"] > 0)
     w["rmsse"] = np.sqrt(w["mse"] / w["scale_sq"].where(w["scale_sq"] > 0))
-    s = w.groupby(["unique_id", "model"], sort=True).agg(
-        windows=("cutoff", "size"), mase=("mase", "mean"), rmsse=("rmsse", "mean"),
-        mae=("mae", "mean"), abs_error=("abs_error", "sum"),
-        squared_error=("squared_error", "sum"), error=("error", "sum"),
-        demand=("demand", "sum"),
-    ).reset_index()
+    s = (
+        w.groupby(["unique_id", "model"], sort=True)
+        .agg(
+            windows=("cutoff", "size"),
+            mase=("mase", "mean"),
+            rmsse=("rmsse", "mean"),
+            mae=("mae", "mean"),
+            abs_error=("abs_error", "sum"),
+            squared_error=("squared_error", "sum"),
+            error=("error", "sum"),
+            demand=("demand", "sum"),
+        )
+        .reset_index()
+    )
     return s
 
 
@@ -210,9 +259,14 @@ def summarise(per_series: pd.DataFrame, by: Sequence[str] = ("model",)) -> pd.Da
     """
     by = list(by)
     g = per_series.groupby(by, sort=True)
-    out = g.agg(series=("unique_id", "nunique"), mase=("mase", "mean"), rmsse=("rmsse", "mean"),
-                abs_error=("abs_error", "sum"), error=("error", "sum"),
-                demand=("demand", "sum")).reset_index()
+    out = g.agg(
+        series=("unique_id", "nunique"),
+        mase=("mase", "mean"),
+        rmsse=("rmsse", "mean"),
+        abs_error=("abs_error", "sum"),
+        error=("error", "sum"),
+        demand=("demand", "sum"),
+    ).reset_index()
     d = out["demand"].where(out["demand"] != 0)
     out["wape"] = out["abs_error"] / d
     out["bias"] = out["error"] / d

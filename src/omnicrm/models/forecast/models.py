@@ -120,30 +120,42 @@ class ModelSpec:
     fallback: str | None = None
 
 
-MODELS: dict[str, ModelSpec] = {s.name: s for s in (
-    ModelSpec("seasonal_naive", "stat", ALL_CLASSES, _seasonal_naive, fallback="naive"),
-    ModelSpec("naive", "stat", ALL_CLASSES, _naive),
-    ModelSpec("seasonal_es", "stat", _SMOOTH, _seasonal_es, fallback="ses"),
-    ModelSpec("ses", "stat", _SMOOTH, _ses),
-    ModelSpec("ets", "stat", _SMOOTH, _ets, fallback="ses"),
-    ModelSpec("croston", "stat", _SPARSE, _croston),
-    ModelSpec("tsb", "stat", _SPARSE, _tsb),
-    ModelSpec("adida", "stat", _SPARSE, _adida),
-    ModelSpec("lgbm", "ml", ALL_CLASSES),
-    ModelSpec("combo", "combo", ALL_CLASSES),
-)}
+MODELS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in (
+        ModelSpec("seasonal_naive", "stat", ALL_CLASSES, _seasonal_naive, fallback="naive"),
+        ModelSpec("naive", "stat", ALL_CLASSES, _naive),
+        ModelSpec("seasonal_es", "stat", _SMOOTH, _seasonal_es, fallback="ses"),
+        ModelSpec("ses", "stat", _SMOOTH, _ses),
+        ModelSpec("ets", "stat", _SMOOTH, _ets, fallback="ses"),
+        ModelSpec("croston", "stat", _SPARSE, _croston),
+        ModelSpec("tsb", "stat", _SPARSE, _tsb),
+        ModelSpec("adida", "stat", _SPARSE, _adida),
+        ModelSpec("lgbm", "ml", ALL_CLASSES),
+        ModelSpec("combo", "combo", ALL_CLASSES),
+    )
+}
 """Every model by name."""
 
 BASELINE = "seasonal_naive"
 """Always backtested; every accuracy figure is also given as a ratio to it."""
 
-AUTO: tuple[str, ...] = ("seasonal_naive", "seasonal_es", "croston", "tsb", "adida", "lgbm",
-                         "combo")
+AUTO: tuple[str, ...] = (
+    "seasonal_naive",
+    "seasonal_es",
+    "croston",
+    "tsb",
+    "adida",
+    "lgbm",
+    "combo",
+)
 """What ``models=("auto",)`` expands to."""
 
 SHORT_SERIES_MODEL: dict[str, str] = {
-    "smooth": "seasonal_naive", "erratic": "seasonal_naive",
-    "intermittent": "tsb", "lumpy": "tsb",
+    "smooth": "seasonal_naive",
+    "erratic": "seasonal_naive",
+    "intermittent": "tsb",
+    "lumpy": "tsb",
 }
 """Model for series too short to backtest, by demand class (seasonal ones fall back)."""
 

@@ -69,9 +69,17 @@ def default_as_of(con: BaseBackend) -> dt.date:
 
 
 def run_forecast(
-    con: BaseBackend, *, level: str = "product-store", horizon: int = 28, freq: str = "D",
-    as_of: dt.date | str | None = None, models: Sequence[str] = ("auto",), n_windows: int = 3,
-    n_jobs: int = 1, write: bool = True, policies: StockPolicies | None = None,
+    con: BaseBackend,
+    *,
+    level: str = "product-store",
+    horizon: int = 28,
+    freq: str = "D",
+    as_of: dt.date | str | None = None,
+    models: Sequence[str] = ("auto",),
+    n_windows: int = 3,
+    n_jobs: int = 1,
+    write: bool = True,
+    policies: StockPolicies | None = None,
 ) -> ForecastRun:
     """Forecast ``level`` from the warehouse and (by default) write the ``forecasts`` rows.
 
@@ -88,11 +96,16 @@ def run_forecast(
     lines = sold_lines(con)
     products = con.table("products") if "products" in tables else None
     stores = con.table("stores") if "stores" in tables else None
-    hist = demand_series(lines, products=products, stores=stores, level=level, freq=freq,
-                         as_of=day)
+    hist = demand_series(lines, products=products, stores=stores, level=level, freq=freq, as_of=day)
     season = 7 if freq == "D" else 52
-    f = DemandForecaster(h=horizon, freq=freq, models=models, season_length=season,
-                         n_windows=n_windows, n_jobs=n_jobs).fit(hist[["unique_id", "ds", "y"]])
+    f = DemandForecaster(
+        h=horizon,
+        freq=freq,
+        models=models,
+        season_length=season,
+        n_windows=n_windows,
+        n_jobs=n_jobs,
+    ).fit(hist[["unique_id", "ds", "y"]])
     if level == "product-store":
         tags = hist.drop_duplicates("unique_id")[["unique_id", "category", "region"]]
         out = reconcile_bottom_up(f, tags, levels=("category", "region", "total"))
@@ -103,18 +116,30 @@ def run_forecast(
     written = write_forecasts(con, out, run_id=run_id, as_of=day) if write else 0
     stock = None
     if level == "product-store":
-        stock = stock_suggestions(f.predict(), f.selection_[["unique_id", "sigma"]],
-                                  policies=policies or StockPolicies(),
-                                  categories=tags[["unique_id", "category"]], freq=freq)
+        stock = stock_suggestions(
+            f.predict(),
+            f.selection_[["unique_id", "sigma"]],
+            policies=policies or StockPolicies(),
+            categories=tags[["unique_id", "category"]],
+            freq=freq,
+        )
         if write:
-            con.create_table("stock_suggestions",
-                             stock.assign(run_id=run_id, as_of=pd.Timestamp(day)),
-                             overwrite=True)
+            con.create_table(
+                "stock_suggestions",
+                stock.assign(run_id=run_id, as_of=pd.Timestamp(day)),
+                overwrite=True,
+            )
     diag = f.diagnostics_
     summary = {
-        "run_id": run_id, "level": level, "as_of": day.isoformat(), "horizon": horizon,
-        "freq": freq, "series": len(diag), "rows_written": written,
-        "selected": f.card_["selected"], "accuracy": f.card_.get("models", {}),
+        "run_id": run_id,
+        "level": level,
+        "as_of": day.isoformat(),
+        "horizon": horizon,
+        "freq": freq,
+        "series": len(diag),
+        "rows_written": written,
+        "selected": f.card_["selected"],
+        "accuracy": f.card_.get("models", {}),
         "diagnostics": {
             "gaps_filled": int(diag["gaps_filled"].sum()),
             "negatives_clipped": int(diag["negatives_clipped"].sum()),
@@ -122,7 +147,13 @@ def run_forecast(
             "short_series": int((f.selection_["how"] == "short_series_rule").sum()),
         },
         "stock_suggestions": 0 if stock is None else len(stock),
-        "totals": (out[out["level"] == ("total" if level == "product-store" else level)]
-                   .groupby("unique_id")["yhat"].sum().round(3).head(20).to_dict()),
+        "totals": (
+            out[out["level"] == ("total" if level == "product-store" else level)]
+            .groupby("unique_id")["yhat"]
+            .sum()
+            .round(3)
+            .head(20)
+            .to_dict()
+        ),
     }
     return ForecastRun(run_id, day, level, hist, f, out, summary, stock)

@@ -54,8 +54,9 @@ def parse_as_of(as_of: dt.date | dt.datetime | str | None) -> dt.datetime | None
     return as_of.astimezone(dt.UTC)
 
 
-def hierarchy_expr(lines: ibis.Table, products: ibis.Table | None = None,
-                   stores: ibis.Table | None = None) -> ibis.Table:
+def hierarchy_expr(
+    lines: ibis.Table, products: ibis.Table | None = None, stores: ibis.Table | None = None
+) -> ibis.Table:
     """Sales lines with ``product_id, store_id, category, region`` filled (``unknown`` if none)."""
     need = {"order_ts", "product_id", "quantity"}
     missing = sorted(need - set(lines.columns))
@@ -79,8 +80,12 @@ def hierarchy_expr(lines: ibis.Table, products: ibis.Table | None = None,
 
 
 def demand_series(
-    lines: ibis.Table, *, products: ibis.Table | None = None, stores: ibis.Table | None = None,
-    level: str = "product-store", freq: str = "D",
+    lines: ibis.Table,
+    *,
+    products: ibis.Table | None = None,
+    stores: ibis.Table | None = None,
+    level: str = "product-store",
+    freq: str = "D",
     as_of: dt.date | dt.datetime | str | None = None,
 ) -> pd.DataFrame:
     """Units per period per series, zero-filled, ready for :class:`DemandForecaster`.
@@ -119,10 +124,13 @@ def demand_series(
     day = t.order_ts.date()
     if freq == "W":
         day = day.truncate("W")
-    keys = {"product-store": ["product_id", "store_id", "category", "region"],
-            "category": ["category"], "region": ["region"], "total": []}[level]
-    agg = t.mutate(ds=day).group_by([*keys, "ds"]).aggregate(
-        y=t.quantity.sum().cast("float64"))
+    keys = {
+        "product-store": ["product_id", "store_id", "category", "region"],
+        "category": ["category"],
+        "region": ["region"],
+        "total": [],
+    }[level]
+    agg = t.mutate(ds=day).group_by([*keys, "ds"]).aggregate(y=t.quantity.sum().cast("float64"))
     raw = agg.execute()
     if raw.empty:
         raise InputError("no sales lines before as_of: nothing to forecast")
@@ -148,8 +156,12 @@ def demand_series(
     n = ((last - first).dt.days // step + 1).to_numpy()
     ids = np.repeat(first.index.to_numpy(), n)
     offs = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-    grid = pd.DataFrame({"unique_id": ids, "ds": np.repeat(first.to_numpy(), n)
-                         + pd.to_timedelta(offs * step, unit="D")})
+    grid = pd.DataFrame(
+        {
+            "unique_id": ids,
+            "ds": np.repeat(first.to_numpy(), n) + pd.to_timedelta(offs * step, unit="D"),
+        }
+    )
     out = grid.merge(raw[["unique_id", "ds", "y"]], on=["unique_id", "ds"], how="left")
     out["y"] = out["y"].fillna(0.0)
     if level == "product-store":

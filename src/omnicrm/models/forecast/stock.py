@@ -127,14 +127,20 @@ def load_policies(path: str | Path) -> StockPolicies:
         raise InputError(f"{path}: unknown tables {unknown}; use [default] and [category.<name>]")
     default = _policy(StockPolicy(), doc.get("default", {}), f"{path} [default]")
     cats = doc.get("category", {})
-    return StockPolicies(default, {
-        str(k): _policy(default, v, f"{path} [category.{k}]") for k, v in cats.items()})
+    return StockPolicies(
+        default, {str(k): _policy(default, v, f"{path} [category.{k}]") for k, v in cats.items()}
+    )
 
 
 def stock_suggestions(
-    forecast: pd.DataFrame, sigma: pd.DataFrame, *, policies: StockPolicies = StockPolicies(),
-    categories: pd.DataFrame | None = None, on_hand: pd.DataFrame | None = None,
-    freq: str = "D", sigma_source: str = "residuals",
+    forecast: pd.DataFrame,
+    sigma: pd.DataFrame,
+    *,
+    policies: StockPolicies = StockPolicies(),
+    categories: pd.DataFrame | None = None,
+    on_hand: pd.DataFrame | None = None,
+    freq: str = "D",
+    sigma_source: str = "residuals",
 ) -> pd.DataFrame:
     """Safety stock, reorder point and order quantity per series.
 
@@ -169,8 +175,11 @@ def stock_suggestions(
     days = 7 if freq == "W" else 1
     fc = forecast.sort_values(["unique_id", "ds"], kind="stable")
     ids = pd.Index(fc["unique_id"].unique())
-    cat = (categories.set_index("unique_id")["category"].reindex(ids)
-           if categories is not None else pd.Series(None, index=ids, dtype=object))
+    cat = (
+        categories.set_index("unique_id")["category"].reindex(ids)
+        if categories is not None
+        else pd.Series(None, index=ids, dtype=object)
+    )
     pol = [policies.for_category(c if isinstance(c, str) else None) for c in cat]
     lt = np.array([p.lead_time_days for p in pol], dtype="float64")
     rp = np.array([p.review_period_days for p in pol], dtype="float64")
@@ -194,8 +203,10 @@ def stock_suggestions(
     if sigma_source == "residuals":
         s = sigma.set_index("unique_id")["sigma"].reindex(ids)
         if s.isna().any():
-            raise InputError(f"no sigma for series {s[s.isna()].index[0]!r}; pass the "
-                             "forecaster's selection_ (unique_id, sigma)")
+            raise InputError(
+                f"no sigma for series {s[s.isna()].index[0]!r}; pass the "
+                "forecaster's selection_ (unique_id, sigma)"
+            )
         s = s.to_numpy(dtype="float64")
     else:
         his = [c for c in fc.columns if c.startswith("yhat_hi_")]
@@ -216,14 +227,24 @@ def stock_suggestions(
     short = np.maximum(rop - oh["on_hand"].to_numpy() - oh["on_order"].to_numpy(), 0.0)
     # round up to whole packs; tolerate float noise of 1e-9 packs
     packs = np.ceil(np.round(short / pack, 9))
-    return pd.DataFrame({
-        "unique_id": ids, "category": cat.to_numpy(), "lead_time_days": lt,
-        "review_period_days": rp, "service_level": sl, "z": np.round(z, 6),
-        "protection_periods": periods, "sigma": np.round(s, 6),
-        "lead_time_demand": np.round(mu, 3), "safety_stock": np.round(ss, 3),
-        "reorder_point": np.round(rop, 3), "on_hand": oh["on_hand"].to_numpy(),
-        "on_order": oh["on_order"].to_numpy(), "order_quantity": packs * pack,
-    })
+    return pd.DataFrame(
+        {
+            "unique_id": ids,
+            "category": cat.to_numpy(),
+            "lead_time_days": lt,
+            "review_period_days": rp,
+            "service_level": sl,
+            "z": np.round(z, 6),
+            "protection_periods": periods,
+            "sigma": np.round(s, 6),
+            "lead_time_demand": np.round(mu, 3),
+            "safety_stock": np.round(ss, 3),
+            "reorder_point": np.round(rop, 3),
+            "on_hand": oh["on_hand"].to_numpy(),
+            "on_order": oh["on_order"].to_numpy(),
+            "order_quantity": packs * pack,
+        }
+    )
 
 
 def z_value(service_level: float) -> float:

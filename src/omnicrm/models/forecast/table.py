@@ -38,11 +38,19 @@ FORECASTS = Table(
         Column("run_id", "string", required=True, description="Forecast run."),
         Column("created_at", "timestamp", required=True, description="When it was computed."),
         Column("as_of", "date", required=True, description="Data used: order lines before it."),
-        Column("level", "string", required=True,
-               description="product-store, category, region or total (bottom = the level "
-               "forecast directly; the others are bottom-up sums)."),
-        Column("unique_id", "string", required=True,
-               description="<product>@<store>, category=<name>, region=<name> or total."),
+        Column(
+            "level",
+            "string",
+            required=True,
+            description="product-store, category, region or total (bottom = the level "
+            "forecast directly; the others are bottom-up sums).",
+        ),
+        Column(
+            "unique_id",
+            "string",
+            required=True,
+            description="<product>@<store>, category=<name>, region=<name> or total.",
+        ),
         Column("ds", "date", required=True, description="Forecast day (or week start)."),
         Column("model", "string", required=True, description="Model that produced it."),
         Column("yhat", "quantity", required=True, description="Point forecast."),
@@ -54,14 +62,22 @@ FORECASTS = Table(
 )
 
 
-def write_forecasts(con: BaseBackend, forecasts: pd.DataFrame, *, run_id: str,
-                    as_of: dt.date | str, now: dt.datetime | None = None) -> int:
+def write_forecasts(
+    con: BaseBackend,
+    forecasts: pd.DataFrame,
+    *,
+    run_id: str,
+    as_of: dt.date | str,
+    now: dt.datetime | None = None,
+) -> int:
     """Append ``level, unique_id, ds, model, yhat, yhat_lo_80 … yhat_hi_95`` rows."""
     need = [c for c in FORECASTS.column_names if c not in ("run_id", "created_at", "as_of")]
     missing = [c for c in need if c not in forecasts.columns]
     if missing:
-        raise InputError(f"forecast frame lacks columns {missing}: the forecasts table stores "
-                         "80% and 95% intervals (levels=(80, 95))")
+        raise InputError(
+            f"forecast frame lacks columns {missing}: the forecasts table stores "
+            "80% and 95% intervals (levels=(80, 95))"
+        )
     ensure_table(con, FORECASTS)
     rows = forecasts[need].copy()
     rows["ds"] = pd.to_datetime(rows["ds"]).dt.date
@@ -77,5 +93,4 @@ def latest_forecasts(con: BaseBackend, level: str) -> pd.DataFrame:
     t = ensure_table(con, FORECASTS)
     t = t.filter(t.level == level)
     last = t.aggregate(c=t.created_at.max())
-    return (t.filter(t.created_at == last.c.as_scalar())
-            .order_by(["unique_id", "ds"]).to_pandas())
+    return t.filter(t.created_at == last.c.as_scalar()).order_by(["unique_id", "ds"]).to_pandas()

@@ -62,8 +62,15 @@ class ALSRecommender(Recommender):
     16
     """
 
-    def __init__(self, factors: int = 32, regularization: float = 0.05, alpha: float = 10.0,
-                 iterations: int = 10, random_state: int = 0, num_threads: int = 1):
+    def __init__(
+        self,
+        factors: int = 32,
+        regularization: float = 0.05,
+        alpha: float = 10.0,
+        iterations: int = 10,
+        random_state: int = 0,
+        num_threads: int = 1,
+    ):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -82,8 +89,8 @@ class ALSRecommender(Recommender):
                 raise InputError(f"{name}={v!r} must be a number >= 0")
         days = purchase_days(data)
         n_items = len(data.items)
-        user = (days["pair"].to_numpy() // n_items)
-        item = (days["pair"].to_numpy() % n_items)
+        user = days["pair"].to_numpy() // n_items
+        item = days["pair"].to_numpy() % n_items
         import scipy.sparse as sp
 
         counts = sp.csr_matrix((np.ones(len(user), np.float32), (user, item)), shape=data.shape)
@@ -92,9 +99,14 @@ class ALSRecommender(Recommender):
         confidence.data = (self.alpha * confidence.data).astype(np.float32)
         with threadpool_limits(1, "blas"):  # numpy may have started OpenBLAS before us
             model = AlternatingLeastSquares(
-                factors=self.factors, regularization=self.regularization, alpha=1.0,
-                iterations=self.iterations, random_state=self.random_state,
-                num_threads=self.num_threads, calculate_training_loss=False)
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=1.0,
+                iterations=self.iterations,
+                random_state=self.random_state,
+                num_threads=self.num_threads,
+                calculate_training_loss=False,
+            )
             model.fit(confidence, show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float64)
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float64)
@@ -114,6 +126,7 @@ class ALSRecommender(Recommender):
             def cosine(hist: np.ndarray, target: np.ndarray) -> np.ndarray:
                 return self._cosine[hist, target]
         else:
+
             def cosine(hist: np.ndarray, target: np.ndarray) -> np.ndarray:
                 out = np.empty(len(hist), dtype=np.float32)
                 for s in range(0, len(hist), 1 << 18):  # bounded memory, few chunks
@@ -123,5 +136,8 @@ class ALSRecommender(Recommender):
 
         best = strongest_history_item(self.history_, users, items, cosine)
         names = self.item_names_[np.maximum(best, 0)]
-        return np.where(best >= 0, "goes with " + names.astype(object),
-                        "customers with baskets like yours buy this").astype(object)
+        return np.where(
+            best >= 0,
+            "goes with " + names.astype(object),
+            "customers with baskets like yours buy this",
+        ).astype(object)

@@ -36,8 +36,14 @@ from omnicrm.errors import InputError
 from omnicrm.models.base import JSONModel, check_is_fitted
 from omnicrm.models.recommend.interactions import Interactions
 
-OUTPUT_COLUMNS: tuple[str, ...] = ("customer_id", "item_id", "rank", "score", "reason",
-                                   "cold_start")
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "item_id",
+    "rank",
+    "score",
+    "reason",
+    "cold_start",
+)
 """Columns of every ``recommend`` result, in order."""
 
 FALLBACK_REASON = "popular with customers"
@@ -47,8 +53,9 @@ BATCH = 2048
 def check_k(k: object) -> int:
     """``k`` as a positive int, or an :class:`InputError` naming the value."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise InputError(f"k={k!r} is not a positive whole number; ask for k >= 1 "
-                         "recommendations per customer")
+        raise InputError(
+            f"k={k!r} is not a positive whole number; ask for k >= 1 recommendations per customer"
+        )
     return int(k)
 
 
@@ -82,9 +89,11 @@ class Recommender(JSONModel, ABC):
 
     def save(self, path):
         """Not supported: write the ``recommendations`` table instead (jobs.recommend)."""
-        raise InputError(f"{type(self).__name__} is not saved to a file; refit it from the "
-                         "warehouse or keep its output (omnicrm.jobs.recommend writes the "
-                         "recommendations table)")
+        raise InputError(
+            f"{type(self).__name__} is not saved to a file; refit it from the "
+            "warehouse or keep its output (omnicrm.jobs.recommend writes the "
+            "recommendations table)"
+        )
 
     @classmethod
     def load(cls, path):
@@ -104,9 +113,13 @@ class Recommender(JSONModel, ABC):
         return np.full(len(users), "recommended for you", dtype=object)
 
     # -- public ----------------------------------------------------------------------------
-    def fit(self, interactions: pd.DataFrame | Interactions, *,
-            segments: pd.DataFrame | None = None,
-            item_names: Mapping[str, str] | pd.Series | None = None):
+    def fit(
+        self,
+        interactions: pd.DataFrame | Interactions,
+        *,
+        segments: pd.DataFrame | None = None,
+        item_names: Mapping[str, str] | pd.Series | None = None,
+    ):
         """Learn from ``interactions`` (``customer_id, item_id, ts`` [+ ``quantity``]).
 
         Parameters
@@ -125,8 +138,11 @@ class Recommender(JSONModel, ABC):
         """
         from omnicrm.models.recommend.popularity import Fallback
 
-        data = (interactions if isinstance(interactions, Interactions)
-                else Interactions.from_frame(interactions))
+        data = (
+            interactions
+            if isinstance(interactions, Interactions)
+            else Interactions.from_frame(interactions)
+        )
         self.segments_ = _segment_series(segments)
         names = pd.Series(data.items, index=data.items, dtype=object)
         if item_names is not None:
@@ -140,8 +156,13 @@ class Recommender(JSONModel, ABC):
         self.data_ = data
         return self
 
-    def recommend(self, customer_ids: Iterable[str] | str, k: int = 10, *,
-                  exclude_items: Iterable[str] | pd.DataFrame | None = None) -> pd.DataFrame:
+    def recommend(
+        self,
+        customer_ids: Iterable[str] | str,
+        k: int = 10,
+        *,
+        exclude_items: Iterable[str] | pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """Top ``k`` items per customer, best first.
 
         Parameters
@@ -170,8 +191,7 @@ class Recommender(JSONModel, ABC):
         step = self.batch_size
         for start in range(0, len(ids), step):
             sl = slice(start, start + step)
-            parts.append(self._batch(ids[sl], codes[sl], k, n_items, mask_global,
-                                     pairs, start))
+            parts.append(self._batch(ids[sl], codes[sl], k, n_items, mask_global, pairs, start))
         if not parts:
             return _empty()
         return pd.concat(parts, ignore_index=True)
@@ -185,16 +205,20 @@ class Recommender(JSONModel, ABC):
         if isinstance(exclude, pd.DataFrame):
             missing = [c for c in ("customer_id", "item_id") if c not in exclude.columns]
             if missing:
-                raise InputError("exclude_items as a frame needs columns customer_id and "
-                                 f"item_id; it lacks {', '.join(missing)}")
+                raise InputError(
+                    "exclude_items as a frame needs columns customer_id and "
+                    f"item_id; it lacks {', '.join(missing)}"
+                )
             rows = pd.Index(ids).get_indexer(exclude["customer_id"].astype(str))
             cols = self.item_index_.get_indexer(exclude["item_id"].astype(str))
             keep = (rows >= 0) & (cols >= 0)
             pairs = (rows[keep], cols[keep])
             return mask, pairs
         if isinstance(exclude, str):
-            raise InputError(f"exclude_items={exclude!r} is one string; pass a list of item "
-                             f"ids, e.g. [{exclude!r}]")
+            raise InputError(
+                f"exclude_items={exclude!r} is one string; pass a list of item "
+                f"ids, e.g. [{exclude!r}]"
+            )
         cols = self.item_index_.get_indexer([str(x) for x in exclude])
         mask[cols[cols >= 0]] = True
         return mask, pairs
@@ -230,18 +254,21 @@ class Recommender(JSONModel, ABC):
         score = np.where(model_pick, scores[r, c], np.nan)
         reason = np.empty(len(r), dtype=object)
         if model_pick.any():
-            reason[model_pick] = self._reasons(codes[r[model_pick]].astype(np.int64),
-                                               c[model_pick])
+            reason[model_pick] = self._reasons(codes[r[model_pick]].astype(np.int64), c[model_pick])
         if (~model_pick).any():
-            reason[~model_pick] = self.fallback_.reasons(ids[r[~model_pick]],
-                                                         known[r[~model_pick]])
+            reason[~model_pick] = self.fallback_.reasons(ids[r[~model_pick]], known[r[~model_pick]])
         # ranks 1..n per customer (n < k only when the catalogue runs out)
         rank_flat = _dense_rank(r)
-        return pd.DataFrame({
-            "customer_id": ids[r], "item_id": self.item_index_.to_numpy()[c],
-            "rank": rank_flat.astype(np.int64), "score": score.astype(np.float64),
-            "reason": reason, "cold_start": ~known[r],
-        })
+        return pd.DataFrame(
+            {
+                "customer_id": ids[r],
+                "item_id": self.item_index_.to_numpy()[c],
+                "rank": rank_flat.astype(np.int64),
+                "score": score.astype(np.float64),
+                "reason": reason,
+                "cold_start": ~known[r],
+            }
+        )
 
 
 def _dense_rank(rows: np.ndarray) -> np.ndarray:
@@ -261,8 +288,9 @@ def _customer_array(customer_ids: Iterable[str] | str) -> np.ndarray:
         raise InputError("customer_ids contain an empty id; pass customer id strings")
     ids = ids.astype(str)
     if ids.duplicated().any():
-        raise InputError(f"customer_ids repeat {ids[ids.duplicated()].iloc[0]!r}; "
-                         "pass each customer once")
+        raise InputError(
+            f"customer_ids repeat {ids[ids.duplicated()].iloc[0]!r}; pass each customer once"
+        )
     return ids.to_numpy(dtype=object)
 
 
@@ -270,18 +298,29 @@ def _segment_series(segments: pd.DataFrame | None) -> pd.Series:
     if segments is None:
         return pd.Series([], dtype=object)
     if not isinstance(segments, pd.DataFrame) or not {"customer_id", "segment"} <= set(
-            segments.columns):
-        raise InputError("segments must be a DataFrame with columns customer_id and segment "
-                         "(e.g. customer_scores renamed rfm_segment -> segment)")
+        segments.columns
+    ):
+        raise InputError(
+            "segments must be a DataFrame with columns customer_id and segment "
+            "(e.g. customer_scores renamed rfm_segment -> segment)"
+        )
     seg = segments.dropna(subset=["customer_id", "segment"])
     seg = seg.drop_duplicates("customer_id", keep="last")
-    return pd.Series(seg["segment"].astype(str).to_numpy(),
-                     index=seg["customer_id"].astype(str).to_numpy(), dtype=object)
+    return pd.Series(
+        seg["segment"].astype(str).to_numpy(),
+        index=seg["customer_id"].astype(str).to_numpy(),
+        dtype=object,
+    )
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": pd.Series([], dtype=object), "item_id": pd.Series([], dtype=object),
-        "rank": pd.Series([], dtype=np.int64), "score": pd.Series([], dtype=np.float64),
-        "reason": pd.Series([], dtype=object), "cold_start": pd.Series([], dtype=bool),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype=object),
+            "item_id": pd.Series([], dtype=object),
+            "rank": pd.Series([], dtype=np.int64),
+            "score": pd.Series([], dtype=np.float64),
+            "reason": pd.Series([], dtype=object),
+            "cold_start": pd.Series([], dtype=bool),
+        }
+    )

@@ -36,8 +36,17 @@ from omnicrm.models.recommend.repeat import (
 
 K = 10
 MAX_TEST_DAYS = 28
-METRICS: tuple[str, ...] = ("recall", "precision", "ndcg", "hit_rate", "coverage",
-                            "diversity", "novelty", "recall_repeat", "recall_explore")
+METRICS: tuple[str, ...] = (
+    "recall",
+    "precision",
+    "ndcg",
+    "hit_rate",
+    "coverage",
+    "diversity",
+    "novelty",
+    "recall_repeat",
+    "recall_explore",
+)
 
 
 def recommender_card(ctx: EvaluationContext) -> ModelCard:
@@ -68,15 +77,25 @@ def recommender_card(ctx: EvaluationContext) -> ModelCard:
         name="recommenders",
         title="Product recommendations (hybrid of repeat, item-kNN, ALS, popularity)",
         data_window=ctx.window(),
-        split={"as_of": str(ctx.as_of), "test_days": days, "test": "every purchase of each "
-               f"customer from as_of for {days} days", "k": K,
-               "customers": int(row["customers"]),
-               "cold_start_customers": int(row["cold_start_customers"])},
+        split={
+            "as_of": str(ctx.as_of),
+            "test_days": days,
+            "test": f"every purchase of each customer from as_of for {days} days",
+            "k": K,
+            "customers": int(row["customers"]),
+            "cold_start_customers": int(row["cold_start_customers"]),
+        },
         metrics={m: float(row[m]) for m in pick},
-        baselines={name: {m: float(table.loc[name, m]) for m in pick}
-                   for name in table.index if name != "hybrid"},
-        parameters={"weights": dict(hybrid.weights_), "weights_source": hybrid.weights_source_,
-                    "validation": dict(hybrid.validation_)},
+        baselines={
+            name: {m: float(table.loc[name, m]) for m in pick}
+            for name in table.index
+            if name != "hybrid"
+        },
+        parameters={
+            "weights": dict(hybrid.weights_),
+            "weights_source": hybrid.weights_source_,
+            "validation": dict(hybrid.validation_),
+        },
         details={"table": _rows(table)},
         notes=[
             f"Recall@{K}: share of a customer's test items in their top {K}, averaged over "
@@ -90,8 +109,10 @@ def recommender_card(ctx: EvaluationContext) -> ModelCard:
 
 def _rows(table: pd.DataFrame) -> list[dict]:
     out = table.reset_index()
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
-            for r in out.to_dict("records")]
+    return [
+        {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        for r in out.to_dict("records")
+    ]
 
 
 register("recommenders", recommender_card)

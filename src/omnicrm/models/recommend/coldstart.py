@@ -34,8 +34,7 @@ import pandas as pd
 from omnicrm.errors import InputError
 from omnicrm.models.recommend.base import check_k
 
-WEIGHTS: dict[str, float] = {"category": 0.5, "subcategory": 0.2, "brand": 0.15,
-                             "price": 0.15}
+WEIGHTS: dict[str, float] = {"category": 0.5, "subcategory": 0.2, "brand": 0.15, "price": 0.15}
 """Default weight of each attribute in the product similarity."""
 
 
@@ -45,9 +44,14 @@ def _same(col: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (pd.notna(va) & pd.notna(vb) & (va == vb)).astype(np.float64)
 
 
-def similar_products(products: pd.DataFrame, item_ids: Iterable[str], k: int = 5, *,
-                     weights: Mapping[str, float] | None = None,
-                     buyers: pd.Series | Mapping | None = None) -> pd.DataFrame:
+def similar_products(
+    products: pd.DataFrame,
+    item_ids: Iterable[str],
+    k: int = 5,
+    *,
+    weights: Mapping[str, float] | None = None,
+    buyers: pd.Series | Mapping | None = None,
+) -> pd.DataFrame:
     """The ``k`` catalogue products most similar to each of ``item_ids`` (see module doc).
 
     Parameters
@@ -69,13 +73,15 @@ def similar_products(products: pd.DataFrame, item_ids: Iterable[str], k: int = 5
     """
     k = check_k(k)
     if "product_id" not in products.columns or "category" not in products.columns:
-        raise InputError("products need columns product_id and category (products table, "
-                         "docs/data-model.md)")
+        raise InputError(
+            "products need columns product_id and category (products table, docs/data-model.md)"
+        )
     w = {**WEIGHTS, **(weights or {})}
     unknown = set(w) - set(WEIGHTS)
     if unknown:
-        raise InputError(f"weights name unknown attribute(s) {sorted(unknown)}; use "
-                         f"{', '.join(WEIGHTS)}")
+        raise InputError(
+            f"weights name unknown attribute(s) {sorted(unknown)}; use {', '.join(WEIGHTS)}"
+        )
     catalogue = products.drop_duplicates("product_id").reset_index(drop=True)
     index = pd.Index(catalogue["product_id"].astype(str))
     if isinstance(item_ids, str):
@@ -84,8 +90,9 @@ def similar_products(products: pd.DataFrame, item_ids: Iterable[str], k: int = 5
     pos = index.get_indexer(wanted)
     if (pos < 0).any():
         missing = wanted[int(np.flatnonzero(pos < 0)[0])]
-        raise InputError(f"product {missing!r} is not in the catalogue; load it into the "
-                         "products table first")
+        raise InputError(
+            f"product {missing!r} is not in the catalogue; load it into the products table first"
+        )
     n = len(index)
     a = np.repeat(pos, n)
     b = np.tile(np.arange(n), len(pos))
@@ -95,8 +102,9 @@ def similar_products(products: pd.DataFrame, item_ids: Iterable[str], k: int = 5
         if attr in catalogue.columns:
             same = _same(catalogue[attr], a, b)
             score = score + w[attr] * same
-            reasons = np.where(same > 0, np.char.add(reasons.astype(str),
-                                                     f", same {attr}"), reasons)
+            reasons = np.where(
+                same > 0, np.char.add(reasons.astype(str), f", same {attr}"), reasons
+            )
     if "unit_price" in catalogue.columns:
         price = pd.to_numeric(catalogue["unit_price"].astype(object), errors="coerce")
         p = price.to_numpy(dtype=np.float64)
@@ -104,20 +112,33 @@ def similar_products(products: pd.DataFrame, item_ids: Iterable[str], k: int = 5
             closeness = np.exp(-np.abs(np.log(p[a] / p[b])))
         closeness = np.where(np.isfinite(closeness), closeness, 0.0)
         score = score + w["price"] * closeness
-    pop = (pd.Series(buyers, dtype=float).reindex(index).fillna(0.0).to_numpy()
-           if buyers is not None else np.zeros(n))
+    pop = (
+        pd.Series(buyers, dtype=float).reindex(index).fillna(0.0).to_numpy()
+        if buyers is not None
+        else np.zeros(n)
+    )
     keep = a != b
-    frame = pd.DataFrame({"q": np.repeat(np.arange(len(pos)), n)[keep], "b": b[keep],
-                          "score": score[keep], "pop": pop[b[keep]],
-                          "reason": np.asarray(reasons, dtype=object)[keep]})
-    frame = frame.sort_values(["q", "score", "pop", "b"], ascending=[True, False, False, True],
-                              kind="stable")
+    frame = pd.DataFrame(
+        {
+            "q": np.repeat(np.arange(len(pos)), n)[keep],
+            "b": b[keep],
+            "score": score[keep],
+            "pop": pop[b[keep]],
+            "reason": np.asarray(reasons, dtype=object)[keep],
+        }
+    )
+    frame = frame.sort_values(
+        ["q", "score", "pop", "b"], ascending=[True, False, False, True], kind="stable"
+    )
     frame["rank"] = frame.groupby("q").cumcount() + 1
     frame = frame[frame["rank"] <= k]
     reason = frame["reason"].str.lstrip(", ").replace("", "similar price")
-    return pd.DataFrame({
-        "item_id": np.asarray(wanted, dtype=object)[frame["q"].to_numpy()],
-        "similar_id": index.to_numpy()[frame["b"].to_numpy()],
-        "rank": frame["rank"].to_numpy(np.int64), "score": frame["score"].to_numpy(),
-        "reason": reason.to_numpy(dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "item_id": np.asarray(wanted, dtype=object)[frame["q"].to_numpy()],
+            "similar_id": index.to_numpy()[frame["b"].to_numpy()],
+            "rank": frame["rank"].to_numpy(np.int64),
+            "score": frame["score"].to_numpy(),
+            "reason": reason.to_numpy(dtype=object),
+        }
+    )

@@ -41,8 +41,9 @@ from omnicrm.models.recommend.metrics import (
 TARGETS: tuple[str, ...] = ("next_basket", "days")
 
 
-def time_split(interactions: pd.DataFrame, as_of: object, *, target: str = "next_basket",
-               days: int = 28) -> tuple[pd.DataFrame, pd.DataFrame]:
+def time_split(
+    interactions: pd.DataFrame, as_of: object, *, target: str = "next_basket", days: int = 28
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training rows before ``as_of`` and the test rows after it (see the module doc).
 
     Examples
@@ -74,10 +75,16 @@ def time_split(interactions: pd.DataFrame, as_of: object, *, target: str = "next
     return train, test.reset_index(drop=True)
 
 
-def evaluate_recommender(model: Recommender, train: pd.DataFrame, test: pd.DataFrame,
-                         k: int = 10, *, categories: pd.Series | Mapping | None = None,
-                         segments: pd.DataFrame | None = None, fit: bool = True,
-                         ) -> dict[str, Any]:
+def evaluate_recommender(
+    model: Recommender,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    *,
+    categories: pd.Series | Mapping | None = None,
+    segments: pd.DataFrame | None = None,
+    fit: bool = True,
+) -> dict[str, Any]:
     """Fit ``model`` on ``train`` and measure its top-``k`` lists against ``test``.
 
     Parameters
@@ -106,15 +113,18 @@ def evaluate_recommender(model: Recommender, train: pd.DataFrame, test: pd.DataF
         model.fit(train, segments=segments)
     customers = pd.unique(test["customer_id"].astype(str))
     recs = model.recommend(customers, k)
-    truth = test.assign(customer_id=test["customer_id"].astype(str),
-                        item_id=test["item_id"].astype(str))
-    history = train.assign(customer_id=train["customer_id"].astype(str),
-                           item_id=train["item_id"].astype(str))
+    truth = test.assign(
+        customer_id=test["customer_id"].astype(str), item_id=test["item_id"].astype(str)
+    )
+    history = train.assign(
+        customer_id=train["customer_id"].astype(str), item_id=train["item_id"].astype(str)
+    )
     buyers = history.drop_duplicates(["customer_id", "item_id"]).groupby("item_id").size()
     out: dict[str, Any] = dict(ranking_metrics(recs, truth, k))
     out["coverage"] = catalogue_coverage(recs, len(model.item_index_), k)
-    out["diversity"] = (intra_list_diversity(recs, categories, k) if categories is not None
-                        else float("nan"))
+    out["diversity"] = (
+        intra_list_diversity(recs, categories, k) if categories is not None else float("nan")
+    )
     out["novelty"] = novelty(recs, buyers, history["customer_id"].nunique(), k)
     out.update(repeat_explore_recall(recs, truth, history, k))
     out["customers"] = len(customers)
@@ -123,8 +133,13 @@ def evaluate_recommender(model: Recommender, train: pd.DataFrame, test: pd.DataF
     return out
 
 
-def compare_recommenders(models: Mapping[str, Recommender], train: pd.DataFrame,
-                         test: pd.DataFrame, k: int = 10, **kwargs: Any) -> pd.DataFrame:
+def compare_recommenders(
+    models: Mapping[str, Recommender],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    k: int = 10,
+    **kwargs: Any,
+) -> pd.DataFrame:
     """One row per model with the metrics of :func:`evaluate_recommender`, best recall first.
 
     Examples
@@ -140,8 +155,10 @@ def compare_recommenders(models: Mapping[str, Recommender], train: pd.DataFrame,
     """
     if not models:
         raise InputError("models is empty; pass {name: recommender}")
-    rows = {name: evaluate_recommender(model, train, test, k, **kwargs)
-            for name, model in models.items()}
+    rows = {
+        name: evaluate_recommender(model, train, test, k, **kwargs)
+        for name, model in models.items()
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
     order = np.lexsort((np.arange(len(table)), -table["recall"].to_numpy()))

@@ -43,9 +43,12 @@ def default_components(random_state: int = 0) -> dict[str, Recommender]:
     from omnicrm.models.recommend.popularity import PopularityRecommender
     from omnicrm.models.recommend.repeat import RepeatPurchaseRecommender
 
-    return {"repeat": RepeatPurchaseRecommender(), "knn": ItemKNNRecommender(),
-            "als": ALSRecommender(random_state=random_state),
-            "popularity": PopularityRecommender(kind="trending")}
+    return {
+        "repeat": RepeatPurchaseRecommender(),
+        "knn": ItemKNNRecommender(),
+        "als": ALSRecommender(random_state=random_state),
+        "popularity": PopularityRecommender(kind="trending"),
+    }
 
 
 def scale_rows(scores: np.ndarray) -> np.ndarray:
@@ -62,8 +65,7 @@ def scale_rows(scores: np.ndarray) -> np.ndarray:
         lo = np.nanmin(np.where(scored, scores, np.inf), axis=1, keepdims=True)
         hi = np.nanmax(np.where(scored, scores, -np.inf), axis=1, keepdims=True)
         span = hi - lo
-        scaled = np.where(span > 0, 0.1 + 0.9 * (scores - lo) / np.where(span > 0, span, 1),
-                          1.0)
+        scaled = np.where(span > 0, 0.1 + 0.9 * (scores - lo) / np.where(span > 0, span, 1), 1.0)
     return np.where(scored, scaled, 0.0).astype(np.float32)
 
 
@@ -99,10 +101,17 @@ class HybridRecommender(Recommender):
 
     batch_size = 512
 
-    def __init__(self, components: Mapping[str, Recommender] | None = None,
-                 weights: Mapping[str, float] | None = None, validation_days: int = 28,
-                 k: int = 10, grid: Sequence[float] = GRID, passes: int = 2,
-                 max_validation_customers: int = 2000, random_state: int = 0):
+    def __init__(
+        self,
+        components: Mapping[str, Recommender] | None = None,
+        weights: Mapping[str, float] | None = None,
+        validation_days: int = 28,
+        k: int = 10,
+        grid: Sequence[float] = GRID,
+        passes: int = 2,
+        max_validation_customers: int = 2000,
+        random_state: int = 0,
+    ):
         self.components = components
         self.weights = weights
         self.validation_days = validation_days
@@ -114,49 +123,68 @@ class HybridRecommender(Recommender):
 
     # -- fitting ---------------------------------------------------------------------------
     def _templates(self) -> dict[str, Recommender]:
-        comps = (default_components(self.random_state) if self.components is None
-                 else dict(self.components))
+        comps = (
+            default_components(self.random_state)
+            if self.components is None
+            else dict(self.components)
+        )
         if not comps:
             raise InputError("components is empty; give at least one recommender")
         for name, comp in comps.items():
             if not isinstance(comp, Recommender) or isinstance(comp, HybridRecommender):
-                raise InputError(f"component {name!r} is a {type(comp).__name__}, not a "
-                                 "recommender from omnicrm.models.recommend")
+                raise InputError(
+                    f"component {name!r} is a {type(comp).__name__}, not a "
+                    "recommender from omnicrm.models.recommend"
+                )
         return comps
 
-    def fit(self, interactions: pd.DataFrame, *, segments: pd.DataFrame | None = None,
-            item_names=None):
+    def fit(
+        self, interactions: pd.DataFrame, *, segments: pd.DataFrame | None = None, item_names=None
+    ):
         """Learn the weights on a held-out window, then fit every component on everything."""
         check_k(self.k)
-        if isinstance(self.validation_days, bool) or not isinstance(self.validation_days, int) \
-                or self.validation_days < 1:
-            raise InputError(f"validation_days={self.validation_days!r} must be a whole "
-                             "number >= 1")
+        if (
+            isinstance(self.validation_days, bool)
+            or not isinstance(self.validation_days, int)
+            or self.validation_days < 1
+        ):
+            raise InputError(
+                f"validation_days={self.validation_days!r} must be a whole number >= 1"
+            )
         templates = self._templates()
-        data = (interactions if isinstance(interactions, Interactions)
-                else Interactions.from_frame(interactions))  # coded once, shared
+        data = (
+            interactions
+            if isinstance(interactions, Interactions)
+            else Interactions.from_frame(interactions)
+        )  # coded once, shared
         if self.weights is not None:
             unknown = set(self.weights) - set(templates)
             if unknown or any(float(w) < 0 for w in self.weights.values()):
-                raise InputError(f"weights {dict(self.weights)} must be >= 0 and name only "
-                                 f"the components {', '.join(templates)}")
+                raise InputError(
+                    f"weights {dict(self.weights)} must be >= 0 and name only "
+                    f"the components {', '.join(templates)}"
+                )
             self.weights_ = {n: float(self.weights.get(n, 0.0)) for n in templates}
             self.weights_source_ = "given"
             self.validation_ = {}
         else:
             self.weights_, self.weights_source_, self.validation_ = self._learn(
-                data, templates, segments)
+                data, templates, segments
+            )
         if not any(w > 0 for w in self.weights_.values()):
             raise InputError("every weight is 0; give at least one positive weight")
-        self.components_ = {n: _clone(c).fit(data, segments=segments, item_names=item_names)
-                            for n, c in templates.items()}
+        self.components_ = {
+            n: _clone(c).fit(data, segments=segments, item_names=item_names)
+            for n, c in templates.items()
+        }
         return super().fit(data, segments=segments, item_names=item_names)
 
     def _fit(self, data: Interactions) -> None:
         pass
 
-    def _learn(self, data: Interactions, templates: dict[str, Recommender],
-               segments: pd.DataFrame | None):
+    def _learn(
+        self, data: Interactions, templates: dict[str, Recommender], segments: pd.DataFrame | None
+    ):
         equal = dict.fromkeys(templates, 1.0)
         cut = data.last_day + 1 - self.validation_days
         before = data.day < cut
@@ -207,15 +235,21 @@ class HybridRecommender(Recommender):
                     if value > best + 1e-12:
                         weights, best = trial, value
         cut_day = str(np.datetime64(int(cut), "D"))
-        validation = {"cut": cut_day, "customers": len(ids),
-                      f"recall@{k}": best, **{f"recall@{k}[{n}]": v for n, v in alone.items()}}
-        return weights, f"learned (recall@{k} on the last {self.validation_days} days)", \
-            validation
+        validation = {
+            "cut": cut_day,
+            "customers": len(ids),
+            f"recall@{k}": best,
+            **{f"recall@{k}[{n}]": v for n, v in alone.items()},
+        }
+        return weights, f"learned (recall@{k} on the last {self.validation_days} days)", validation
 
     # -- scoring ---------------------------------------------------------------------------
     def _score(self, users: np.ndarray) -> np.ndarray:
-        contrib = {n: np.float32(w) * scale_rows(self.components_[n]._score(users))
-                   for n, w in self.weights_.items() if w > 0}
+        contrib = {
+            n: np.float32(w) * scale_rows(self.components_[n]._score(users))
+            for n, w in self.weights_.items()
+            if w > 0
+        }
         blend = sum(contrib.values())
         self._batch_users = users
         self._batch_contrib = contrib

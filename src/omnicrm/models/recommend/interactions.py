@@ -61,21 +61,29 @@ class Interactions:
     def from_frame(cls, frame: pd.DataFrame) -> Interactions:
         """Check and code a frame of interactions (see the module doc for its columns)."""
         if not isinstance(frame, pd.DataFrame):
-            raise InputError(f"interactions must be a pandas DataFrame with columns "
-                             f"{', '.join(REQUIRED)} (+ quantity), not {type(frame).__name__}")
+            raise InputError(
+                f"interactions must be a pandas DataFrame with columns "
+                f"{', '.join(REQUIRED)} (+ quantity), not {type(frame).__name__}"
+            )
         missing = [c for c in REQUIRED if c not in frame.columns]
         if missing:
-            raise InputError(f"interactions lack column(s) {', '.join(missing)}; they need "
-                             f"{', '.join(REQUIRED)} (+ optional quantity)")
+            raise InputError(
+                f"interactions lack column(s) {', '.join(missing)}; they need "
+                f"{', '.join(REQUIRED)} (+ optional quantity)"
+            )
         if frame.empty:
-            raise InputError("interactions are empty: a recommender needs at least one purchase "
-                             "(check the as_of date and that order_lines are loaded)")
+            raise InputError(
+                "interactions are empty: a recommender needs at least one purchase "
+                "(check the as_of date and that order_lines are loaded)"
+            )
         for col in ("customer_id", "item_id"):
             nulls = frame[col].isna()
             if nulls.any():
-                raise InputError(f"interactions: column '{col}' is empty in row "
-                                 f"{int(np.flatnonzero(nulls.to_numpy())[0])}; drop anonymous "
-                                 "or unknown rows first")
+                raise InputError(
+                    f"interactions: column '{col}' is empty in row "
+                    f"{int(np.flatnonzero(nulls.to_numpy())[0])}; drop anonymous "
+                    "or unknown rows first"
+                )
         ts = pd.to_datetime(frame["ts"], utc=True, errors="coerce")
         if ts.isna().any():
             bad = frame["ts"][ts.isna()].iloc[0]
@@ -85,17 +93,25 @@ class Interactions:
             bad = ~(quantity > 0)
             if bad.any():
                 value = frame["quantity"].tolist()[int(np.flatnonzero(bad)[0])]
-                raise InputError(f"interactions: quantity {value!r} is not a positive number; "
-                                 "net returns before fitting (interactions_from_order_lines "
-                                 "does)")
+                raise InputError(
+                    f"interactions: quantity {value!r} is not a positive number; "
+                    "net returns before fitting (interactions_from_order_lines "
+                    "does)"
+                )
         else:
             quantity = np.ones(len(frame))
         customers, user = _codes(frame["customer_id"])
         items, item = _codes(frame["item_id"])
-        day = (ts.dt.tz_convert(None).to_numpy().astype("datetime64[D]").astype(np.int64))
-        return cls(customers=customers.astype(object), items=items.astype(object),
-                   user=user.astype(np.int32), item=item.astype(np.int32), day=day,
-                   quantity=quantity, last_day=int(day.max()))
+        day = ts.dt.tz_convert(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+        return cls(
+            customers=customers.astype(object),
+            items=items.astype(object),
+            user=user.astype(np.int32),
+            item=item.astype(np.int32),
+            day=day,
+            quantity=quantity,
+            last_day=int(day.max()),
+        )
 
     def subset(self, mask: np.ndarray) -> Interactions:
         """The interactions where ``mask``, re-coded (same as coding the filtered frame).
@@ -110,14 +126,22 @@ class Interactions:
         """
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
-            raise InputError("no interaction left in the subset (e.g. the validation cut is "
-                             "before the first purchase)")
+            raise InputError(
+                "no interaction left in the subset (e.g. the validation cut is "
+                "before the first purchase)"
+            )
         users, user = np.unique(self.user[mask], return_inverse=True)
         items, item = np.unique(self.item[mask], return_inverse=True)
         day = self.day[mask]
-        return Interactions(customers=self.customers[users], items=self.items[items],
-                            user=user.astype(np.int32), item=item.astype(np.int32), day=day,
-                            quantity=self.quantity[mask], last_day=int(day.max()))
+        return Interactions(
+            customers=self.customers[users],
+            items=self.items[items],
+            user=user.astype(np.int32),
+            item=item.astype(np.int32),
+            day=day,
+            quantity=self.quantity[mask],
+            last_day=int(day.max()),
+        )
 
     @functools.cached_property
     def pairs(self) -> np.ndarray:
@@ -186,7 +210,9 @@ def split_by_time(frame: pd.DataFrame, as_of: object) -> tuple[pd.DataFrame, pd.
 
 
 def interactions_from_order_lines(
-    lines: ibis.Table, *, as_of: dt.date | dt.datetime | str | None = None,
+    lines: ibis.Table,
+    *,
+    as_of: dt.date | dt.datetime | str | None = None,
     since: dt.date | dt.datetime | str | None = None,
 ) -> pd.DataFrame:
     """One interaction per (customer, order, product) with a positive net quantity.
@@ -205,21 +231,28 @@ def interactions_from_order_lines(
     >>> len(interactions_from_order_lines(lines))
     0
     """
-    missing = [c for c in ("order_id", "customer_id", "product_id", "quantity", "order_ts")
-               if c not in lines.columns]
+    missing = [
+        c
+        for c in ("order_id", "customer_id", "product_id", "quantity", "order_ts")
+        if c not in lines.columns
+    ]
     if missing:
-        raise InputError(f"order_lines lack column(s) {', '.join(missing)} needed for "
-                         "recommendations (see docs/data-model.md)")
+        raise InputError(
+            f"order_lines lack column(s) {', '.join(missing)} needed for "
+            "recommendations (see docs/data-model.md)"
+        )
     t = lines.filter(lines.customer_id.notnull())
     if as_of is not None:
         t = t.filter(t.order_ts < _timestamp(as_of))
     if since is not None:
         t = t.filter(t.order_ts >= _timestamp(since))
     grouped = t.group_by(["customer_id", "order_id", "product_id"]).aggregate(
-        ts=t.order_ts.min(), quantity=t.quantity.cast("float64").sum())
+        ts=t.order_ts.min(), quantity=t.quantity.cast("float64").sum()
+    )
     grouped = grouped.filter(grouped.quantity > 0)
-    out = grouped.select(customer_id="customer_id", item_id="product_id", ts="ts",
-                         quantity="quantity").to_pandas()
+    out = grouped.select(
+        customer_id="customer_id", item_id="product_id", ts="ts", quantity="quantity"
+    ).to_pandas()
     return out.sort_values(["ts", "customer_id", "item_id"], kind="stable").reset_index(drop=True)
 
 

@@ -34,8 +34,9 @@ from omnicrm.models.recommend.interactions import Interactions
 SIMILARITIES: tuple[str, ...] = ("cosine", "jaccard")
 
 
-def item_similarity(x: sp.csr_matrix, *, similarity: str = "cosine", neighbours: int = 50,
-                    min_common: int = 1) -> sp.csr_matrix:
+def item_similarity(
+    x: sp.csr_matrix, *, similarity: str = "cosine", neighbours: int = 50, min_common: int = 1
+) -> sp.csr_matrix:
     """Item x item similarity from a binary customer x item matrix, pruned to top neighbours.
 
     Examples
@@ -62,9 +63,12 @@ def item_similarity(x: sp.csr_matrix, *, similarity: str = "cosine", neighbours:
     return sp.csr_matrix((sim[top], (row[top], col[top])), shape=(x.shape[1], x.shape[1]))
 
 
-def strongest_history_item(x: sp.csr_matrix, users: np.ndarray, items: np.ndarray,
-                           similarity: Callable[[np.ndarray, np.ndarray], np.ndarray]
-                           ) -> np.ndarray:
+def strongest_history_item(
+    x: sp.csr_matrix,
+    users: np.ndarray,
+    items: np.ndarray,
+    similarity: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
     """For each (user, item) pair, the item of the user's history most similar to it.
 
     ``similarity(history_items, items)`` returns one value per pair of equal-length arrays.
@@ -117,16 +121,20 @@ class ItemKNNRecommender(Recommender):
 
     def _fit(self, data: Interactions) -> None:
         if self.similarity not in SIMILARITIES:
-            raise InputError(f"similarity={self.similarity!r} is not one of "
-                             f"{', '.join(SIMILARITIES)}")
+            raise InputError(
+                f"similarity={self.similarity!r} is not one of {', '.join(SIMILARITIES)}"
+            )
         for name in ("neighbours", "min_common"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError(f"{name}={v!r} must be a whole number >= 1")
         self.history_ = data.matrix()
-        self.similarity_ = item_similarity(self.history_, similarity=self.similarity,
-                                           neighbours=self.neighbours,
-                                           min_common=self.min_common)
+        self.similarity_ = item_similarity(
+            self.history_,
+            similarity=self.similarity,
+            neighbours=self.neighbours,
+            min_common=self.min_common,
+        )
 
     def _score(self, users: np.ndarray) -> np.ndarray:
         dense = (self.history_[users] @ self.similarity_).toarray()
@@ -141,5 +149,6 @@ class ItemKNNRecommender(Recommender):
 
         best = strongest_history_item(self.history_, users, items, lookup)
         names = self.item_names_[np.maximum(best, 0)]
-        return np.where(best >= 0, "often bought with " + names.astype(object),
-                        "customers like you bought this").astype(object)
+        return np.where(
+            best >= 0, "often bought with " + names.astype(object), "customers like you bought this"
+        ).astype(object)

@@ -44,8 +44,9 @@ from omnicrm.models.recommend.base import check_k
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise InputError(f"{name} lacks column(s) {', '.join(missing)}; it needs "
-                         f"{', '.join(columns)}")
+        raise InputError(
+            f"{name} lacks column(s) {', '.join(missing)}; it needs {', '.join(columns)}"
+        )
 
 
 def _hits(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -73,10 +74,12 @@ def ranking_metrics(recs: pd.DataFrame, truth: pd.DataFrame, k: int) -> dict[str
     k = check_k(k)
     hits, sizes = _hits(recs, truth, k)
     if sizes.empty:
-        raise InputError("truth is empty: no test purchases to evaluate against (choose an "
-                         "earlier as_of or a longer test window)")
+        raise InputError(
+            "truth is empty: no test purchases to evaluate against (choose an "
+            "earlier as_of or a longer test window)"
+        )
     n_hits = hits.groupby("customer_id").size().reindex(sizes.index, fill_value=0)
-    gain = (1.0 / np.log2(hits["rank"].to_numpy() + 1.0))
+    gain = 1.0 / np.log2(hits["rank"].to_numpy() + 1.0)
     dcg = pd.Series(gain, index=hits["customer_id"].to_numpy()).groupby(level=0).sum()
     dcg = dcg.reindex(sizes.index, fill_value=0.0)
     ideal_table = np.r_[0.0, np.cumsum(1.0 / np.log2(np.arange(1, k + 1) + 1.0))]
@@ -104,8 +107,9 @@ def catalogue_coverage(recs: pd.DataFrame, n_items: int, k: int | None = None) -
     return float(top["item_id"].nunique() / n_items)
 
 
-def intra_list_diversity(recs: pd.DataFrame, categories: pd.Series | dict,
-                         k: int | None = None) -> float:
+def intra_list_diversity(
+    recs: pd.DataFrame, categories: pd.Series | dict, k: int | None = None
+) -> float:
     """Mean share of item pairs in a customer's list that differ in category.
 
     Items without a category are their own category. Lists of one item are left out.
@@ -133,8 +137,9 @@ def intra_list_diversity(recs: pd.DataFrame, categories: pd.Series | dict,
     return float((1.0 - same[ok] / pairs[ok]).mean())
 
 
-def novelty(recs: pd.DataFrame, buyers: pd.Series | dict, n_customers: int,
-            k: int | None = None) -> float:
+def novelty(
+    recs: pd.DataFrame, buyers: pd.Series | dict, n_customers: int, k: int | None = None
+) -> float:
     """Mean self-information ``-log2(buyers_i / n_customers)`` of the recommended items.
 
     Examples
@@ -152,8 +157,9 @@ def novelty(recs: pd.DataFrame, buyers: pd.Series | dict, n_customers: int,
     return float((-np.log2(count.to_numpy() / n_customers)).mean())
 
 
-def repeat_explore_recall(recs: pd.DataFrame, truth: pd.DataFrame, history: pd.DataFrame,
-                          k: int) -> dict[str, float]:
+def repeat_explore_recall(
+    recs: pd.DataFrame, truth: pd.DataFrame, history: pd.DataFrame, k: int
+) -> dict[str, float]:
     """Recall on re-bought items vs on items new to the customer, and the repeat share.
 
     Examples
@@ -172,8 +178,10 @@ def repeat_explore_recall(recs: pd.DataFrame, truth: pd.DataFrame, history: pd.D
     truth = truth.merge(seen, on=["customer_id", "item_id"], how="left")
     truth["_seen"] = truth["_seen"].eq(True)
     out: dict[str, float] = {}
-    for name, part in (("recall_repeat", truth[truth["_seen"]]),
-                       ("recall_explore", truth[~truth["_seen"]])):
-        out[name] = (ranking_metrics(recs, part, k)["recall"] if len(part) else float("nan"))
+    for name, part in (
+        ("recall_repeat", truth[truth["_seen"]]),
+        ("recall_explore", truth[~truth["_seen"]]),
+    ):
+        out[name] = ranking_metrics(recs, part, k)["recall"] if len(part) else float("nan")
     out["repeat_share"] = float(truth["_seen"].mean()) if len(truth) else float("nan")
     return out

@@ -45,32 +45,34 @@ def buyers_per_item(data: Interactions, mask: np.ndarray | None = None) -> np.nd
     if mask is None:
         pairs = data.pairs
     else:
-        pairs = unique_sorted(data.user[mask].astype(np.int64) * len(data.items)
-                              + data.item[mask])
+        pairs = unique_sorted(data.user[mask].astype(np.int64) * len(data.items) + data.item[mask])
     return np.bincount(pairs % len(data.items), minlength=len(data.items)).astype(np.float64)
 
 
-def trending_scores(data: Interactions, recent_days: int, long_days: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def trending_scores(
+    data: Interactions, recent_days: int, long_days: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Trending score per item and its lift (recent buyers vs expected from the long window)."""
     today = data.last_day + 1
     recent = buyers_per_item(data, data.day >= today - recent_days)
-    past = buyers_per_item(data, (data.day < today - recent_days)
-                           & (data.day >= today - recent_days - long_days))
+    past = buyers_per_item(
+        data, (data.day < today - recent_days) & (data.day >= today - recent_days - long_days)
+    )
     expected = past * recent_days / long_days
     lift = (recent + 1.0) / (expected + 1.0)
     return recent * lift, lift
 
 
-def segment_buyers(data: Interactions, segments: pd.Series
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def segment_buyers(
+    data: Interactions, segments: pd.Series
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segment names, buyers per segment x item matrix, segment code per customer or -1)."""
     names = np.array(sorted(set(segments.to_numpy())), dtype=object)
     code_of = pd.Series(np.arange(len(names)), index=names)
     cust_seg = segments.reindex(data.customers)
-    codes = np.where(cust_seg.isna(), -1,
-                     code_of.reindex(cust_seg.fillna("").to_numpy()).fillna(-1).to_numpy()
-                     ).astype(np.int64)
+    codes = np.where(
+        cust_seg.isna(), -1, code_of.reindex(cust_seg.fillna("").to_numpy()).fillna(-1).to_numpy()
+    ).astype(np.int64)
     pairs = data.pairs
     users, items = pairs // len(data.items), pairs % len(data.items)
     seg = codes[users]
@@ -97,8 +99,14 @@ class Fallback:
         """Count buyers overall, in the last ``recent_days`` and per segment."""
         recent = buyers_per_item(data, data.day >= data.last_day + 1 - recent_days)
         names, counts, _ = segment_buyers(data, segments)
-        return cls(global_=buyers_per_item(data), recent=recent, recent_days=recent_days,
-                   segment_names=names, segment_counts=counts, segments=segments)
+        return cls(
+            global_=buyers_per_item(data),
+            recent=recent,
+            recent_days=recent_days,
+            segment_names=names,
+            segment_counts=counts,
+            segments=segments,
+        )
 
     def _segment_codes(self, ids: np.ndarray) -> np.ndarray:
         seg = self.segments.reindex(ids)
@@ -111,11 +119,13 @@ class Fallback:
         cold = ~known
         if cold.any():
             seg = self._segment_codes(ids[cold])
-            rows = np.where(seg[:, None] >= 0,
-                            (self.segment_counts[np.maximum(seg, 0)]
-                             + self.global_[None, :] * 1e-9) if len(self.segment_names)
-                            else self.recent[None, :],
-                            self.recent[None, :] + self.global_[None, :] * 1e-9)
+            rows = np.where(
+                seg[:, None] >= 0,
+                (self.segment_counts[np.maximum(seg, 0)] + self.global_[None, :] * 1e-9)
+                if len(self.segment_names)
+                else self.recent[None, :],
+                self.recent[None, :] + self.global_[None, :] * 1e-9,
+            )
             out[cold] = rows
         out[out <= 0] = np.nan
         return out
@@ -126,8 +136,11 @@ class Fallback:
         cold = ~known
         if cold.any():
             seg = self.segments.reindex(ids[cold])
-            text = np.where(seg.isna(), f"popular in the last {self.recent_days} days",
-                            "popular in your segment (" + seg.fillna("").astype(str) + ")")
+            text = np.where(
+                seg.isna(),
+                f"popular in the last {self.recent_days} days",
+                "popular in your segment (" + seg.fillna("").astype(str) + ")",
+            )
             out[cold] = text
         return out
 
@@ -163,14 +176,15 @@ class PopularityRecommender(Recommender):
                 raise InputError(f"{name}={value!r} must be a positive number of days")
         self.buyers_ = buyers_per_item(data)
         if self.kind == "trending":
-            self.popularity_, self.lift_ = trending_scores(data, self.recent_days,
-                                                           self.long_days)
+            self.popularity_, self.lift_ = trending_scores(data, self.recent_days, self.long_days)
         else:
             self.popularity_ = self.buyers_
         if self.kind == "segment":
             if self.segments_.empty:
-                raise InputError("kind='segment' needs segments: fit(interactions, "
-                                 "segments=frame with customer_id, segment)")
+                raise InputError(
+                    "kind='segment' needs segments: fit(interactions, "
+                    "segments=frame with customer_id, segment)"
+                )
             names, counts, codes = segment_buyers(data, self.segments_)
             self.segment_names_, self.segment_counts_, self.user_segment_ = names, counts, codes
 
@@ -187,12 +201,15 @@ class PopularityRecommender(Recommender):
     def _reasons(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         if self.kind == "trending":
             lift = np.round(self.lift_[items], 1).astype(str)
-            return ("trending: " + lift.astype(object) + "x the usual buyers in the last "
-                    f"{self.recent_days} days")
+            return (
+                "trending: " + lift.astype(object) + "x the usual buyers in the last "
+                f"{self.recent_days} days"
+            )
         if self.kind == "segment":
             seg = self.user_segment_[users]
             names = np.where(seg >= 0, self.segment_names_[np.maximum(seg, 0)], "")
-            return np.where(seg >= 0, "popular in your segment (" + names.astype(object) + ")",
-                            FALLBACK_REASON).astype(object)
+            return np.where(
+                seg >= 0, "popular in your segment (" + names.astype(object) + ")", FALLBACK_REASON
+            ).astype(object)
         n = self.buyers_[items].astype(np.int64).astype(str).astype(object)
         return "popular: bought by " + n + " customers"

@@ -55,7 +55,8 @@ def pair_statistics(data: Interactions, half_life_days: float) -> pd.DataFrame:
     same = days["pair"].eq(days["pair"].shift())
     days["gap"] = days["day"].diff().where(same)
     stats = days.groupby("pair", sort=True).agg(
-        n=("day", "size"), last=("day", "max"), gap=("gap", "median"), f=("w", "sum"))
+        n=("day", "size"), last=("day", "max"), gap=("gap", "median"), f=("w", "sum")
+    )
     stats.index = stats.index.astype(np.int64)
     return stats
 
@@ -68,8 +69,7 @@ class _PairScores(Recommender):
         pairs = stats.index.to_numpy()
         self.pairs_ = pairs
         self.pair_stats_ = stats
-        self.scores_ = sp.csr_matrix((score, (pairs // n_items, pairs % n_items)),
-                                     shape=data.shape)
+        self.scores_ = sp.csr_matrix((score, (pairs // n_items, pairs % n_items)), shape=data.shape)
         self.today_ = data.last_day + 1
 
     def _score(self, users: np.ndarray) -> np.ndarray:
@@ -105,9 +105,14 @@ class RepeatPurchaseRecommender(_PairScores):
     60
     """
 
-    def __init__(self, half_life_days: float = 90, min_purchases: int = 2,
-                 horizon_days: int = 7, lapse_cycles: float = 2.0,
-                 one_off_weight: float = 0.1):
+    def __init__(
+        self,
+        half_life_days: float = 90,
+        min_purchases: int = 2,
+        horizon_days: int = 7,
+        lapse_cycles: float = 2.0,
+        one_off_weight: float = 0.1,
+    ):
         self.half_life_days = half_life_days
         self.min_purchases = min_purchases
         self.horizon_days = horizon_days
@@ -121,10 +126,15 @@ class RepeatPurchaseRecommender(_PairScores):
                 raise InputError(f"{name}={v!r} must be a positive number")
         for name in ("min_purchases", "horizon_days"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (2 if name ==
-                                                                      "min_purchases" else 0):
-                raise InputError(f"{name}={v!r} must be a whole number "
-                                 f"(>= {2 if name == 'min_purchases' else 0})")
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int)
+                or v < (2 if name == "min_purchases" else 0)
+            ):
+                raise InputError(
+                    f"{name}={v!r} must be a whole number "
+                    f"(>= {2 if name == 'min_purchases' else 0})"
+                )
 
     def _fit(self, data: Interactions) -> None:
         self._check()
@@ -142,8 +152,11 @@ class RepeatPurchaseRecommender(_PairScores):
         facts = self._lookup(users, items)
         gap = np.maximum(np.rint(facts["gap"].fillna(0).to_numpy()), 1).astype(np.int64)
         regular = facts["regular"].to_numpy()
-        return np.where(regular, "you buy this every ~" + gap.astype(str).astype(object)
-                        + " days", "you bought this before").astype(object)
+        return np.where(
+            regular,
+            "you buy this every ~" + gap.astype(str).astype(object) + " days",
+            "you bought this before",
+        ).astype(object)
 
 
 class PersonalFrequencyRecommender(_PairScores):
@@ -165,11 +178,15 @@ class PersonalFrequencyRecommender(_PairScores):
 
     def _fit(self, data: Interactions) -> None:
         stats = pair_statistics(data, half_life_days=1.0)
-        recency = (stats["last"].to_numpy() - data.day.min() + 1) / (data.last_day
-                                                                     - data.day.min() + 2)
+        recency = (stats["last"].to_numpy() - data.day.min() + 1) / (
+            data.last_day - data.day.min() + 2
+        )
         self._store(data, stats, stats["n"].to_numpy() + 0.5 * recency)
 
     def _reasons(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         n = self._lookup(users, items)["n"].to_numpy().astype(np.int64)
-        return np.where(n > 1, "you bought this " + n.astype(str).astype(object) + " times",
-                        "you bought this before").astype(object)
+        return np.where(
+            n > 1,
+            "you bought this " + n.astype(str).astype(object) + " times",
+            "you bought this before",
+        ).astype(object)

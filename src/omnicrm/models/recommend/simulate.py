@@ -23,12 +23,23 @@ from omnicrm.errors import InputError
 START = pd.Timestamp("2026-01-01", tz="UTC")
 
 
-def simulate_interactions(customers: int = 1000, items: int = 500, days: int = 180, *,
-                          staples: int = 4, explore_per_30d: float = 2.0,
-                          complement_p: float = 0.5, seed: int = 0) -> pd.DataFrame:
+def simulate_interactions(
+    customers: int = 1000,
+    items: int = 500,
+    days: int = 180,
+    *,
+    staples: int = 4,
+    explore_per_30d: float = 2.0,
+    complement_p: float = 0.5,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Interactions ``customer_id, item_id, ts, quantity`` (see the module doc)."""
-    for name, value in (("customers", customers), ("items", items), ("days", days),
-                        ("staples", staples)):
+    for name, value in (
+        ("customers", customers),
+        ("items", items),
+        ("days", days),
+        ("staples", staples),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{name}={value!r} must be a whole number >= 1")
     rng = np.random.default_rng(seed)
@@ -60,9 +71,11 @@ def simulate_interactions(customers: int = 1000, items: int = 500, days: int = 1
     width = len(str(max(customers, items)))
     cust_names = np.char.add("C", np.char.zfill(np.arange(customers).astype(str), width))
     item_names = np.char.add("I", np.char.zfill(np.arange(items).astype(str), width))
-    return pd.DataFrame({
-        "customer_id": cust_names.astype(object)[all_cust[order]],
-        "item_id": item_names.astype(object)[all_item[order]],
-        "ts": START + pd.to_timedelta(stamp[order], unit="min"),
-        "quantity": rng.integers(1, 4, size=len(order)).astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": cust_names.astype(object)[all_cust[order]],
+            "item_id": item_names.astype(object)[all_item[order]],
+            "ts": START + pd.to_timedelta(stamp[order], unit="min"),
+            "quantity": rng.integers(1, 4, size=len(order)).astype(float),
+        }
+    )

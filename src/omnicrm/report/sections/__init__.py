@@ -24,7 +24,12 @@ from omnicrm.report.sections import (
 SectionBuilder = Callable[[BaseBackend, str], Section | None]
 
 SECTIONS: list[SectionBuilder] = [
-    data.build, kpis.build, customers.build, value.build, cohorts.build, baskets.build,
+    data.build,
+    kpis.build,
+    customers.build,
+    value.build,
+    cohorts.build,
+    baskets.build,
     forecasts.build,
 ]
 """Builders in page order; later features append theirs."""
@@ -46,6 +51,7 @@ def build_report(con: BaseBackend, *, lang: str = "en", subtitle: str = "") -> R
     sections = [s for s in (build(con, lang) for build in SECTIONS) if s is not None]
     report = Report(lang=lang, sections=sections, subtitle=subtitle)
     if not sections:
-        report.sections.append(Section("empty", t(lang, "data_section"),
-                                       intro=t(lang, "empty_warehouse")))
+        report.sections.append(
+            Section("empty", t(lang, "data_section"), intro=t(lang, "empty_warehouse"))
+        )
     return report

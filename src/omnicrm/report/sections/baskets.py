@@ -37,11 +37,11 @@ def build(con: BaseBackend, lang: str) -> Section | None:
         section.blocks.append(_rules(rules, "product", t(lang, "top_rules"), lang))
         network = plot_rules_network(rules, level="product", top=NETWORK_PAIRS)
         network.update_layout(title=None)
-        section.blocks.append(figure_block(t(lang, "rules_network"), network, height=600,
-                                           wide=True))
+        section.blocks.append(
+            figure_block(t(lang, "rules_network"), network, height=600, wide=True)
+        )
         if (rules["level"] == "category").any():
-            section.blocks.append(_rules(rules, "category", t(lang, "top_category_rules"),
-                                         lang))
+            section.blocks.append(_rules(rules, "category", t(lang, "top_category_rules"), lang))
     if "recommendations" in tables:
         section.blocks.append(_examples(con, lang))
     return section
@@ -49,25 +49,33 @@ def build(con: BaseBackend, lang: str) -> Section | None:
 
 def _rules(rules: pd.DataFrame, level: str, title: str, lang: str) -> Block:
     top = top_rules(rules, level=level, top=15)
-    shown = pd.DataFrame({
-        t(lang, "rule"): top["rule"],
-        t(lang, "support"): top["support"].map("{:.2%}".format),
-        t(lang, "confidence"): top["confidence"].map("{:.0%}".format),
-        t(lang, "lift"): top["lift"].round(2),
-    })
+    shown = pd.DataFrame(
+        {
+            t(lang, "rule"): top["rule"],
+            t(lang, "support"): top["support"].map("{:.2%}".format),
+            t(lang, "confidence"): top["confidence"].map("{:.0%}".format),
+            t(lang, "lift"): top["lift"].round(2),
+        }
+    )
     return table_block(title, shown)
 
 
 def _examples(con: BaseBackend, lang: str) -> Block:
     recs = con.table("recommendations")
-    chosen = (recs.select("customer_id").distinct().order_by("customer_id")
-              .limit(EXAMPLE_CUSTOMERS))
-    rows = (recs.semi_join(chosen, "customer_id")
-            .filter(recs["rank"] <= EXAMPLE_ITEMS)
-            .order_by(["customer_id", "rank"]).execute())
+    chosen = recs.select("customer_id").distinct().order_by("customer_id").limit(EXAMPLE_CUSTOMERS)
+    rows = (
+        recs.semi_join(chosen, "customer_id")
+        .filter(recs["rank"] <= EXAMPLE_ITEMS)
+        .order_by(["customer_id", "rank"])
+        .execute()
+    )
     item = rows["item_name"] if "item_name" in rows.columns else rows["item_id"]
-    shown = pd.DataFrame({
-        t(lang, "customer"): rows["customer_id"], t(lang, "rank"): rows["rank"],
-        t(lang, "item"): item, t(lang, "churn_reasons"): rows["reason"],
-    })
+    shown = pd.DataFrame(
+        {
+            t(lang, "customer"): rows["customer_id"],
+            t(lang, "rank"): rows["rank"],
+            t(lang, "item"): item,
+            t(lang, "churn_reasons"): rows["reason"],
+        }
+    )
     return table_block(t(lang, "recommendation_examples"), shown, wide=True)

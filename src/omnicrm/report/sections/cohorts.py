@@ -27,15 +27,27 @@ def _heatmap(con: BaseBackend, lang: str) -> Block:
     matrix = cohorts.pivot_table(index="cohort_month", columns="months_since", values="retention")
     sizes = cohorts[cohorts.months_since == 0].set_index("cohort_month")["customers"]
     rows = [f"{m:%Y-%m} (n={int(sizes.get(m, 0)):,})" for m in matrix.index]
-    fig = go.Figure(go.Heatmap(
-        z=matrix.to_numpy(), x=list(matrix.columns), y=rows, colorscale="Blues", zmin=0, zmax=1,
-        hovertemplate="%{y}<br>+%{x}: %{z:.1%}<extra></extra>",
-        colorbar={"tickformat": ".0%"},
-    ))
-    fig.update_layout(xaxis_title=t(lang, "months_since"), yaxis_title=t(lang, "cohort_month"),
-                      yaxis_autorange="reversed", legend={"y": -0.3})
-    return figure_block(t(lang, "cohort_heatmap"), fig, height=max(380, 18 * len(rows) + 120),
-                        wide=True)
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.to_numpy(),
+            x=list(matrix.columns),
+            y=rows,
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            hovertemplate="%{y}<br>+%{x}: %{z:.1%}<extra></extra>",
+            colorbar={"tickformat": ".0%"},
+        )
+    )
+    fig.update_layout(
+        xaxis_title=t(lang, "months_since"),
+        yaxis_title=t(lang, "cohort_month"),
+        yaxis_autorange="reversed",
+        legend={"y": -0.3},
+    )
+    return figure_block(
+        t(lang, "cohort_heatmap"), fig, height=max(380, 18 * len(rows) + 120), wide=True
+    )
 
 
 def _migration(con: BaseBackend, lang: str) -> Block:
@@ -45,16 +57,25 @@ def _migration(con: BaseBackend, lang: str) -> Block:
     names = {**labels, "new": t(lang, "new"), "gone": t(lang, "gone")}
     rows = [s for s in ["new", *order] if s in set(migration.segment_from)]
     cols = [s for s in [*order, "gone"] if s in set(migration.segment_to)]
-    matrix = migration.pivot_table(index="segment_from", columns="segment_to",
-                                   values="customers", aggfunc="sum").reindex(index=rows,
-                                                                              columns=cols)
-    fig = go.Figure(go.Heatmap(
-        z=matrix.fillna(0).to_numpy(), x=[names.get(c, c) for c in cols],
-        y=[names.get(r, r) for r in rows], colorscale="Purples", texttemplate="%{z:,}",
-        hovertemplate="%{y} → %{x}: %{z:,}<extra></extra>",
-    ))
-    fig.update_layout(xaxis_title=t(lang, "segment_to"), yaxis_title=t(lang, "segment_from"),
-                      yaxis_autorange="reversed")
-    title = t(lang, "migration_matrix").format(start=f"{migration.start.iloc[0]:%Y-%m-%d}",
-                                               end=f"{migration.end.iloc[0]:%Y-%m-%d}")
+    matrix = migration.pivot_table(
+        index="segment_from", columns="segment_to", values="customers", aggfunc="sum"
+    ).reindex(index=rows, columns=cols)
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.fillna(0).to_numpy(),
+            x=[names.get(c, c) for c in cols],
+            y=[names.get(r, r) for r in rows],
+            colorscale="Purples",
+            texttemplate="%{z:,}",
+            hovertemplate="%{y} → %{x}: %{z:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis_title=t(lang, "segment_to"),
+        yaxis_title=t(lang, "segment_from"),
+        yaxis_autorange="reversed",
+    )
+    title = t(lang, "migration_matrix").format(
+        start=f"{migration.start.iloc[0]:%Y-%m-%d}", end=f"{migration.end.iloc[0]:%Y-%m-%d}"
+    )
     return figure_block(title, fig, height=520, wide=True)

@@ -46,43 +46,69 @@ def _segments(scores: ibis.Table, lang: str) -> list[Block]:
     customers = frame["customers"].astype(float)
     spend = frame["monetary"].astype(float)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=frame["label"], y=customers / customers.sum(), name=t(lang, "share_customers"),
-                marker_color=COLORWAY[0])
-    fig.add_bar(x=frame["label"], y=spend / spend.sum(), name=t(lang, "share_revenue"),
-                marker_color=COLORWAY[1])
-    fig.add_scatter(x=frame["label"], y=spend / customers, name=t(lang, "avg_spend"),
-                    mode="markers+lines", marker_color=COLORWAY[2], secondary_y=True)
+    fig.add_bar(
+        x=frame["label"],
+        y=customers / customers.sum(),
+        name=t(lang, "share_customers"),
+        marker_color=COLORWAY[0],
+    )
+    fig.add_bar(
+        x=frame["label"],
+        y=spend / spend.sum(),
+        name=t(lang, "share_revenue"),
+        marker_color=COLORWAY[1],
+    )
+    fig.add_scatter(
+        x=frame["label"],
+        y=spend / customers,
+        name=t(lang, "avg_spend"),
+        mode="markers+lines",
+        marker_color=COLORWAY[2],
+        secondary_y=True,
+    )
     fig.update_layout(barmode="group", yaxis_tickformat=".0%")
     actions = table.actions()
-    shown = pd.DataFrame({
-        t(lang, "segment"): frame["label"],
-        t(lang, "size"): frame["customers"].astype(int),
-        t(lang, "share_revenue"): (spend / spend.sum()).map("{:.1%}".format),
-        t(lang, "avg_spend"): (spend / customers).round(2),
-        t(lang, "action"): frame["rfm_segment"].map(lambda s: actions.get(s, "")),
-    })
-    return [figure_block(t(lang, "segment_sizes"), fig, height=420, wide=True),
-            table_block(t(lang, "segment"), shown, wide=True)]
+    shown = pd.DataFrame(
+        {
+            t(lang, "segment"): frame["label"],
+            t(lang, "size"): frame["customers"].astype(int),
+            t(lang, "share_revenue"): (spend / spend.sum()).map("{:.1%}".format),
+            t(lang, "avg_spend"): (spend / customers).round(2),
+            t(lang, "action"): frame["rfm_segment"].map(lambda s: actions.get(s, "")),
+        }
+    )
+    return [
+        figure_block(t(lang, "segment_sizes"), fig, height=420, wide=True),
+        table_block(t(lang, "segment"), shown, wide=True),
+    ]
 
 
 def _tiers(scores: ibis.Table, lang: str) -> Block:
     frame = segment_summary(scores, by="value_tier").execute()
     labels = ValueTiers.default().labels(lang)
     spend = frame["monetary"].astype(float)
-    shown = pd.DataFrame({
-        t(lang, "tier"): frame["value_tier"].map(lambda s: labels.get(s, s)),
-        t(lang, "size"): frame["customers"].astype(int),
-        t(lang, "share_revenue"): (spend / spend.sum()).map("{:.1%}".format),
-        t(lang, "avg_spend"): (spend / frame["customers"].astype(float)).round(2),
-    }).sort_values(t(lang, "avg_spend"), ascending=False)
+    shown = pd.DataFrame(
+        {
+            t(lang, "tier"): frame["value_tier"].map(lambda s: labels.get(s, s)),
+            t(lang, "size"): frame["customers"].astype(int),
+            t(lang, "share_revenue"): (spend / spend.sum()).map("{:.1%}".format),
+            t(lang, "avg_spend"): (spend / frame["customers"].astype(float)).round(2),
+        }
+    ).sort_values(t(lang, "avg_spend"), ascending=False)
     return table_block(t(lang, "value_tiers"), shown)
 
 
 def _lifecycle(scores: ibis.Table, lang: str) -> Block:
     counts = scores.group_by("lifecycle_stage").aggregate(n=scores.count()).execute()
     counts = counts.set_index("lifecycle_stage").reindex(LIFECYCLE_ORDER).fillna(0)
-    fig = go.Figure(go.Funnel(y=[t(lang, s) for s in counts.index], x=counts["n"].astype(int),
-                              textinfo="value+percent total", marker={"color": COLORWAY[:5]}))
+    fig = go.Figure(
+        go.Funnel(
+            y=[t(lang, s) for s in counts.index],
+            x=counts["n"].astype(int),
+            textinfo="value+percent total",
+            marker={"color": COLORWAY[:5]},
+        )
+    )
     return figure_block(t(lang, "lifecycle_funnel"), fig)
 
 
@@ -91,6 +117,11 @@ def _clusters(con: BaseBackend, lang: str) -> Block:
     means = [c for c in profiles.columns if c.startswith("mean_")]
     shown = profiles[["cluster", "name", "size", "share", *means]].copy()
     shown["share"] = shown["share"].map("{:.1%}".format)
-    shown.columns = [t(lang, "cluster"), t(lang, "name"), t(lang, "size"), t(lang, "share"),
-                     *[c.removeprefix("mean_") for c in means]]
+    shown.columns = [
+        t(lang, "cluster"),
+        t(lang, "name"),
+        t(lang, "size"),
+        t(lang, "share"),
+        *[c.removeprefix("mean_") for c in means],
+    ]
     return table_block(t(lang, "cluster_profiles"), shown, wide=True)

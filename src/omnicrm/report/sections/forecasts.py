@@ -39,19 +39,28 @@ def _forecasts(con: BaseBackend, lang: str) -> list[Block]:
     if "total" in levels:
         forecast = latest_forecasts(con, "total")
         as_of = pd.Timestamp(forecast["ds"].min())
-        history = demand_series(sold_lines(con), level="total",
-                                as_of=as_of.date())
-        fig = forecast_figure(_floats(history), _floats(forecast), "total",
-                              last_days=HISTORY_DAYS, title="")
+        history = demand_series(sold_lines(con), level="total", as_of=as_of.date())
+        fig = forecast_figure(
+            _floats(history), _floats(forecast), "total", last_days=HISTORY_DAYS, title=""
+        )
         fig.update_layout(title=None)
         blocks.append(figure_block(t(lang, "forecast_total"), fig, wide=True))
     if "category" in levels:
         forecast = _floats(latest_forecasts(con, "category"))
-        totals = (forecast.groupby("unique_id", as_index=False)["yhat"].sum()
-                  .sort_values("yhat", ascending=False).head(15))
+        totals = (
+            forecast.groupby("unique_id", as_index=False)["yhat"]
+            .sum()
+            .sort_values("yhat", ascending=False)
+            .head(15)
+        )
         days = forecast["ds"].nunique()
-        fig = go.Figure(go.Bar(x=totals["unique_id"].str.removeprefix("category="),
-                               y=totals["yhat"], marker_color=COLORWAY[0]))
+        fig = go.Figure(
+            go.Bar(
+                x=totals["unique_id"].str.removeprefix("category="),
+                y=totals["yhat"],
+                marker_color=COLORWAY[0],
+            )
+        )
         blocks.append(figure_block(t(lang, "forecast_category").format(n=days), fig))
     return blocks
 
@@ -66,16 +75,20 @@ def _alerts(con: BaseBackend, tables: set[str], lang: str) -> list[Block]:
     timeline = alerts_timeline(alerts)
     timeline.update_layout(title=None)
     latest = alerts.sort_values(["ds", "severity"], ascending=[False, True]).head(20)
-    shown = pd.DataFrame({
-        t(lang, "day"): pd.to_datetime(latest["ds"]).dt.strftime("%Y-%m-%d"),
-        t(lang, "severity"): latest["severity"],
-        t(lang, "metric"): latest["metric"].map(lambda m: t(lang, m)),
-        "": latest["scope"],
-        t(lang, "message"): latest["message"],
-        t(lang, "delivered"): latest["delivered_at"].notna(),
-    })
-    return [figure_block(t(lang, "alerts_timeline"), timeline),
-            table_block(t(lang, "alerts_table"), shown, wide=True)]
+    shown = pd.DataFrame(
+        {
+            t(lang, "day"): pd.to_datetime(latest["ds"]).dt.strftime("%Y-%m-%d"),
+            t(lang, "severity"): latest["severity"],
+            t(lang, "metric"): latest["metric"].map(lambda m: t(lang, m)),
+            "": latest["scope"],
+            t(lang, "message"): latest["message"],
+            t(lang, "delivered"): latest["delivered_at"].notna(),
+        }
+    )
+    return [
+        figure_block(t(lang, "alerts_timeline"), timeline),
+        table_block(t(lang, "alerts_table"), shown, wide=True),
+    ]
 
 
 def _floats(frame: pd.DataFrame) -> pd.DataFrame:
