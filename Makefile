@@ -34,10 +34,12 @@ demo: $(VENV)/.stamp-base  ## generate a synthetic retailer, ingest it, write $(
 
 test: $(VENV)/.stamp-test  ## lint, then run the whole test suite
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.stamp-test  ## ruff only
+lint: $(VENV)/.stamp-test  ## ruff only (rules and formatting; 'ruff format' fixes the latter)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(VENV)/.stamp-bench  ## run the benchmarks (ratios to same-process baselines)
 	$(BIN)/python benchmarks/run_all.py
