@@ -312,7 +312,7 @@ def _watch(child: subprocess.Popen, every_s: float = 0.001) -> tuple[float | Non
     ``pread`` of an open file — a few microseconds, nothing taken from the child's interpreter.
     Both implementations allocate their large structures and hold them for far longer than a
     millisecond, so the sampled peak misses at most the growth within one interval.
-    (None, None) where ``/proc`` is missing.
+    (None, None) where ``/proc`` is missing or the child ended before the first sample.
     """
     try:
         statm = os.open(f"/proc/{child.pid}/statm", os.O_RDONLY)
@@ -335,6 +335,8 @@ def _watch(child: subprocess.Popen, every_s: float = 0.001) -> tuple[float | Non
     finally:
         os.close(statm)
         child.wait()
+    if not peak_anon:  # the child ended before a sample: no figure rather than a zero
+        return None, None
     return peak_anon, peak_file
 
 
