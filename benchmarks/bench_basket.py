@@ -19,12 +19,11 @@ sensitive to other jobs on a shared machine. The one-hot encoding for mlxtend is
 separately and not counted in its run time (it is counted in its memory).
 
 Memory is reported two ways for each side. Peak RSS (``ru_maxrss``) is exact but counts the
-shared libraries' pages (libarrow, libduckdb, pandas, numpy) mapped in, which depend on how
-the kernel holds those files in its page cache: the same imports in the same virtualenv held
-139 MB of them right after it was installed and 83 MB an hour later, a swing that says
-nothing about the algorithm. Peak private
-memory (anonymous pages: heap, arrays, DuckDB's buffers) is sampled every millisecond by this
-process from the worker's ``/proc/<pid>/statm`` (the kernel keeps no high-water mark for it).
+shared libraries' pages (libarrow, libduckdb, pandas, numpy) mapped in, and those vary with
+no change of code: the same imports in the same virtualenv held 139 MB of them right after it
+was installed and 83 MB an hour later. Peak private memory (anonymous pages: heap, arrays,
+DuckDB's buffers) is sampled every millisecond by this process from the worker's
+``/proc/<pid>/statm`` (the kernel keeps no high-water mark for it).
 
 The script checks that both find identical itemsets (same sets, supports within 1e-12) and
 rules, and exits non-zero otherwise.
@@ -52,6 +51,7 @@ import numpy as np
 
 SEED = 20260401
 TOLERANCE = 1e-12
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
 
 
 def generate_baskets(n_baskets: int, n_items: int, *, seed: int = SEED) -> dict[str, np.ndarray]:
@@ -103,36 +103,40 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _memory_mb(pid: int | str = "self") -> dict[str, float] | None:
-    """A process's resident memory by kind (Linux ``/proc/<pid>/status``), in MB.
+def _statm_mb(statm: int) -> tuple[float, float] | None:
+    """(private, shared) resident MB from an open ``/proc/<pid>/statm`` (None if it is gone).
 
-    ``anon`` is private memory (heap, arrays, DuckDB's buffers); ``file`` is pages of mapped
-    files, almost all of them the shared libraries' code (libarrow, libduckdb, numpy, pandas),
-    which every process using them shares. Returns None where ``/proc`` is missing or the
-    process has ended.
-
-    Examples
-    --------
-    >>> sorted(_memory_mb() or {"anon": 0, "file": 0})
-    ['anon', 'file']
+    Private is the anonymous memory (heap, arrays, DuckDB's buffers); shared is the pages of
+    mapped files, almost all of them the shared libraries' code (libarrow, libduckdb, numpy,
+    pandas), which every process using them shares. One ``pread``: a few microseconds.
     """
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            lines = status.read().splitlines()
-    except OSError:
+        fields = os.pread(statm, 128, 0).split()
+    except OSError:  # the process has ended
         return None
-    kinds = {"RssAnon": "anon", "RssFile": "file"}
-    found = {}
-    for line in lines:
-        key, _, value = line.partition(":")
-        if key in kinds:
-            found[kinds[key]] = int(value.split()[0]) / 1024  # kB
-    return found if len(found) == len(kinds) else None
+    if len(fields) < 3:
+        return None
+    resident, shared = int(fields[1]), int(fields[2])
+    return (resident - shared) * PAGE_MB, shared * PAGE_MB
 
 
 def _anon_mb() -> float | None:
-    memory = _memory_mb()
-    return None if memory is None else memory["anon"]
+    """This process's private resident MB now (None where ``/proc`` is missing).
+
+    Examples
+    --------
+    >>> _anon_mb() is None or _anon_mb() > 0
+    True
+    """
+    try:
+        statm = os.open("/proc/self/statm", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        memory = _statm_mb(statm)
+    finally:
+        os.close(statm)
+    return None if memory is None else memory[0]
 
 
 # --- workers (each in its own process) ----------------------------------------------------------
@@ -307,9 +311,8 @@ def _watch(child: subprocess.Popen, every_s: float = 0.001) -> tuple[float | Non
     """Peak private (anonymous) and file-backed resident MB of a running child, sampled.
 
     The kernel keeps a high-water mark only for the total (``ru_maxrss``), so the private part
-    is sampled from ``/proc/<pid>/statm`` (resident and shared pages; resident minus shared is
-    the private part) every ``every_s`` seconds by this otherwise idle process, with one
-    ``pread`` of an open file — a few microseconds, nothing taken from the child's interpreter.
+    is sampled from ``/proc/<pid>/statm`` (:func:`_statm_mb`) every ``every_s`` seconds by this
+    otherwise idle process, which takes nothing from the child's interpreter.
     Both implementations allocate their large structures and hold them for far longer than a
     millisecond, so the sampled peak misses at most the growth within one interval.
     (None, None) where ``/proc`` is missing or the child ended before the first sample.
@@ -319,18 +322,13 @@ def _watch(child: subprocess.Popen, every_s: float = 0.001) -> tuple[float | Non
     except OSError:
         child.wait()
         return None, None
-    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
     peak_anon = peak_file = 0.0
     try:
         while child.poll() is None:
-            try:
-                fields = os.pread(statm, 128, 0).split()
-            except OSError:  # the child has just exited
+            memory = _statm_mb(statm)
+            if memory is None:  # the child has just exited
                 break
-            if len(fields) >= 3:
-                resident, shared = int(fields[1]), int(fields[2])
-                peak_anon = max(peak_anon, (resident - shared) * page_mb)
-                peak_file = max(peak_file, shared * page_mb)
+            peak_anon, peak_file = max(peak_anon, memory[0]), max(peak_file, memory[1])
             time.sleep(every_s)
     finally:
         os.close(statm)
