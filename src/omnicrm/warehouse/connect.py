@@ -77,7 +77,7 @@ def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
     rest = url.split("://", 1)[1]
     if rest in ("", ":memory:", "/:memory:"):
         con = ibis.duckdb.connect(":memory:")
-        _quiet_duckdb(con)
+        _configure_duckdb(con)
         return con
     # SQLAlchemy's convention: three slashes then a relative path, four for an absolute one
     # (duckdb:///./omnicrm.duckdb, duckdb:////srv/crm/omnicrm.duckdb).
@@ -97,7 +97,7 @@ def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
             f"cannot open warehouse file {str(path)!r}: {exc}. Close other programs using it "
             "or choose another file with --warehouse"
         ) from exc
-    _quiet_duckdb(con)
+    _configure_duckdb(con)
     return con
 
 
@@ -108,8 +108,8 @@ def _connect_duckdb(url: str, *, read_only: bool) -> BaseBackend:
 BULK_FLUSH_THRESHOLD = "8MiB"
 
 
-def _quiet_duckdb(con: BaseBackend) -> None:
-    """Turn off DuckDB's own progress bar (the CLI draws its own) and bound retained memory."""
+def _configure_duckdb(con: BaseBackend) -> None:
+    """DuckDB without its own progress bar (the CLI draws its own), returning freed memory."""
     con.con.execute("SET enable_progress_bar = false")
     con.con.execute("SET allocator_bulk_deallocation_flush_threshold = ?", [BULK_FLUSH_THRESHOLD])
 
